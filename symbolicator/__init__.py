@@ -1,0 +1,46 @@
+"""symbolicator: coredump bytes and an ELF in, plain data out.
+
+Pure Python; it never imports Django or dre. The public API:
+
+    parse_coredump(data) -> Coredump          recognize the format and parse it
+    build_index(elf_data) -> SymbolIndex      once per ELF; .to_bytes() to store
+    SymbolIndex.from_bytes(blob)              load a stored index
+    symbolicate(coredump, index) -> Trace     threads of frames; .to_dict() for JSON
+
+Re-encodings for other tools live in symbolicator.export (elf_core: a core file for GDB).
+"""
+
+from symbolicator.coredump import Coredump, detect_format, parse_coredump
+from symbolicator.elf import ElfImage
+from symbolicator.errors import (
+    CoredumpFormatError,
+    ElfError,
+    SymbolicatorError,
+    UnreadableMemory,
+)
+from symbolicator.faults import FaultAnalysis, analyze_fault, describe_fault
+from symbolicator.index import SymbolIndex, build_index
+from symbolicator.symbolicate import symbolicate
+from symbolicator.trace import Frame, FrameKind, FrameStatus, Thread, Trace
+
+__all__ = [
+    "Coredump",
+    "CoredumpFormatError",
+    "ElfError",
+    "ElfImage",
+    "FaultAnalysis",
+    "Frame",
+    "FrameKind",
+    "FrameStatus",
+    "SymbolIndex",
+    "SymbolicatorError",
+    "Thread",
+    "Trace",
+    "UnreadableMemory",
+    "analyze_fault",
+    "build_index",
+    "describe_fault",
+    "detect_format",
+    "parse_coredump",
+    "symbolicate",
+]

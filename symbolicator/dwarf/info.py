@@ -1,0 +1,311 @@
+"""Units and DIEs of .debug_info, read fast enough to index large firmware.
+
+The walker decodes only the DIEs whose tags the caller asks for and jumps
+over everything else, using DW_AT_sibling to skip whole subtrees (types,
+their members, enumerators) without decoding them.
+"""
+
+from __future__ import annotations
+
+import functools
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from symbolicator.dwarf import constants as c
+from symbolicator.dwarf import forms
+from symbolicator.dwarf.forms import DwarfError
+from symbolicator.dwarf.sections import DwarfSections
+from symbolicator.leb128 import read_sleb, read_uleb
+
+# Steps of an abbreviation's reading plan (see _plan).
+FIXED, CONSTANT, VARIABLE = 0, 1, 2
+_STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+@dataclass(frozen=True)
+class Abbrev:
+    tag: int
+    has_children: bool
+    attributes: tuple[tuple[int, int, int | None], ...]  # (name, form, implicit const)
+    fixed_size: int | None  # total size of the attributes when every form is fixed
+    sibling_offset: int | None  # byte offset of a fixed-position DW_AT_sibling (ref4)
+    plan: tuple = ()  # how read_attributes reads them, see _plan
+
+
+def parse_abbrevs(data: bytes, offset: int, address_size: int, version: int) -> dict[int, Abbrev]:
+    table = {}
+    while True:
+        code, offset = read_uleb(data, offset)
+        if code == 0:
+            return table
+        tag, offset = read_uleb(data, offset)
+        has_children = bool(data[offset])
+        attributes, offset = _abbrev_attributes(data, offset + 1)
+        table[code] = _abbrev(tag, has_children, attributes, address_size, version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _abbrev(tag: int, has_children: bool, attributes, address_size: int, version: int) -> Abbrev:
+    """Every unit has its own abbreviation table, but GCC writes the same few hundred
+    abbreviations into each: their layout and plan are worked out once per process."""
+    return Abbrev(
+        tag,
+        has_children,
+        attributes,
+        *_layout(attributes, address_size, version),
+        _plan(attributes, address_size, version),
+    )
+
+
+def _abbrev_attributes(data: bytes, offset: int):
+    attributes = []
+    while True:
+        name, offset = read_uleb(data, offset)
+        form, offset = read_uleb(data, offset)
+        if name == 0 and form == 0:
+            return tuple(attributes), offset
+        implicit = None
+        if form == c.FORM_IMPLICIT_CONST:
+            implicit, offset = read_sleb(data, offset)
+        attributes.append((name, form, implicit))
+
+
+def _layout(attributes, address_size, version) -> tuple[int | None, int | None]:
+    total, sibling = 0, None
+    for name, form, _ in attributes:
+        size = forms.fixed_size(form, address_size, version)
+        if name == c.AT_SIBLING and form == c.FORM_REF4 and total is not None:
+            sibling = total
+        if size is None:
+            total = None
+        elif total is not None:
+            total += size
+    return total, sibling
+
+
+def _plan(attributes, address_size: int, version: int) -> tuple:
+    """Steps that read an abbreviation's attributes, in order: each run of neighbouring
+    fixed-size forms is one struct.unpack_from instead of a call per attribute (most
+    DIEs, such as members and parameters, are all fixed-size); forms without bytes
+    (DW_FORM_flag_present, DW_FORM_implicit_const) are constants; the rest go through
+    forms.read. The values are those forms.read returns."""
+    steps, run = [], []
+
+    def close_run():
+        if run:
+            codes = "".join(_STRUCT_CODES[size] for _, _, size in run)
+            keys = tuple((name, form) for name, form, _ in run)
+            steps.append((FIXED, struct.Struct("<" + codes), keys))
+            run.clear()
+
+    for name, form, implicit in attributes:
+        size = forms.fixed_size(form, address_size, version)
+        if size in _STRUCT_CODES:
+            run.append((name, form, size))
+            continue
+        close_run()
+        if form == c.FORM_IMPLICIT_CONST:
+            steps.append((CONSTANT, name, (form, implicit)))
+        elif size == 0:
+            steps.append((CONSTANT, name, (form, True)))
+        else:
+            steps.append((VARIABLE, name, form))
+    close_run()
+    return tuple(steps)
+
+
+@dataclass
+class Unit:
+    sections: DwarfSections
+    offset: int
+    version: int
+    unit_type: int
+    address_size: int
+    abbrevs: dict[int, Abbrev]
+    die_offset: int
+    end: int
+    attributes: dict[int, tuple[int, object]] = field(default_factory=dict)
+
+    @property
+    def str_offsets_base(self) -> int:
+        return self._base(c.AT_STR_OFFSETS_BASE, 8)
+
+    @property
+    def addr_base(self) -> int:
+        return self._base(c.AT_ADDR_BASE, 8, c.AT_GNU_ADDR_BASE)
+
+    @property
+    def rnglists_base(self) -> int:
+        return self._base(c.AT_RNGLISTS_BASE, 12, c.AT_GNU_RANGES_BASE)
+
+    def _base(self, name: int, default: int, alternative: int | None = None) -> int:
+        found = self.attributes.get(name) or self.attributes.get(alternative)
+        return found[1] if found else default
+
+    def string(self, form: int, value) -> str:
+        if form == c.FORM_STRING:
+            return value
+        if form == c.FORM_STRP:
+            return self.sections.string_at(value)
+        if form == c.FORM_LINE_STRP:
+            return self.sections.string_at(value, line_str=True)
+        if form in forms.STRING_FORMS:  # strx*: an index into .debug_str_offsets
+            at = self.str_offsets_base + 4 * value
+            return self.sections.string_at(
+                struct.unpack_from("<I", self.sections.str_offsets, at)[0]
+            )
+        raise DwarfError(f"form 0x{form:x} is not a string form")
+
+    def address(self, form: int, value) -> int:
+        if form in forms.ADDRESS_INDEX_FORMS:
+            at = self.addr_base + self.address_size * value
+            return struct.unpack_from("<I", self.sections.addr, at)[0]
+        return value
+
+    def reference(self, form: int, value) -> int:
+        """A reference attribute as an offset into .debug_info."""
+        if form in forms.UNIT_REFERENCE_FORMS:
+            return self.offset + value
+        return value
+
+    def name(self) -> str:
+        found = self.attributes.get(c.AT_NAME)
+        return self.string(*found) if found else ""
+
+    def comp_dir(self) -> str:
+        found = self.attributes.get(c.AT_COMP_DIR)
+        return self.string(*found) if found else ""
+
+
+def iter_units(sections: DwarfSections) -> Iterator[Unit]:
+    data, offset, abbrev_cache = sections.info, 0, {}
+    while offset + 11 <= len(data):
+        unit = _unit_header(sections, offset, abbrev_cache)
+        if unit.unit_type in (c.UT_COMPILE, c.UT_PARTIAL):
+            unit.attributes = _first_die_attributes(unit)
+            yield unit
+        offset = unit.end
+
+
+def _unit_header(sections: DwarfSections, offset: int, cache: dict) -> Unit:
+    data = sections.info
+    length, version = struct.unpack_from("<IH", data, offset)
+    if length >= 0xFFFFFFF0:
+        raise DwarfError(f"64-bit DWARF unit at offset {offset} is not supported")
+    end = offset + 4 + length
+    if version >= 5:
+        unit_type, address_size, abbrev_offset = struct.unpack_from("<BBI", data, offset + 6)
+        die_offset = offset + 12
+        if unit_type in (c.UT_SKELETON, c.UT_SPLIT_COMPILE):
+            die_offset += 8
+        elif unit_type in (c.UT_TYPE, c.UT_SPLIT_TYPE):
+            die_offset += 12
+    elif version >= 2:
+        abbrev_offset, address_size = struct.unpack_from("<IB", data, offset + 6)
+        unit_type, die_offset = c.UT_COMPILE, offset + 11
+    else:
+        raise DwarfError(f"DWARF version {version} at offset {offset} is not supported")
+    key = (abbrev_offset, address_size, version)
+    if key not in cache:
+        cache[key] = parse_abbrevs(sections.abbrev, abbrev_offset, address_size, version)
+    return Unit(sections, offset, version, unit_type, address_size, cache[key], die_offset, end)
+
+
+def _first_die_attributes(unit: Unit) -> dict:
+    code, pos = read_uleb(unit.sections.info, unit.die_offset)
+    if code == 0:
+        return {}
+    return read_attributes(unit, unit.abbrevs[code], pos)[0]
+
+
+def read_attributes(unit: Unit, abbrev: Abbrev, pos: int) -> tuple[dict, int]:
+    """The DIE's attributes as {name: (form, raw value)}, and the position after them."""
+    data, values = unit.sections.info, {}
+    for kind, first, second in abbrev.plan:
+        if kind == FIXED:
+            for key, value in zip(second, first.unpack_from(data, pos), strict=True):
+                values[key[0]] = (key[1], value)
+            pos += first.size
+        elif kind == CONSTANT:
+            values[first] = second
+        else:
+            value, pos = forms.read(second, data, pos, unit.address_size, unit.version)
+            values[first] = (second, value)
+    return values, pos
+
+
+def skip_attributes(unit: Unit, abbrev: Abbrev, pos: int) -> int:
+    """The position after the DIE's attributes, decoding only what has no fixed size."""
+    if abbrev.fixed_size is not None:
+        return pos + abbrev.fixed_size
+    data = unit.sections.info
+    for kind, first, second in abbrev.plan:
+        if kind == FIXED:
+            pos += first.size
+        elif kind == VARIABLE:
+            pos = forms.skip(second, data, pos, unit.address_size, unit.version)
+    return pos
+
+
+class Die(NamedTuple):  # a tuple: the walker makes one per function, inline and call site
+    offset: int
+    tag: int
+    depth: int
+    attributes: dict[int, tuple[int, object]]
+
+
+def walk(unit: Unit, wanted: frozenset[int], descend: frozenset[int]) -> Iterator[Die]:
+    """Yield the DIEs with a `wanted` tag, in order, with their depth.
+
+    Subtrees of other DIEs are entered only if their tag is in `descend` or
+    they lack a DW_AT_sibling to jump over them.
+    """
+    data, pos, depth = unit.sections.info, unit.die_offset, 0
+    steps = _walk_steps(unit.abbrevs, wanted, descend)
+    while pos < unit.end:
+        die_offset = pos
+        code = data[pos]
+        if code < 0x80:  # inlined read_uleb: a large firmware has a million DIEs
+            pos += 1
+        else:
+            code, pos = read_uleb(data, pos)
+        if code == 0:
+            depth -= 1
+            if depth < 0:
+                return
+            continue
+        step, size, abbrev = steps[code]
+        if step == _JUMP:
+            pos = unit.offset + struct.unpack_from("<I", data, pos + size)[0]
+            continue
+        if step == _YIELD:
+            attributes, pos = read_attributes(unit, abbrev, pos)
+            yield Die(die_offset, abbrev.tag, depth, attributes)
+        elif size is not None:
+            pos += size
+        else:
+            pos = skip_attributes(unit, abbrev, pos)
+        depth += abbrev.has_children
+
+
+# What walk does with a DIE: yield it, jump over its subtree (to DW_AT_sibling), or skip
+# its attributes (and enter its children, if any).
+_YIELD, _JUMP, _SKIP = 0, 1, 2
+
+
+def _walk_steps(abbrevs: dict[int, Abbrev], wanted, descend) -> dict[int, tuple]:
+    """Per abbreviation code, (step, size, abbrev): size is the DW_AT_sibling offset to
+    jump with, or the fixed size of the attributes to skip (None if not fixed)."""
+    steps = {}
+    for code, abbrev in abbrevs.items():
+        if abbrev.tag in wanted:
+            steps[code] = (_YIELD, None, abbrev)
+        elif (
+            abbrev.has_children and abbrev.tag not in descend and abbrev.sibling_offset is not None
+        ):
+            steps[code] = (_JUMP, abbrev.sibling_offset, abbrev)
+        else:
+            steps[code] = (_SKIP, abbrev.fixed_size, abbrev)
+    return steps

@@ -1,0 +1,270 @@
+"""The symbol index: everything symbolication needs from an ELF, built once.
+
+Built in a worker when a symbol file arrives, stored as a blob, and loaded
+(and cached by build id) for every coredump of that firmware.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from symbolicator.cfi import Fde
+from symbolicator.index import container
+from symbolicator.index.call_sites import CallSite, CallSiteTable
+from symbolicator.index.container import StringTable, as_u32_array, u32_array
+from symbolicator.index.frames import FrameTable
+from symbolicator.index.functions import Function, FunctionTable
+from symbolicator.index.inlines import InlineEntry, InlineTable
+from symbolicator.index.lines import LineTable
+from symbolicator.memory import SOURCE_ELF, Span
+
+FORMAT_VERSION = 6
+SYMBOL_COLUMNS = ("starts", "sizes", "names", "kinds", "sections", "files")
+
+
+NO_STRING = 0xFFFFFFFF
+KIND_OBJECT, KIND_FUNCTION = 0, 1
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    address: int
+    size: int
+    is_function: bool = False
+    file: str | None = None
+
+
+@dataclass
+class SymbolIndex:
+    meta: dict
+    strings: StringTable
+    functions: FunctionTable
+    inlines: InlineTable
+    lines: LineTable  # as GDB answers
+    addr2line_lines: LineTable  # as binutils' addr2line answers
+    frames: FrameTable
+    call_sites: CallSiteTable
+    file_paths: dict[int, int]
+    symbols: dict[str, list[int]]  # parallel columns: starts, sizes, names, kinds, sections, files
+    read_only: list[Span]
+    subprogram_dies: list[tuple[int, int]]  # per DWARF function: (unit offset, DIE offset)
+    dwarf: dict[str, bytes | memoryview]  # sections for variables, see dwarf_sections()
+    _derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def build_id(self) -> bytes | None:
+        value = self.meta.get("build_id")
+        return bytes.fromhex(value) if value else None
+
+    @property
+    def entry(self) -> int:
+        return self.meta.get("entry", 0)
+
+    def function_at(self, address: int) -> Function | None:
+        return self.functions.lookup(address)
+
+    def inline_chain(self, function: Function, address: int) -> list[InlineEntry]:
+        if not function.has_dwarf:
+            return []
+        return self.inlines.chain(function.dwarf_id, address)
+
+    def line_at(self, address: int) -> tuple[str, int] | None:
+        found = self.lines.lookup(address)
+        return (self.strings[found[0]], found[1]) if found else None
+
+    def line_entry(self, address: int) -> tuple[int, bool] | None:
+        """Start of the line-table row naming this address's line, and whether it is a
+        statement (GDB's sal.pc, sal.is_stmt)."""
+        return self.lines.entry(address)
+
+    def addr2line_at(self, address: int) -> tuple[str, int] | None:
+        """(full path, line) as `addr2line` prints it, which differs from GDB where
+        several rows share an address (see index/lines.py)."""
+        found = self.addr2line_lines.lookup(address)
+        return (self.strings[found[0]], found[1]) if found else None
+
+    def file_name(self, file_id: int) -> str | None:
+        return self.strings[file_id] if file_id < len(self.strings.strings) else None
+
+    def file_path(self, display: str) -> str:
+        """The full path addr2line prints for a file GDB names `display`."""
+        file_id = self.strings._ids.get(display)
+        return self.strings[self.file_paths[file_id]] if file_id in self.file_paths else display
+
+    def call_site(self, function: Function, return_pc: int) -> CallSite | None:
+        return self.call_sites.at(function.dwarf_id, return_pc) if function.has_dwarf else None
+
+    def tail_calls(self, function: Function) -> list[CallSite]:
+        return self.call_sites.tail_calls(function.dwarf_id) if function.has_dwarf else []
+
+    def fde_for(self, address: int) -> Fde | None:
+        return self.frames.fde_for(address)
+
+    def _symbol(self, index: int) -> Symbol:
+        columns = self.symbols
+        file = columns["files"][index]
+        return Symbol(
+            self.strings[columns["names"][index]],
+            columns["starts"][index],
+            columns["sizes"][index],
+            columns["kinds"][index] == KIND_FUNCTION,
+            None if file == NO_STRING else self.strings[file],
+        )
+
+    def symbol_at(self, address: int) -> tuple[str, int] | None:
+        """The ELF symbol at or before `address` (GDB's <symbol+offset>)."""
+        index = bisect.bisect_right(self.symbols["starts"], address) - 1
+        if index < 0:
+            return None
+        return self.strings[self.symbols["names"][index]], address - self.symbols["starts"][index]
+
+    def symbol_named(self, name: str) -> Symbol | None:
+        """The lowest-addressed symbol of that name."""
+        found = self.derived("symbols_by_name", _symbols_by_name).get(name)
+        return None if found is None else self._symbol(found)
+
+    def addr2line_function(self, address: int) -> tuple[str, str | None] | None:
+        """Function name (and, without DWARF, source file) as addr2line finds them.
+
+        Without DWARF, binutils takes the nearest function symbol at or below the
+        address in its section, whatever its size (bfd elf.c elf_find_function),
+        and the file of the STT_FILE symbol before it.
+        """
+        function = self.function_at(address)
+        if function is not None and function.has_dwarf:
+            return function.name, None
+        starts, kinds, sections = (self.symbols[k] for k in ("starts", "kinds", "sections"))
+        section = self._section_of(address)
+        index = bisect.bisect_right(starts, address) - 1
+        while index >= 0:
+            if kinds[index] == KIND_FUNCTION and sections[index] == section:
+                symbol = self._symbol(index)
+                return symbol.name, symbol.file
+            index -= 1
+        return None
+
+    def _section_of(self, address: int) -> int | None:
+        for number, (start, end, _) in enumerate(self.meta.get("sections", [])):
+            if start <= address < end:
+                return number
+        return None
+
+    def is_data_in_code(self, address: int) -> bool:
+        """Whether `address` lies in a literal pool or other data placed among code."""
+        points = self.meta.get("mapping", [])
+        index = bisect.bisect_right(points, [address, True]) - 1
+        return index >= 0 and bool(points[index][1])
+
+    def section_is_code(self, number: int) -> bool:
+        return bool(self.meta["sections"][number][2])
+
+    def dwarf_sections(self):
+        """The DWARF needed to read variables, as DwarfSections (copied out on first use)."""
+        from symbolicator.dwarf.sections import DwarfSections
+
+        return self.derived(
+            "dwarf_sections",
+            lambda index: DwarfSections(**{k: bytes(v) for k, v in index.dwarf.items()}),
+        )
+
+    def derived(self, key: str, build: Callable[[SymbolIndex], T]) -> T:
+        """State computed from this index alone (parsed DIEs, types), built on first use
+        and kept as long as the index, so once per build id in a worker.
+
+        It depends on nothing a coredump holds, so whether it exists never changes a
+        result. Two threads may both build it; setdefault keeps the first one stored.
+        """
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derived.setdefault(key, build(self))
+        return found
+
+    def subprogram_die(self, function: Function) -> tuple[int, int] | None:
+        return self.subprogram_dies[function.dwarf_id] if function.has_dwarf else None
+
+    def to_bytes(self) -> bytes:
+        sections = {}
+        sections.update(self.functions.sections())
+        sections.update(self.inlines.sections())
+        sections.update(self.lines.sections("lines"))
+        sections.update(self.addr2line_lines.sections("a2l"))
+        sections.update(self.call_sites.sections())
+        frames_meta, frame_blobs = self.frames.sections()
+        sections.update(frame_blobs)
+        sections["files.display"] = u32_array(self.file_paths.keys())
+        sections["files.path"] = u32_array(self.file_paths.values())
+        for column, values in self.symbols.items():
+            sections[f"symbols.{column}"] = u32_array(values)
+        sections["subprograms.units"] = u32_array(unit for unit, _ in self.subprogram_dies)
+        sections["subprograms.dies"] = u32_array(die for _, die in self.subprogram_dies)
+        for name, data in self.dwarf.items():
+            sections[f"dwarf.{name}"] = data
+        for number, span in enumerate(self.read_only):
+            sections[f"ro.{number}"] = span.data
+        sections["strings"] = self.strings.to_bytes()
+        meta = {
+            **self.meta,
+            "ro": [span.address for span in self.read_only],
+            "frames": frames_meta,
+        }
+        return container.pack(meta, sections)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> SymbolIndex:
+        meta, sections = container.unpack(blob)
+        if meta.get("format") != FORMAT_VERSION:
+            raise container.IndexFormatError(
+                f"symbol index format {meta.get('format')} is not {FORMAT_VERSION}; rebuild it"
+            )
+        strings = StringTable.from_bytes(sections["strings"])
+        read_only = [
+            Span(address, bytes(sections[f"ro.{n}"]), SOURCE_ELF)
+            for n, address in enumerate(meta.pop("ro"))
+        ]
+        file_paths = dict(
+            zip(
+                as_u32_array(sections["files.display"]),
+                as_u32_array(sections["files.path"]),
+                strict=True,
+            )
+        )
+        return cls(
+            meta,
+            strings,
+            FunctionTable.from_sections(sections, strings),
+            InlineTable.from_sections(sections, strings),
+            LineTable.from_sections(sections, "lines"),
+            LineTable.from_sections(sections, "a2l"),
+            FrameTable.from_sections(meta.pop("frames"), sections),
+            CallSiteTable.from_sections(sections),
+            file_paths,
+            {c: as_u32_array(sections[f"symbols.{c}"]) for c in SYMBOL_COLUMNS},
+            read_only,
+            list(
+                zip(
+                    as_u32_array(sections["subprograms.units"]),
+                    as_u32_array(sections["subprograms.dies"]),
+                    strict=True,
+                )
+            ),
+            {k[len("dwarf.") :]: v for k, v in sections.items() if k.startswith("dwarf.")},
+        )
+
+
+def _symbols_by_name(index: SymbolIndex) -> dict[str, int]:
+    """Symbol number by name, the first (lowest address) where several share one."""
+    found: dict[str, int] = {}
+    for number, name_id in enumerate(index.symbols["names"]):
+        found.setdefault(index.strings[name_id], number)
+    return found
+
+
+def build_index(elf_data: bytes) -> SymbolIndex:
+    from symbolicator.index.builder import build
+
+    return build(elf_data)

@@ -1,0 +1,207 @@
+"""One pass over .debug_info and .debug_line collecting what symbolication needs:
+concrete functions, inline chains with call sites, and GDB's line tables.
+
+Types and variables are never decoded here: the walker jumps over them, so
+indexing time grows with the amount of code, not with the size of headers.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from symbolicator.dwarf import constants as c
+from symbolicator.dwarf.info import Unit, iter_units, walk
+from symbolicator.dwarf.lines import LineHeader, Rows, decode, parse_header
+from symbolicator.dwarf.ranges import die_ranges, unit_base_address
+from symbolicator.dwarf.sections import DwarfSections
+from symbolicator.index.container import StringTable
+from symbolicator.index.lines import UnitLines, bfd_steps, resolve_steps
+
+WANTED = frozenset(
+    {c.TAG_SUBPROGRAM, c.TAG_INLINED_SUBROUTINE, c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE}
+)
+CALL_SITES = frozenset({c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE})
+DESCEND = frozenset({c.TAG_LEXICAL_BLOCK, 0x39})  # lexical blocks, C++ namespaces
+
+
+@dataclass
+class Subprogram:
+    ranges: list[tuple[int, int]]
+    die_offset: int
+    unit_offset: int
+    inlines: list[tuple] = field(default_factory=list)  # (low, high, depth, origin, file, line)
+    call_sites: list[tuple] = field(default_factory=list)  # (return pc, origin DIE, is tail call)
+
+
+class DieFacts(NamedTuple):
+    """What call-site resolution needs to know about a subprogram DIE (a tuple: one per
+    function and inline of the firmware)."""
+
+    name: str | None
+    origin: int | None  # DW_AT_abstract_origin or DW_AT_specification
+    entry: int | None  # lowest code address, for DIEs with code
+    declaration: bool
+    abstract: bool  # DW_AT_inline: an abstract instance, no code of its own
+
+
+@dataclass
+class ScanResult:
+    subprograms: list[Subprogram] = field(default_factory=list)
+    dies: dict[int, DieFacts] = field(default_factory=dict)
+    line_steps: list[tuple[int, int, int]] = field(default_factory=list)
+    addr2line_steps: list[tuple[int, int, int]] = field(default_factory=list)
+    file_paths: dict[int, int] = field(default_factory=dict)  # display id -> full path id
+    names: dict[int, str] = field(default_factory=dict)  # name_of, once the scan is done
+
+    def name_of(self, die_offset: int) -> str:
+        """Follow DW_AT_abstract_origin / DW_AT_specification to a name."""
+        found = self.names.get(die_offset)
+        if found is None:
+            found = self.names[die_offset] = self._name_of(die_offset)
+        return found
+
+    def _name_of(self, die_offset: int) -> str:
+        seen = set()
+        while die_offset is not None and die_offset not in seen:
+            seen.add(die_offset)
+            facts = self.dies.get(die_offset)
+            if facts is None:
+                break
+            if facts.name:
+                return facts.name
+            die_offset = facts.origin
+        return "??"
+
+
+def scan(sections: DwarfSections, strings: StringTable) -> ScanResult:
+    result = ScanResult()
+    for unit in iter_units(sections):
+        file_ids, first_file = _unit_lines(sections, unit, strings, result)
+        _unit_functions(unit, file_ids, first_file, result)
+    return result
+
+
+# -- lines -----------------------------------------------------------------------
+
+
+def _unit_lines(sections, unit: Unit, strings: StringTable, result: ScanResult):
+    """Record the unit's lines; return its file ids and the number of its first file.
+
+    DW_AT_call_file and DW_AT_decl_file count from the line table's first file,
+    whose number depends on the line table's version, not the unit's (GCC
+    pairs DWARF 5 units with version 3 line tables).
+    """
+    found = unit.attributes.get(c.AT_STMT_LIST)
+    if found is None or not sections.line:
+        return [], 1
+    header = parse_header(sections, found[1], unit.comp_dir(), unit.name())
+    file_ids = [_intern_file(header, entry, unit, strings, result) for entry in header.files]
+    rows = Rows()
+    decode(sections, header, rows, file_ids)
+    main = strings.intern(unit.name()) if unit.name() else None
+    lines = UnitLines(main)
+    skip_zero = unit_base_address(unit) > 0
+    for start, stop in _sequences(rows):
+        lines.add_rows(rows, start, stop, skip_sequence_at_zero=skip_zero)
+        result.addr2line_steps.extend(bfd_steps(rows, start, stop, result.file_paths))
+    result.line_steps.extend(resolve_steps(lines))
+    return file_ids, header.first_file_index
+
+
+def _sequences(rows: Rows):
+    """[start, stop) of each sequence: up to and including its end row."""
+    start, ends = 0, rows.end
+    while True:
+        try:
+            stop = ends.index(True, start) + 1  # a scan in C, not a Python loop per row
+        except ValueError:
+            return
+        yield start, stop
+        start = stop
+
+
+def _intern_file(header: LineHeader, entry, unit: Unit, strings, result: ScanResult) -> int:
+    """GDB's name for a line-table file: its directory joined on unless that is
+    the unit's own directory entry 0 in DWARF 4 and older (dwarf2_start_subfile)."""
+    directory = entry.directory
+    if header.version < 5 and header.directories and directory == header.directories[0]:
+        directory = ""
+    name = entry.name
+    if directory and not posixpath.isabs(name):
+        name = posixpath.join(directory, name)
+    display = strings.intern(name)
+    full = name if posixpath.isabs(name) else posixpath.join(unit.comp_dir() or "", name)
+    result.file_paths.setdefault(display, strings.intern(full))
+    return display
+
+
+# -- functions and inlines ---------------------------------------------------------
+
+
+def _unit_functions(unit: Unit, file_ids: list[int], first_file: int, result: ScanResult) -> None:
+    """Collect subprograms with code, and the inlined subroutines inside each."""
+    stack: list[tuple[int, Subprogram | None, int]] = []  # (depth, function, inline depth)
+    for die in walk(unit, WANTED, DESCEND):
+        while stack and stack[-1][0] >= die.depth:
+            stack.pop()
+        if die.tag in CALL_SITES:
+            if stack and stack[-1][1] is not None:
+                _call_site(unit, die, stack[-1][1])
+            continue
+        ranges = die_ranges(unit, die.attributes)
+        _remember(unit, die, ranges, result)
+        if die.tag == c.TAG_SUBPROGRAM:
+            stack.append((die.depth, _subprogram(die, ranges, unit.offset, result), 0))
+            continue
+        function, inline_depth = (stack[-1][1], stack[-1][2]) if stack else (None, 0)
+        if function is not None:
+            _inline(unit, die, ranges, function, inline_depth + 1, file_ids, first_file)
+        stack.append((die.depth, function, inline_depth + 1))
+
+
+def _remember(unit: Unit, die, ranges, result: ScanResult) -> None:
+    attributes = die.attributes
+    name = attributes.get(c.AT_NAME)
+    origin = attributes.get(c.AT_ABSTRACT_ORIGIN) or attributes.get(c.AT_SPECIFICATION)
+    result.dies[die.offset] = DieFacts(
+        name=unit.string(*name) if name else None,
+        origin=unit.reference(*origin) if origin else None,
+        entry=ranges[0][0] if ranges else None,  # GDB's BLOCK_ENTRY_PC
+        declaration=c.AT_DECLARATION in attributes,
+        abstract=c.AT_INLINE in attributes,
+    )
+
+
+def _subprogram(die, ranges, unit_offset: int, result: ScanResult) -> Subprogram | None:
+    if not ranges:
+        return None  # a declaration or an abstract instance: no code of its own
+    subprogram = Subprogram(ranges, die.offset, unit_offset)
+    result.subprograms.append(subprogram)
+    return subprogram
+
+
+def _inline(unit: Unit, die, ranges, function: Subprogram, depth: int, file_ids, first_file):
+    attributes = die.attributes
+    origin = attributes.get(c.AT_ABSTRACT_ORIGIN)
+    origin_offset = unit.reference(*origin) if origin else die.offset
+    call_file = attributes.get(c.AT_CALL_FILE, (None, 0))[1] - first_file
+    file_id = file_ids[call_file] if 0 <= call_file < len(file_ids) else 0xFFFFFFFF
+    call_line = attributes.get(c.AT_CALL_LINE, (None, 0))[1]
+    for low, high in ranges:
+        function.inlines.append((low, high, depth, origin_offset, file_id, call_line, die.offset))
+
+
+def _call_site(unit: Unit, die, function: Subprogram) -> None:
+    """DW_TAG_call_site (DWARF 5) or DW_TAG_GNU_call_site: where a call returns, whom it
+    calls, and whether it is a tail call; GDB builds TAILCALL frames from these."""
+    attributes = die.attributes
+    found = attributes.get(c.AT_CALL_RETURN_PC) or attributes.get(c.AT_LOW_PC)
+    if found is None:
+        return
+    origin = attributes.get(c.AT_CALL_ORIGIN) or attributes.get(c.AT_ABSTRACT_ORIGIN)
+    tail = c.AT_CALL_TAIL_CALL in attributes or c.AT_GNU_TAIL_CALL in attributes
+    function.call_sites.append(
+        (unit.address(*found) & ~1, unit.reference(*origin) if origin else None, tail)
+    )
