@@ -1,0 +1,1 @@
+"""Test firmware for QEMU and the harness that makes the GDB reference fixtures."""
