@@ -1,0 +1,22 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from dre.api import views
+
+P = "projects/<int:project_id>"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("projects/", views.ProjectList.as_view(), name="api-projects"),
+    path(f"{P}/devices/", views.DeviceList.as_view(), name="api-devices"),
+    path(f"{P}/devices/<int:pk>/", views.DeviceDetail.as_view(), name="api-device"),
+    path(f"{P}/symbol-files/", views.SymbolFileList.as_view(), name="api-symbol-files"),
+    path(f"{P}/symbol-files/upload/", views.SymbolFileUpload.as_view(), name="api-symbol-upload"),
+    path(f"{P}/coredumps/", views.CoredumpList.as_view(), name="api-coredumps"),
+    path(f"{P}/coredumps/upload/", views.CoredumpUpload.as_view(), name="api-coredump-upload"),
+    path(f"{P}/coredumps/<int:pk>/", views.CoredumpDetail.as_view(), name="api-coredump"),
+    path(f"{P}/traces/", views.TraceList.as_view(), name="api-traces"),
+    path(f"{P}/traces/<int:pk>/", views.TraceDetail.as_view(), name="api-trace"),
+    path(f"{P}/issues/", views.IssueList.as_view(), name="api-issues"),
+    path(f"{P}/issues/<int:pk>/", views.IssueDetail.as_view(), name="api-issue"),
+]

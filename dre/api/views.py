@@ -1,0 +1,208 @@
+"""The native REST API: reads of a project's data, and uploads.
+
+Every view resolves its project through `projects_for(request.user)`, so a
+project the caller may not see answers 404, exactly like one that does not
+exist.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, pagination, parsers, serializers, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dre import blobs
+from dre.accounts.models import Project, Role
+from dre.accounts.selectors import has_role, projects_for
+from dre.api import serializers as out
+from dre.crashes.models import Coredump, Issue, Trace
+from dre.crashes.services import NotACoredump, coredump_ingest_bytes
+from dre.fleet.models import Device
+from dre.fleet.services import InvalidDeviceSerial, device_seen, software_version_get
+from dre.symbols.models import SymbolFile
+from dre.symbols.services import SymbolFileDuplicate, SymbolFileRejected, symbol_file_ingest
+
+
+def ordered_by(*fields: str) -> type[pagination.CursorPagination]:
+    """Cursor pagination over a stable ordering; cursors stay valid as rows arrive."""
+    return type("Cursor", (pagination.CursorPagination,), {"ordering": (*fields, "-pk")})
+
+
+class ProjectScoped:
+    """Mixin: `self.project` is the URL's project, if the caller may read it."""
+
+    @property
+    def project(self) -> Project:
+        if not hasattr(self, "_project"):
+            self._project = get_object_or_404(
+                projects_for(self.request.user), pk=self.kwargs["project_id"]
+            )
+        return self._project
+
+    def require_member(self) -> None:
+        if not has_role(self.request.user, self.project, Role.MEMBER):
+            raise PermissionDenied("uploading needs the member role in this organization")
+
+
+class ProjectList(generics.ListAPIView):
+    serializer_class = out.ProjectOut
+    pagination_class = ordered_by("id")
+
+    def get_queryset(self):
+        return projects_for(self.request.user)
+
+
+class DeviceList(ProjectScoped, generics.ListAPIView):
+    serializer_class = out.DeviceOut
+    pagination_class = ordered_by("-last_seen")
+
+    def get_queryset(self):
+        return Device.objects.filter(project=self.project).select_related(
+            "hardware_version", "software_version", "cohort"
+        )
+
+
+class DeviceDetail(ProjectScoped, generics.RetrieveAPIView):
+    serializer_class = out.DeviceOut
+
+    def get_queryset(self):
+        return Device.objects.filter(project=self.project)
+
+
+class SymbolFileList(ProjectScoped, generics.ListAPIView):
+    serializer_class = out.SymbolFileOut
+    pagination_class = ordered_by("-created")
+
+    def get_queryset(self):
+        return SymbolFile.objects.filter(project=self.project).select_related(
+            "software_version__software_type"
+        )
+
+
+class SymbolFileUpload(ProjectScoped, APIView):
+    """Upload an ELF as multipart form data, with its software type and version."""
+
+    parser_classes = [parsers.MultiPartParser]
+
+    class Input(serializers.Serializer):
+        file = serializers.FileField()
+        software_type = serializers.CharField(required=False, max_length=128)
+        software_version = serializers.CharField(required=False, max_length=128)
+
+    @extend_schema(request=Input, responses={201: out.SymbolFileOut})
+    def post(self, request, project_id):
+        self.require_member()
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        name = blobs.blob_name("symbols", self.project.pk, ".elf")
+        try:
+            stored = blobs.blob_save_stream(name, upload, settings.MAX_SYMBOL_FILE_BYTES)
+            symbol_file = symbol_file_ingest(
+                self.project,
+                stored,
+                name=upload.name,
+                software_type=data.validated_data.get("software_type"),
+                software_version=data.validated_data.get("software_version"),
+            )
+        except blobs.TooLarge as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        except SymbolFileRejected as exc:
+            raise ValidationError({"file": str(exc)}) from None
+        except SymbolFileDuplicate as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(out.SymbolFileOut(symbol_file).data, status=status.HTTP_201_CREATED)
+
+
+class CoredumpList(ProjectScoped, generics.ListAPIView):
+    serializer_class = out.CoredumpOut
+    pagination_class = ordered_by("-received")
+
+    def get_queryset(self):
+        return Coredump.objects.filter(project=self.project).select_related(
+            "device", "software_version__software_type", "hardware_version", "trace"
+        )
+
+
+class CoredumpUpload(ProjectScoped, APIView):
+    """Upload a raw coredump as the request body (application/octet-stream)."""
+
+    parser_classes = [parsers.FileUploadParser]
+
+    @extend_schema(
+        request={"application/octet-stream": bytes},
+        parameters=[
+            OpenApiParameter("device_serial", str, required=False),
+            OpenApiParameter("software_type", str, required=False),
+            OpenApiParameter("software_version", str, required=False),
+        ],
+        responses={202: out.CoredumpOut},
+    )
+    def post(self, request, project_id):
+        self.require_member()
+        data = request.body
+        if len(data) > settings.MAX_COREDUMP_BYTES:
+            return Response({"detail": "coredump is too large"}, status=413)
+        params = request.query_params
+        try:
+            serial = params.get("device_serial")
+            device = device_seen(self.project, serial) if serial else None
+            version = software_version_get(
+                self.project, params.get("software_type"), params.get("software_version")
+            )
+            coredump = coredump_ingest_bytes(
+                self.project,
+                data,
+                source=Coredump.Source.API,
+                device=device,
+                software_version=version,
+            )
+        except (NotACoredump, InvalidDeviceSerial) as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return Response(out.CoredumpOut(coredump).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CoredumpDetail(ProjectScoped, generics.RetrieveAPIView):
+    serializer_class = out.CoredumpOut
+
+    def get_queryset(self):
+        return Coredump.objects.filter(project=self.project)
+
+
+class TraceList(ProjectScoped, generics.ListAPIView):
+    serializer_class = out.TraceSummaryOut
+    pagination_class = ordered_by("-created")
+
+    def get_queryset(self):
+        traces = Trace.objects.filter(project=self.project)
+        if issue := self.request.query_params.get("issue"):
+            traces = traces.filter(issue=issue)
+        return traces
+
+
+class TraceDetail(ProjectScoped, generics.RetrieveAPIView):
+    serializer_class = out.TraceOut
+
+    def get_queryset(self):
+        return Trace.objects.filter(project=self.project)
+
+
+class IssueList(ProjectScoped, generics.ListAPIView):
+    serializer_class = out.IssueOut
+    pagination_class = ordered_by("-last_seen")
+
+    def get_queryset(self):
+        return Issue.objects.filter(project=self.project).prefetch_related(
+            "software_versions__software_type"
+        )
+
+
+class IssueDetail(ProjectScoped, generics.RetrieveAPIView):
+    serializer_class = out.IssueOut
+
+    def get_queryset(self):
+        return Issue.objects.filter(project=self.project)

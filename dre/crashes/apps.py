@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CrashesConfig(AppConfig):
+    name = "dre.crashes"
+    label = "crashes"

@@ -1,0 +1,17 @@
+"""Grouping: a pure, versioned algorithm from a trace to a fingerprint.
+
+Every decision to keep or drop a frame records a short hint that is stored
+with the trace and shown as "why grouped like this". The side-effecting issue
+upsert lives in dre.crashes.services, apart from the algorithm.
+"""
+
+from dre.crashes.grouping.algorithm import (
+    CONFIGS,
+    DEFAULT_CONFIG,
+    Component,
+    GroupingResult,
+    Rules,
+    group,
+)
+
+__all__ = ["CONFIGS", "DEFAULT_CONFIG", "Component", "GroupingResult", "Rules", "group"]

@@ -1,0 +1,266 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from dre.accounts.models import Project
+from dre.fleet.models import Device, HardwareVersion, SoftwareVersion
+from dre.symbols.models import SymbolFile
+
+
+class Coredump(models.Model):
+    """The raw crash bytes as received, and how far processing got with them."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received"  # stored, processing queued
+        PROCESSING = "processing"  # a worker is symbolicating it
+        AWAITING_SYMBOLS = "awaiting_symbols"  # parsed; its ELF is not uploaded yet
+        SYMBOLICATED = "symbolicated"  # has a Trace, grouping queued
+        GROUPED = "grouped"  # its Trace belongs to an Issue
+        FAILED = "failed"  # see `error`; the blob is kept
+
+    class Source(models.TextChoices):
+        CHUNKS = "chunks"
+        UPLOAD = "upload"  # POST /api/v0/upload/coredump, raw body
+        PREPARED_UPLOAD = "prepared_upload"  # memfault-cli's prepare / PUT / commit
+        API = "api"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="coredumps")
+    device = models.ForeignKey(
+        Device, models.SET_NULL, null=True, blank=True, related_name="coredumps"
+    )
+    software_version = models.ForeignKey(
+        SoftwareVersion, models.SET_NULL, null=True, blank=True, related_name="coredumps"
+    )
+    hardware_version = models.ForeignKey(
+        HardwareVersion, models.SET_NULL, null=True, blank=True, related_name="coredumps"
+    )
+    symbol_file = models.ForeignKey(
+        SymbolFile, models.SET_NULL, null=True, blank=True, related_name="coredumps"
+    )
+    blob = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    md5 = models.CharField(max_length=32)
+    source = models.CharField(max_length=32, choices=Source.choices)
+    format = models.CharField(max_length=32, blank=True)
+    build_id = models.CharField(max_length=64, blank=True, db_index=True)
+    trace_reason = models.PositiveIntegerField(null=True, blank=True)
+    received = models.DateTimeField(default=timezone.now, db_index=True)
+    captured = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    state_changed = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "state_changed"])]
+
+    def __str__(self):
+        return f"coredump {self.pk} ({self.state})"
+
+
+class Issue(models.Model):
+    """Traces grouped by fingerprint."""
+
+    class State(models.TextChoices):
+        OPEN = "open"
+        RESOLVED = "resolved"
+        MUTED = "muted"  # never reopens by itself
+        MERGED = "merged"  # its fingerprints now feed `merged_into`
+
+    class Resolution(models.TextChoices):
+        NOW = "now", "resolved"  # any later trace reopens it
+        IN_VERSION = "in_version", "resolved in version"  # traces newer than resolved_in reopen
+        IN_NEXT_VERSION = "in_next_version", "resolved in the next version"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="issues")
+    title = models.CharField(max_length=300)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    trace_count = models.PositiveIntegerField(default=0)
+    device_count = models.PositiveIntegerField(default=0)
+    software_versions = models.ManyToManyField(
+        SoftwareVersion, through="IssueVersion", blank=True, related_name="issues"
+    )
+    hardware_versions = models.ManyToManyField(
+        HardwareVersion, through="IssueHardware", blank=True, related_name="issues"
+    )
+    resolution = models.CharField(max_length=16, choices=Resolution.choices, blank=True)
+    # A version string, not a row: a fix may be released in a version no device ran yet.
+    resolved_in = models.CharField(max_length=128, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    regressed_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="merged_issues"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "state", "-last_seen", "-id"]),
+            models.Index(fields=["project", "-last_seen", "-id"]),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def regressed(self) -> bool:
+        return self.regressed_at is not None and self.state == self.State.OPEN
+
+
+class IssueVersion(models.Model):
+    """Traces of an issue per software version (the issue page's chart and filter)."""
+
+    issue = models.ForeignKey(Issue, models.CASCADE)
+    software_version = models.ForeignKey(SoftwareVersion, models.CASCADE)
+    trace_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "software_version"], name="issue_version_once")
+        ]
+
+    def __str__(self):
+        return f"issue {self.issue_id} in {self.software_version_id}"
+
+
+class IssueHardware(models.Model):
+    """Traces of an issue per hardware version."""
+
+    issue = models.ForeignKey(Issue, models.CASCADE)
+    hardware_version = models.ForeignKey(HardwareVersion, models.CASCADE)
+    trace_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issue", "hardware_version"], name="issue_hardware_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"issue {self.issue_id} on {self.hardware_version_id}"
+
+
+class IssueDay(models.Model):
+    """Traces of an issue per UTC day, kept as they arrive so charts never scan traces."""
+
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="days")
+    day = models.DateField()
+    trace_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "day"], name="issue_day_once")]
+
+    def __str__(self):
+        return f"issue {self.issue_id} on {self.day}"
+
+
+class IssueComment(models.Model):
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
+    text = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"comment on issue {self.issue_id}"
+
+
+class IssueActivity(models.Model):
+    """Who did what to an issue, and what the pipeline did (actor None)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created"
+        RESOLVED = "resolved"
+        REOPENED = "reopened"
+        REGRESSED = "regressed"
+        MUTED = "muted"
+        UNMUTED = "unmuted"
+        MERGED = "merged"  # this issue absorbed others (data: their ids)
+        MERGED_INTO = "merged_into"  # this issue went into another (data: its id)
+        COMMENTED = "commented"
+
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="activity")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    data = models.JSONField(default=dict)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.kind} on issue {self.issue_id}"
+
+
+class GroupingRules(models.Model):
+    """A project's grouping rules (dre.crashes.grouping.Rules), edited on its settings page."""
+
+    project = models.OneToOneField(Project, models.CASCADE, related_name="grouping_rules")
+    not_in_app = models.TextField(
+        blank=True, help_text="One pattern per line: function:NAME or file:PATH, * wildcards."
+    )
+    ignore_functions = models.TextField(
+        blank=True, help_text="Function patterns, one per line, left out of fingerprints."
+    )
+    max_frames = models.PositiveSmallIntegerField(default=5)
+    updated = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"grouping rules of {self.project}"
+
+
+class IssueFingerprint(models.Model):
+    """Which issue a fingerprint's traces go to. Unique per project, so racing
+    workers that compute the same fingerprint end up on one issue."""
+
+    project = models.ForeignKey(Project, models.CASCADE)
+    fingerprint = models.CharField(max_length=64)
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="fingerprints")
+    grouping_config = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "fingerprint"], name="fingerprint_per_project"
+            )
+        ]
+
+    def __str__(self):
+        return self.fingerprint
+
+
+class IssueDevice(models.Model):
+    """One row per device an issue was seen on, so device_count stays exact."""
+
+    issue = models.ForeignKey(Issue, models.CASCADE)
+    device = models.ForeignKey(Device, models.CASCADE)
+    trace_count = models.PositiveIntegerField(default=0)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "device"], name="issue_device_once")
+        ]
+
+    def __str__(self):
+        return f"issue {self.issue_id} on device {self.device_id}"
+
+
+class Trace(models.Model):
+    """One processed crash: threads, frames, registers, fault."""
+
+    coredump = models.OneToOneField(Coredump, models.CASCADE, related_name="trace")
+    project = models.ForeignKey(Project, models.CASCADE, related_name="traces")
+    issue = models.ForeignKey(Issue, models.SET_NULL, null=True, blank=True, related_name="traces")
+    title = models.CharField(max_length=300)
+    data = models.JSONField(help_text="symbolicator.Trace.to_dict()")
+    fingerprint = models.CharField(max_length=64, blank=True)
+    grouping = models.JSONField(default=dict, help_text="Fingerprint parts with their hints.")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["issue", "-created"])]
+
+    def __str__(self):
+        return self.title

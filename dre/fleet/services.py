@@ -1,0 +1,102 @@
+"""Writes for devices and the versions they report.
+
+Devices and versions appear the first time something mentions them; every
+function here is an idempotent get-or-create that is safe under concurrent
+uploads from the same device.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dre.accounts.models import Project
+from dre.fleet.models import (
+    DEFAULT_COHORT,
+    Cohort,
+    Device,
+    HardwareVersion,
+    SoftwareType,
+    SoftwareVersion,
+)
+
+# memfault-formats.md 2.3: the SDK's device id rule.
+DEVICE_SERIAL = re.compile(r"^[-a-zA-Z0-9_]{1,128}$")
+
+
+class InvalidDeviceSerial(ValueError):
+    pass
+
+
+def _get_or_create(model, **fields):
+    """get_or_create that survives losing a race to a concurrent insert."""
+    try:
+        with transaction.atomic():
+            return model.objects.get_or_create(**fields)[0]
+    except IntegrityError:
+        return model.objects.get(**fields)
+
+
+def cohort_get_default(project: Project) -> Cohort:
+    try:
+        return Cohort.objects.get(project=project, slug=DEFAULT_COHORT)
+    except Cohort.DoesNotExist:
+        return _get_or_create(Cohort, project=project, slug=DEFAULT_COHORT, name="Default")
+
+
+def hardware_version_get(project: Project, name: str | None) -> HardwareVersion | None:
+    if not name:
+        return None
+    return _get_or_create(HardwareVersion, project=project, name=name[:128])
+
+
+def software_version_get(
+    project: Project, software_type: str | None, version: str | None
+) -> SoftwareVersion | None:
+    if not software_type or not version:
+        return None
+    kind = _get_or_create(SoftwareType, project=project, name=software_type[:128])
+    return _get_or_create(SoftwareVersion, software_type=kind, version=version[:128])
+
+
+def device_validate_serial(serial: str) -> str:
+    if not DEVICE_SERIAL.match(serial or ""):
+        raise InvalidDeviceSerial(
+            f"device serial {serial!r} must be 1-128 characters of letters, digits, '-' and '_'"
+        )
+    return serial
+
+
+def device_seen(
+    project: Project,
+    serial: str,
+    *,
+    hardware_version: HardwareVersion | None = None,
+    software_version: SoftwareVersion | None = None,
+) -> Device:
+    """Find or create the device and record what it last reported."""
+    device_validate_serial(serial)
+    device = Device.objects.filter(project=project, serial=serial).first()
+    if device is None:
+        device = _device_create(project, serial)
+    updates = {"last_seen": timezone.now()}
+    if hardware_version is not None:
+        updates["hardware_version"] = hardware_version
+    if software_version is not None:
+        updates["software_version"] = software_version
+    Device.objects.filter(pk=device.pk).update(**updates)
+    for field, value in updates.items():
+        setattr(device, field, value)
+    return device
+
+
+def _device_create(project: Project, serial: str) -> Device:
+    try:
+        with transaction.atomic():
+            return Device.objects.create(
+                project=project, serial=serial, cohort=cohort_get_default(project)
+            )
+    except IntegrityError:
+        return Device.objects.get(project=project, serial=serial)

@@ -1,0 +1,108 @@
+from django.db import models
+from django.utils import timezone
+
+from dre.accounts.models import Project
+from dre.crashes.models import Coredump
+from dre.fleet.models import Device, HardwareVersion, SoftwareVersion
+
+
+class Upload(models.Model):
+    """memfault-cli's prepared upload: a one-time PUT URL, then a commit call."""
+
+    class Kind(models.TextChoices):
+        COREDUMP = "COREDUMP"
+        SYMBOL_FILE = "SYMBOL_FILE"
+
+    class State(models.TextChoices):
+        PENDING = "pending"  # URL handed out, no bytes yet
+        UPLOADED = "uploaded"  # bytes stored, waiting for the commit
+        COMMITTED = "committed"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="uploads")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    declared_size = models.BigIntegerField(null=True, blank=True)
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    blob = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    md5 = models.CharField(max_length=32, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.kind} upload {self.pk} ({self.state})"
+
+
+class ChunkStream(models.Model):
+    """A device's partly reassembled message, kept between chunk requests."""
+
+    device = models.OneToOneField(Device, models.CASCADE, related_name="chunk_stream")
+    total_length = models.PositiveIntegerField(null=True, blank=True)
+    buffer = models.BinaryField(default=b"")
+    updated = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"chunk stream of device {self.device_id}"
+
+
+class DeviceMessage(models.Model):
+    """Every message a device sent through chunks, accepted or not.
+
+    Coredump messages point at their Coredump (whose blob holds the bytes);
+    other messages keep their bytes here, so nothing a device sent is lost.
+    """
+
+    class Kind(models.TextChoices):
+        COREDUMP = "coredump"
+        EVENT = "event"
+        LOG = "log"
+        CDR = "cdr"
+        UNKNOWN = "unknown"
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="device_messages")
+    device = models.ForeignKey(Device, models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    error = models.TextField(blank=True)
+    raw = models.BinaryField(default=b"", blank=True)
+    coredump = models.ForeignKey(Coredump, models.SET_NULL, null=True, blank=True)
+    received = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"{self.kind} from {self.device} ({self.status})"
+
+
+class Event(models.Model):
+    """A decoded CBOR event: heartbeat, reboot, trace event, logs or CDR."""
+
+    class Kind(models.TextChoices):
+        HEARTBEAT = "heartbeat"
+        REBOOT = "reboot"
+        TRACE = "trace"
+        LOGS = "logs"
+        CDR = "cdr"
+        OTHER = "other"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="events")
+    device = models.ForeignKey(Device, models.CASCADE, related_name="events")
+    message = models.ForeignKey(DeviceMessage, models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    captured = models.DateTimeField(null=True, blank=True)
+    received = models.DateTimeField(default=timezone.now)
+    software_version = models.ForeignKey(
+        SoftwareVersion, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hardware_version = models.ForeignKey(
+        HardwareVersion, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["device", "kind", "-received"])]
+
+    def __str__(self):
+        return f"{self.kind} from {self.device}"

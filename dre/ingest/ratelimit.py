@@ -1,0 +1,48 @@
+"""Fixed-window rate limits counted in the shared cache.
+
+A window is a whole number of seconds; the counter for the current window
+lives under a key that names the window, so it expires by itself.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+
+def parse_rate(text: str) -> Rate:
+    """Parse '120/m', '10/s' or '1000/5m'."""
+    match = RATE.match(text or "")
+    if not match:
+        raise ValueError(f"rate {text!r} is not of the form N/s, N/m, N/h or N/d")
+    count, multiplier, unit = match.groups()
+    return Rate(int(count), int(multiplier or 1) * UNIT_SECONDS[unit])
+
+
+def rate_limit_hit(scope: str, identity: str, rate: str, now: float | None = None) -> int | None:
+    """Count one request; return seconds to wait when over the limit, else None."""
+    limit = parse_rate(rate)
+    now = time.time() if now is None else now
+    window = int(now // limit.seconds)
+    key = f"ratelimit:{scope}:{identity}:{window}"
+    cache.add(key, 0, timeout=limit.seconds + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=limit.seconds + 1)
+        count = 1
+    if count <= limit.count:
+        return None
+    return max(1, int((window + 1) * limit.seconds - now))

@@ -1,0 +1,192 @@
+"""Chunks from devices: reassemble per device, then dispatch each message.
+
+Chunks of one device must be applied in order and never in parallel
+(memfault-formats.md 2.2), so a request holds its device's ChunkStream row
+locked while it feeds the chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from dre.accounts.models import Project
+from dre.accounts.selectors import project_key_get
+from dre.crashes.models import Coredump
+from dre.crashes.services import NotACoredump, coredump_ingest_bytes
+from dre.fleet.models import Device
+from dre.fleet.services import device_seen, hardware_version_get, software_version_get
+from dre.ingest import wire
+from dre.ingest.models import ChunkStream, DeviceMessage, Event
+
+log = logging.getLogger(__name__)
+
+MESSAGE_KINDS = {
+    wire.MessageType.COREDUMP: DeviceMessage.Kind.COREDUMP,
+    wire.MessageType.EVENT: DeviceMessage.Kind.EVENT,
+    wire.MessageType.LOG: DeviceMessage.Kind.LOG,
+    wire.MessageType.CDR: DeviceMessage.Kind.CDR,
+}
+EVENT_KINDS = {
+    wire.Heartbeat: Event.Kind.HEARTBEAT,
+    wire.RebootEvent: Event.Kind.REBOOT,
+    wire.TraceEvent: Event.Kind.TRACE,
+    wire.Logs: Event.Kind.LOGS,
+    wire.CustomDataRecording: Event.Kind.CDR,
+}
+
+
+@dataclass
+class ChunksReport:
+    """What a chunk request led to; problems were recorded, not raised."""
+
+    messages: list[DeviceMessage] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    malformed: list[str] = field(default_factory=list)
+
+
+def chunks_ingest(project: Project, serial: str, chunks: list[bytes]) -> ChunksReport:
+    report = ChunksReport()
+    with transaction.atomic():
+        device = device_seen(project, serial)
+        stream, _ = ChunkStream.objects.select_for_update().get_or_create(device=device)
+        state = wire.ReassemblyState(stream.total_length, bytes(stream.buffer))
+        for raw in chunks:
+            result = wire.feed_chunk(state, raw, max_message_length=settings.MAX_COREDUMP_BYTES)
+            state = result.state
+            for outcome in result.outcomes:
+                _apply_outcome(project, device, outcome, report)
+        stream.total_length = state.total_length
+        stream.buffer = state.buffer
+        stream.updated = timezone.now()
+        stream.save()
+    return report
+
+
+def _apply_outcome(project, device, outcome: wire.ChunkOutcome, report: ChunksReport) -> None:
+    if outcome.ok:
+        report.messages.append(message_ingest(project, device, outcome.message))
+        return
+    if outcome.status == wire.OutcomeStatus.DUPLICATE:
+        return
+    if outcome.status == wire.OutcomeStatus.MALFORMED:
+        report.malformed.append(outcome.reason)
+    report.problems.append(outcome.reason)
+    _reject(
+        project,
+        device,
+        DeviceMessage.Kind.UNKNOWN,
+        outcome.message or outcome.chunk,
+        f"{outcome.status}: {outcome.reason}",
+    )
+
+
+def _reject(project, device, kind, raw: bytes, error: str) -> DeviceMessage:
+    log.info("device %s: rejected %s message: %s", device.serial, kind, error)
+    return DeviceMessage.objects.create(
+        project=project,
+        device=device,
+        kind=kind,
+        status=DeviceMessage.Status.REJECTED,
+        error=error,
+        raw=raw,
+    )
+
+
+def message_ingest(project: Project, device: Device, data: bytes) -> DeviceMessage:
+    """Dispatch one reassembled message by its type; failures are recorded with the bytes."""
+    try:
+        message = wire.parse_message(data, max_payload_size=settings.MAX_COREDUMP_BYTES)
+    except wire.WireError as exc:
+        return _reject(project, device, DeviceMessage.Kind.UNKNOWN, data, str(exc))
+    kind = MESSAGE_KINDS[message.type]
+    owner = _message_project(project, message)
+    if owner is None:
+        return _reject(project, device, kind, data, "the project key inside the message is unknown")
+    if owner != project:
+        device = device_seen(owner, device.serial)
+    if message.type == wire.MessageType.COREDUMP:
+        return _coredump_message(owner, device, data, message)
+    return _event_message(owner, device, kind, data, message)
+
+
+def _message_project(project: Project, message: wire.Message) -> Project | None:
+    """A project key inside the message overrides the HTTP header's (section 2.1)."""
+    if message.project_key is None:
+        return project
+    key = project_key_get(message.project_key)
+    return key.project if key else None
+
+
+def _coredump_message(project, device, data: bytes, message: wire.Message) -> DeviceMessage:
+    try:
+        coredump = coredump_ingest_bytes(
+            project, message.payload, source=Coredump.Source.CHUNKS, device=device
+        )
+    except NotACoredump as exc:
+        return _reject(project, device, DeviceMessage.Kind.COREDUMP, data, str(exc))
+    return DeviceMessage.objects.create(
+        project=project,
+        device=device,
+        kind=DeviceMessage.Kind.COREDUMP,
+        status=DeviceMessage.Status.ACCEPTED,
+        coredump=coredump,
+    )
+
+
+def _event_message(project, device, kind, data: bytes, message: wire.Message) -> DeviceMessage:
+    try:
+        events = wire.decode_events(message.payload)
+    except wire.WireError as exc:
+        return _reject(project, device, kind, data, str(exc))
+    stored = DeviceMessage.objects.create(
+        project=project, device=device, kind=kind, status=DeviceMessage.Status.ACCEPTED, raw=data
+    )
+    for event in events:
+        _event_store(project, device, stored, event)
+    return stored
+
+
+def _event_store(project, device, message: DeviceMessage, event: wire.Event) -> Event:
+    software_version = software_version_get(project, event.software_type, event.software_version)
+    hardware_version = hardware_version_get(project, event.hardware_version)
+    device_seen(
+        project,
+        device.serial,
+        hardware_version=hardware_version,
+        software_version=software_version,
+    )
+    return Event.objects.create(
+        project=project,
+        device=device,
+        message=message,
+        kind=EVENT_KINDS.get(type(event.info), Event.Kind.OTHER),
+        captured=_timestamp(event.captured_at),
+        software_version=software_version,
+        hardware_version=hardware_version,
+        data=to_json(event),
+    )
+
+
+def _timestamp(seconds: int | None) -> datetime | None:
+    if not seconds:
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def to_json(value):
+    """Decoded events as JSON: bytes become hex, dict keys become strings."""
+    if is_dataclass(value):
+        return to_json(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return {"hex": bytes(value).hex()}
+    return value

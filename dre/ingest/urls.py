@@ -1,0 +1,23 @@
+"""Memfault-compatible paths, all on one origin (memfault-cli's MEMFAULT_URL)."""
+
+from django.urls import path
+
+from dre.ingest import views
+
+PROJECT = "organizations/<slug:org>/projects/<slug:project>"
+
+urlpatterns = [
+    path("chunks/<str:device_serial>", views.chunks, name="memfault-chunks"),
+    path("upload/coredump", views.upload_coredump, name="memfault-upload-coredump"),
+    path("upload", views.prepare_with_key, name="memfault-prepare"),
+    path("uploads/<str:token>", views.upload_put, name="memfault-upload-put"),
+    path(f"{PROJECT}", views.project_detail, name="memfault-project"),
+    path(f"{PROJECT}/upload", views.prepare_with_token, name="memfault-prepare-token"),
+    path(f"{PROJECT}/coredumps", views.commit_coredump, name="memfault-commit-coredump"),
+    path(f"{PROJECT}/symbols", views.commit_symbols, name="memfault-commit-symbols"),
+    path(
+        f"{PROJECT}/symbols-by-gnu-build-id/<str:build_id>",
+        views.symbols_by_build_id,
+        name="memfault-symbols-by-build-id",
+    ),
+]

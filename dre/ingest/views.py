@@ -1,0 +1,312 @@
+"""Memfault-compatible endpoints for devices and memfault-cli (memfault-formats.md 2.3, 3).
+
+Plain Django views: these endpoints have exact status codes and raw bodies
+that the SDK and the CLI depend on. Each view checks its caller, its limits
+and its input, then hands over to a service.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from requests_toolbelt.multipart.decoder import MultipartDecoder, NonMultipartContentTypeException
+
+from dre.accounts.models import Project
+from dre.crashes.models import Coredump
+from dre.crashes.services import NotACoredump, coredump_create, coredump_ingest_bytes
+from dre.fleet.services import (
+    InvalidDeviceSerial,
+    device_seen,
+    device_validate_serial,
+    software_version_get,
+)
+from dre.ingest import auth, uploads
+from dre.ingest.models import Upload
+from dre.ingest.ratelimit import rate_limit_hit
+from dre.ingest.services import chunks_ingest
+from dre.symbols.models import SymbolFile
+from dre.symbols.services import SymbolFileDuplicate, SymbolFileRejected, symbol_file_ingest
+
+MAX_CHUNKS_PER_REQUEST = 1000
+
+
+class RequestRejected(Exception):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+def error(status: int, message: str, headers: dict | None = None) -> JsonResponse:
+    response = JsonResponse(
+        {"error": {"message": message, "type": _ERROR_TYPES.get(status)}}, status=status
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+_ERROR_TYPES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    411: "length_required",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def rejections_as_errors(view):
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except RequestRejected as exc:
+            return error(exc.status, str(exc), exc.headers)
+        except uploads.UploadError as exc:
+            return error(exc.status, str(exc))
+        except InvalidDeviceSerial as exc:
+            return error(400, str(exc))
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return csrf_exempt(wrapper)
+
+
+# -- checks shared by the views ------------------------------------------------
+
+
+def require_project_key(request) -> Project:
+    project = auth.project_from_key(request)
+    if project is None:
+        raise RequestRejected(403, "missing or invalid Memfault-Project-Key")
+    return project
+
+
+def require_member(request, org: str, project_slug: str) -> Project:
+    project = get_object_or_404(
+        Project.objects.select_related("organization"), organization__slug=org, slug=project_slug
+    )
+    if not auth.may_upload(auth.principal_from_request(request), project):
+        raise RequestRejected(403, "this token or user may not upload to this project")
+    return project
+
+
+def require_length(request, limit: int) -> int:
+    length = request.META.get("CONTENT_LENGTH")
+    if not length:
+        raise RequestRejected(411, "Content-Length is required")
+    try:
+        size = int(length)
+    except ValueError:
+        raise RequestRejected(400, f"Content-Length {length!r} is not a number") from None
+    if size > limit:
+        raise RequestRejected(413, f"body of {size} bytes is over the limit of {limit}")
+    return size
+
+
+def require_rate(project: Project, serial: str | None = None) -> None:
+    checks = [("project", str(project.pk), settings.PROJECT_RATE_LIMIT)]
+    if serial:
+        checks.append(("device", f"{project.pk}:{serial}", settings.DEVICE_RATE_LIMIT))
+    for scope, identity, rate in checks:
+        wait = rate_limit_hit(scope, identity, rate)
+        if wait is not None:
+            raise RequestRejected(
+                429, f"{scope} rate limit of {rate} reached", {"Retry-After": str(wait)}
+            )
+
+
+def json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RequestRejected(400, f"body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise RequestRejected(400, "body must be a JSON object")
+    return body
+
+
+def absolute_url(request, path: str) -> str:
+    base = settings.PUBLIC_URL or f"{request.scheme}://{request.get_host()}"
+    return base + path
+
+
+# -- devices -------------------------------------------------------------------
+
+
+@rejections_as_errors
+@require_http_methods(["POST"])
+def chunks(request, device_serial: str):
+    """One chunk (raw or base64) or many (multipart/mixed) from a device."""
+    project = require_project_key(request)
+    device_validate_serial(device_serial)
+    require_length(request, settings.MAX_REQUEST_BYTES)
+    require_rate(project, device_serial)
+    report = chunks_ingest(project, device_serial, chunk_bodies(request))
+    if report.malformed:
+        raise RequestRejected(400, "malformed chunk: " + "; ".join(report.malformed))
+    return HttpResponse("Accepted", status=202, content_type="text/plain")
+
+
+def chunk_bodies(request) -> list[bytes]:
+    content_type = request.content_type or ""
+    if content_type == "application/octet-stream":
+        return [_decoded(request.body, request.headers.get("Content-Encoding", ""))]
+    if content_type == "multipart/mixed":
+        return _multipart_chunks(request)
+    raise RequestRejected(
+        415, f"Content-Type {content_type!r}: use application/octet-stream or multipart/mixed"
+    )
+
+
+def _decoded(body: bytes, encoding: str) -> bytes:
+    if encoding.strip().lower() != "base64":
+        return body
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error as exc:
+        raise RequestRejected(400, f"body is not valid base64: {exc}") from None
+
+
+def _multipart_chunks(request) -> list[bytes]:
+    try:
+        parts = MultipartDecoder(request.body, request.headers["Content-Type"]).parts
+    except (NonMultipartContentTypeException, ValueError, KeyError) as exc:
+        raise RequestRejected(400, f"cannot parse the multipart body: {exc}") from None
+    if len(parts) > MAX_CHUNKS_PER_REQUEST:
+        raise RequestRejected(413, f"{len(parts)} parts; at most {MAX_CHUNKS_PER_REQUEST}")
+    return [
+        _decoded(part.content, part.headers.get(b"Content-Encoding", b"").decode())
+        for part in parts
+    ]
+
+
+@rejections_as_errors
+@require_http_methods(["POST"])
+def upload_coredump(request):
+    """A raw coredump (SDK GDB script, Zephyr dumps), or memfault-cli's commit when the
+    body is JSON. Optional query parameters device_serial, software_type and
+    software_version name what a format without them (Zephyr's) came from."""
+    project = require_project_key(request)
+    if request.content_type == "application/json":
+        return _commit_coredump(request, project)
+    require_length(request, settings.MAX_COREDUMP_BYTES)
+    require_rate(project)
+    params = request.GET
+    serial = params.get("device_serial")
+    try:
+        coredump = coredump_ingest_bytes(
+            project,
+            request.body,
+            source=Coredump.Source.UPLOAD,
+            device=device_seen(project, serial) if serial else None,
+            software_version=software_version_get(
+                project, params.get("software_type"), params.get("software_version")
+            ),
+        )
+    except NotACoredump as exc:
+        raise RequestRejected(400, str(exc)) from None
+    return JsonResponse({"data": {"id": coredump.pk}}, status=202)
+
+
+def _commit_coredump(request, project: Project):
+    body = json_body(request)
+    serial = body.get("device_serial")
+    device = device_seen(project, serial) if serial else None
+    stored = uploads.upload_commit(project, Upload.Kind.COREDUMP, body.get("file"))
+    coredump = coredump_create(
+        project, stored, source=Coredump.Source.PREPARED_UPLOAD, device=device
+    )
+    return JsonResponse({"data": {"id": coredump.pk}}, status=202)
+
+
+# -- memfault-cli's prepared uploads --------------------------------------------
+
+
+@rejections_as_errors
+@require_http_methods(["POST"])
+def prepare_with_key(request):
+    return _prepare(request, require_project_key(request))
+
+
+@rejections_as_errors
+@require_http_methods(["POST"])
+def prepare_with_token(request, org: str, project: str):
+    return _prepare(request, require_member(request, org, project))
+
+
+def _prepare(request, project: Project):
+    body = json_body(request)
+    size = body.get("size")
+    if size is not None and not isinstance(size, int):
+        raise RequestRejected(400, "size must be a number of bytes")
+    require_rate(project)
+    _, token = uploads.upload_prepare(project, str(body.get("kind", "")), size)
+    url = absolute_url(request, f"/api/v0/uploads/{token}")
+    return JsonResponse({"data": {"upload_url": url, "token": token}})
+
+
+@rejections_as_errors
+@require_http_methods(["PUT"])
+def upload_put(request, token: str):
+    """The one-time, unauthenticated PUT of a prepared upload's bytes."""
+    uploads.upload_receive(token, request)
+    return HttpResponse(status=200)
+
+
+@rejections_as_errors
+@require_http_methods(["POST"])
+def commit_coredump(request, org: str, project: str):
+    return _commit_coredump(request, require_member(request, org, project))
+
+
+@rejections_as_errors
+@require_http_methods(["POST"])
+def commit_symbols(request, org: str, project: str):
+    """memfault-cli upload-mcu-symbols: commit an ELF with an optional software version."""
+    target = require_member(request, org, project)
+    body = json_body(request)
+    file_info = body.get("file") or {}
+    version = body.get("software_version") or {}
+    stored = uploads.upload_commit(target, Upload.Kind.SYMBOL_FILE, file_info)
+    try:
+        symbol_file = symbol_file_ingest(
+            target,
+            stored,
+            name=str(file_info.get("name") or "symbols.elf"),
+            software_type=version.get("software_type"),
+            software_version=version.get("version"),
+        )
+    except SymbolFileRejected as exc:
+        raise RequestRejected(400, str(exc)) from None
+    except SymbolFileDuplicate as exc:
+        raise RequestRejected(409, str(exc)) from None
+    return JsonResponse({"data": {"id": symbol_file.pk, "build_id": symbol_file.build_id}})
+
+
+@rejections_as_errors
+@require_http_methods(["GET", "HEAD"])
+def symbols_by_build_id(request, org: str, project: str, build_id: str):
+    """memfault-cli's pre-upload check: 200 when this build id is already uploaded."""
+    target = require_member(request, org, project)
+    found = SymbolFile.objects.filter(project=target, build_id=build_id.lower()).first()
+    if found is None:
+        return error(404, f"no symbol file with build id {build_id}")
+    return JsonResponse({"data": {"id": found.pk, "build_id": found.build_id}})
+
+
+@rejections_as_errors
+@require_http_methods(["GET"])
+def project_detail(request, org: str, project: str):
+    target = require_member(request, org, project)
+    # No max_ota_upload_size: the CLI then uses the single-PUT flow (3.7).
+    return JsonResponse({"data": {"id": target.pk, "slug": target.slug, "name": target.name}})

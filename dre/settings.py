@@ -1,0 +1,159 @@
+"""Settings for dre, read only from the environment (see .env.example).
+
+With nothing configured dre runs on SQLite, executes tasks in-process and
+keeps blobs under var/, so a fresh clone needs no services. Setting
+DATABASE_URL and CELERY_BROKER_URL moves it onto PostgreSQL and a real
+Celery worker. Unsafe combinations are reported by the system checks in
+dre/checks.py.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+DEV_SECRET_KEY = "dre-insecure-development-key-do-not-use-in-production"
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The URL devices and memfault-cli are told to use for one-time uploads.
+# Empty means "the origin the request came in on".
+PUBLIC_URL = env.str("PUBLIC_URL", default="").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "dre.accounts",
+    "dre.fleet",
+    "dre.symbols",
+    "dre.crashes",
+    "dre.ingest",
+    "dre.api",
+    "dre.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dre.urls"
+WSGI_APPLICATION = "dre.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dre.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://dre")}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+# Blobs (raw coredumps, symbol files, indexes) go through Django's storage API.
+# BLOB_STORAGE_BACKEND may name any storage class, e.g. django-storages'
+# "storages.backends.s3.S3Storage" configured by its own AWS_* variables.
+MEDIA_ROOT = env.path("BLOB_ROOT", default=str(VAR_DIR / "blobs"))
+STORAGES = {
+    "default": {
+        "BACKEND": env.str(
+            "BLOB_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        )
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Celery: no broker configured means tasks run in-process right after the
+# transaction that queued them commits.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-coredumps": {
+        "task": "dre.crashes.tasks.sweep_stuck_coredumps",
+        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),
+    },
+}
+
+# Limits on what devices and CI may send.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=8 * 1024 * 1024)
+MAX_COREDUMP_BYTES = env.int("MAX_COREDUMP_BYTES", default=4 * 1024 * 1024)
+MAX_SYMBOL_FILE_BYTES = env.int("MAX_SYMBOL_FILE_BYTES", default=1024 * 1024 * 1024)
+DEVICE_RATE_LIMIT = env.str("DEVICE_RATE_LIMIT", default="120/m")
+PROJECT_RATE_LIMIT = env.str("PROJECT_RATE_LIMIT", default="12000/m")
+UPLOAD_URL_TTL_SECONDS = env.int("UPLOAD_URL_TTL_SECONDS", default=3600)
+# A coredump whose processing state has not moved for this long is re-queued.
+STUCK_AFTER_SECONDS = env.int("STUCK_AFTER_SECONDS", default=900)
+SYMBOL_INDEX_CACHE_SIZE = env.int("SYMBOL_INDEX_CACHE_SIZE", default=16)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "dre.accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "dre API",
+    "DESCRIPTION": "Uploads and reads of devices, symbol files, coredumps, traces and issues.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,40 @@
+"""Symbol indexes cached in worker memory, keyed by symbol file.
+
+Loading an index is cheap but not free; a worker symbolicating a burst of
+crashes from one release loads it once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from threading import Lock
+
+from django.conf import settings
+
+from dre import blobs
+from dre.symbols.models import SymbolFile
+from symbolicator import SymbolIndex
+
+_cache: OrderedDict[tuple[int, str, str], SymbolIndex] = OrderedDict()
+_lock = Lock()
+
+
+def symbol_index_load(symbol_file: SymbolFile) -> SymbolIndex:
+    # The ELF's digest too: a database that reuses ids (SQLite after a rollback) must
+    # not hand one ELF's index to another.
+    key = (symbol_file.pk, symbol_file.index_blob, symbol_file.md5)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    index = SymbolIndex.from_bytes(blobs.blob_read(symbol_file.index_blob))
+    with _lock:
+        _cache[key] = index
+        while len(_cache) > settings.SYMBOL_INDEX_CACHE_SIZE:
+            _cache.popitem(last=False)
+    return index
+
+
+def symbol_index_cache_clear() -> None:
+    with _lock:
+        _cache.clear()

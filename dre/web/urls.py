@@ -1,0 +1,44 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from dre.web.views import home, inspect, issue, issues, project_settings, traces
+
+P = "<slug:org>/<slug:project>"
+T = f"{P}/traces/<int:trace_id>"
+F = f"{T}/threads/<int:thread>/frames/<int:frame>"
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", home.home, name="home"),
+    path(f"{P}/issues/", issues.issue_list, name="issue-list"),
+    path(f"{P}/issues/bulk/", issues.issues_bulk_action, name="issues-bulk"),
+    path(f"{P}/issues/<int:issue_id>/", issue.issue_detail, name="issue-detail"),
+    path(f"{P}/issues/<int:issue_id>/comments/", issue.issue_comment, name="issue-comment"),
+    path(f"{P}/issues/<int:issue_id>/<slug:action>/", issue.issue_action, name="issue-action"),
+    path(f"{P}/traces/", traces.trace_list, name="trace-list"),
+    path(f"{T}/", traces.trace_detail, name="trace-detail"),
+    path(f"{T}/coredump.bin", traces.trace_coredump, name="trace-coredump"),
+    path(f"{T}/core.elf", traces.trace_elf_core, name="trace-elf-core"),
+    path(f"{F}/variables.json", inspect.frame_variables, name="frame-variables"),
+    path(f"{F}/registers.json", inspect.frame_registers, name="frame-registers"),
+    path(f"{F}/disassembly.json", inspect.frame_disassembly, name="frame-disassembly"),
+    path(f"{T}/variables/children.json", inspect.variable_children, name="variable-children"),
+    path(f"{T}/memory.json", inspect.memory, name="trace-memory"),
+    path(f"{T}/regions.json", inspect.memory_regions, name="trace-regions"),
+    path(f"{T}/globals.json", inspect.globals_search, name="trace-globals"),
+    path(f"{P}/settings/", project_settings.project_settings, name="project-settings"),
+    path(f"{P}/settings/grouping/", project_settings.grouping_rules, name="grouping-rules"),
+    path(f"{P}/settings/keys/", project_settings.key_create, name="key-create"),
+    path(
+        f"{P}/settings/keys/<int:key_id>/revoke/",
+        project_settings.key_revoke,
+        name="key-revoke",
+    ),
+    path(f"{P}/settings/tokens/", project_settings.token_create, name="token-create"),
+    path(
+        f"{P}/settings/tokens/<int:token_id>/revoke/",
+        project_settings.token_revoke,
+        name="token-revoke",
+    ),
+]
