@@ -1,0 +1,205 @@
+"""Server time of the triage pages with 100,000 traces in PostgreSQL.
+
+    .venv/bin/python bench/pages/run.py [--traces 100000] [--requests 30] [--explain] [--keep]
+
+Creates its own database (dre_bench on the server of DATABASE_URL, or of
+postgres://postgres@127.0.0.1:5432/ when that is unset), builds the data set of
+dataset.py, then requests each page through Django's test client (the whole request:
+middleware, session, view, queries, template; no network) and prints the median and
+p95 over N requests after warm-up, with the number of queries per request. The
+database is dropped at the end unless --keep. Figures, not tests: nothing asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+TARGET_MS = 300
+
+
+def main() -> None:
+    args = _arguments()
+    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    bench_url = urlsplit(server)._replace(path=f"/{args.database}").geturl()
+    _recreate(server, args.database)
+    try:
+        _setup_django(bench_url)
+        started = time.perf_counter()
+        data = _build(args)
+        print(f"built in {time.perf_counter() - started:.0f} s: {data.traces} traces, "
+              f"{data.issues} issues, {data.devices} devices")  # fmt: skip
+        rows = measure(data, args.requests)
+        print_table(rows)
+        if args.explain:
+            explain(data)
+    finally:
+        if not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            _drop(server, args.database)
+
+
+def _arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--traces", type=int, default=100_000)
+    parser.add_argument("--issues", type=int, default=300)
+    parser.add_argument("--devices", type=int, default=5_000)
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--database", default="dre_bench")
+    parser.add_argument("--explain", action="store_true", help="print the issue list's plans")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    return parser.parse_args()
+
+
+def _maintenance(server: str):
+    import psycopg
+
+    url = urlsplit(server)._replace(path="/postgres", scheme="postgresql").geturl()
+    return psycopg.connect(url, autocommit=True)
+
+
+def _recreate(server: str, name: str) -> None:
+    with _maintenance(server) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _drop(server: str, name: str) -> None:
+    with _maintenance(server) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DEBUG"] = "false"
+    os.environ.pop("CELERY_BROKER_URL", None)  # tasks run in-process after commit
+    os.environ["BLOB_ROOT"] = tempfile.mkdtemp(prefix="dre-bench-blobs-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dre.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _build(args):
+    import logging
+
+    logging.disable(logging.INFO)
+    import dataset
+
+    return dataset.build(args.traces, args.issues, args.devices)
+
+
+# -- measuring ---------------------------------------------------------------------------
+
+
+def pages(data) -> list[tuple[str, str]]:
+    base = "/acme/sensors"
+    from dre.crashes import selectors
+
+    first = selectors.issue_list(data.project, selectors.IssueFilters(state="all"))
+    trace = f"{base}/traces/{data.a_trace}"
+    return [
+        ("issue list (open, last seen)", f"{base}/issues/"),
+        ("issue list, all states, page 2", f"{base}/issues/?state=all&after={first.next}"),
+        ("issue list, by software version", f"{base}/issues/?state=all&version={data.a_version}"),
+        ("issue list, by cohort", f"{base}/issues/?state=all&cohort={data.a_cohort}"),
+        ("issue list, by device", f"{base}/issues/?state=all&device={data.a_device.serial}"),
+        ("issue list, text search", f"{base}/issues/?state=all&q=divide"),
+        ("issue list, sorted by traces", f"{base}/issues/?state=all&sort=traces"),
+        ("issue page (largest issue)", f"{base}/issues/{data.biggest_issue}/"),
+        ("trace page", f"{trace}/"),
+        ("traces of a device", f"{base}/traces/?device={data.a_device.pk}"),
+        ("traces of the project", f"{base}/traces/"),
+        ("traces of the largest issue", f"{base}/traces/?issue={data.biggest_issue}"),
+        ("json: frame variables", f"{trace}/threads/0/frames/0/variables.json"),
+        ("json: registers", f"{trace}/threads/0/frames/1/registers.json"),
+        ("json: disassembly", f"{trace}/threads/0/frames/0/disassembly.json"),
+        ("json: memory", f"{trace}/memory.json?at=0x20000000"),
+    ]
+
+
+def measure(data, requests: int) -> list[tuple]:
+    from django.test import Client
+
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(data.user)
+    rows = []
+    for name, url in pages(data):
+        for _ in range(5):  # warm-up: caches, the symbol index, connections
+            assert client.get(url).status_code == 200, url
+        queries = _count_queries(client, url)
+        times = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        rows.append((name, statistics.median(times), _p95(times), queries))
+    return rows
+
+
+def _count_queries(client, url: str) -> int:
+    from django.db import connection
+
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        client.get(url)
+    return len(executed)
+
+
+def _p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def print_table(rows: list[tuple]) -> None:
+    print(f"\n{'page':40} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    for name, median, p95, queries in rows:
+        flag = "" if p95 < TARGET_MS else f"  over {TARGET_MS} ms"
+        print(f"{name:40} {median:10.1f} {p95:8.1f} {queries:8d}{flag}")
+
+
+def explain(data) -> None:
+    """EXPLAIN ANALYZE of the issue list's main query, default and filtered."""
+    from django.db import connection
+
+    from dre.crashes import selectors
+    from dre.crashes.selectors import IssueFilters
+
+    cases = {
+        "default": IssueFilters(),
+        "version": IssueFilters(state="all", software_version=data.a_version),
+        "cohort": IssueFilters(state="all", cohort=data.a_cohort),
+        "sorted by traces": IssueFilters(state="all", sort="traces"),
+    }
+    for name, filters in cases.items():
+        field = filters.sort_field
+        query = selectors.issues_filtered(data.project, filters).order_by(f"-{field}", "-pk")[:51]
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = "\n  ".join(row[0] for row in cursor.fetchall())
+        print(f"\n-- {name}\n  {plan}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

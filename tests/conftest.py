@@ -1,0 +1,117 @@
+"""Shared fixtures: the cast (Alice, Bob on her team, Charlie outside it), their
+organizations and projects, and the services CI must provide."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.cache import cache
+
+from dre.accounts.models import Role
+from dre.accounts.services import (
+    api_token_create,
+    membership_set,
+    organization_create,
+    project_create,
+    project_key_create,
+)
+from dre.celery import app as celery_app
+from dre.symbols.cache import symbol_index_cache_clear
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config):
+    if os.environ.get("DRE_REQUIRE_SERVICES") == "1":
+        from tests.services import require_services
+
+        require_services()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_blobs_and_cache(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "blobs")
+    cache.clear()
+    symbol_index_cache_clear()  # indexes loaded from another test's blobs
+    # Unit tests run tasks in-process; tests/integration runs a real worker.
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username: str, **extra):
+        return django_user_model.objects.create_user(
+            username, email=f"{username}@example.com", password=PASSWORD, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def charlie(make_user):
+    return make_user("charlie")
+
+
+@pytest.fixture
+def acme(alice, bob):
+    organization = organization_create(slug="acme", name="Acme")
+    membership_set(user=alice, organization=organization, role=Role.ADMIN)
+    membership_set(user=bob, organization=organization, role=Role.MEMBER)
+    return organization
+
+
+@pytest.fixture
+def project(acme):
+    return project_create(organization=acme, slug="sensors", name="Sensors")
+
+
+@pytest.fixture
+def project_key(project) -> str:
+    return project_key_create(project=project, name="devices")[1]
+
+
+@pytest.fixture
+def org_token(acme) -> str:
+    return api_token_create(organization=acme, name="ci")[1]
+
+
+@pytest.fixture
+def globex(charlie):
+    organization = organization_create(slug="globex", name="Globex")
+    membership_set(user=charlie, organization=organization, role=Role.ADMIN)
+    return organization
+
+
+@pytest.fixture
+def other_project(globex):
+    return project_create(organization=globex, slug="turbines")
+
+
+@pytest.fixture
+def other_project_key(other_project) -> str:
+    return project_key_create(project=other_project)[1]
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run what services queue with delay_on_commit, as a committed request would."""
+
+    def run(callable_, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return callable_(*args, **kwargs)
+
+    return run

@@ -1,0 +1,146 @@
+"""ingest -> symbolicate -> group, with tasks run as a committed request would run them."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from dre.crashes.models import Coredump, Issue, Trace
+from dre.crashes.services import coredumps_requeue_stuck, trace_group
+from dre.fleet.services import device_seen
+from tests.dre.conftest import send_coredump, store_elf
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_coredump_with_its_elf_present_becomes_a_grouped_trace(
+    project, symbol_file, run_on_commit
+):
+    coredump = run_on_commit(send_coredump, project)
+
+    coredump.refresh_from_db()
+    assert coredump.state == Coredump.State.GROUPED
+    assert coredump.symbol_file == symbol_file
+    assert coredump.build_id == symbol_file.build_id
+    assert str(coredump.software_version) == "dre-testfw 1.0.0"
+    assert (
+        coredump.trace.issue.title == "MemManage fault: data access violation in record_word_store"
+    )
+
+
+def test_the_trace_keeps_every_thread_with_frames_variables_and_registers(
+    project, symbol_file, run_on_commit
+):
+    coredump = run_on_commit(send_coredump, project)
+    data = Trace.objects.get(coredump=coredump).data
+
+    assert [t["name"] for t in data["threads"]] == ["main", "sensor", "comms", "logger"]
+    first = data["threads"][0]["frames"][0]
+    assert first["function"] == "record_word_store"
+    assert {"name": "word", "text": "0xc <g_vector_table+12>"}.items() <= first["arguments"][
+        0
+    ].items()
+    assert first["registers"]["pc"] == first["pc"]
+
+
+def test_a_coredump_waits_for_its_elf_and_is_processed_when_it_arrives(project, run_on_commit):
+    coredump = run_on_commit(send_coredump, project)
+    coredump.refresh_from_db()
+    assert coredump.state == Coredump.State.AWAITING_SYMBOLS
+
+    run_on_commit(store_elf, project)
+
+    coredump.refresh_from_db()
+    assert coredump.state == Coredump.State.GROUPED
+
+
+def test_a_build_id_never_matches_another_build_of_the_same_version(project, run_on_commit):
+    run_on_commit(store_elf, project, "an385-O2")
+    coredump = run_on_commit(send_coredump, project, "an385-O0")
+
+    coredump.refresh_from_db()
+    assert coredump.state == Coredump.State.AWAITING_SYMBOLS
+
+
+def test_a_corrupt_coredump_is_kept_and_fails_with_the_reason(project, symbol_file, run_on_commit):
+    data = bytearray(b"CORE\x02\x00\x00\x00\x40\x00\x00\x00") + bytes(52)
+    from dre.crashes.services import coredump_ingest_bytes
+
+    coredump = run_on_commit(
+        coredump_ingest_bytes, project, bytes(data), source=Coredump.Source.UPLOAD
+    )
+
+    coredump.refresh_from_db()
+    assert coredump.state == Coredump.State.FAILED
+    assert "could not parse the coredump" in coredump.error
+    assert coredump.blob  # the bytes are kept for later processing
+
+
+def test_a_truncated_coredump_is_processed_with_a_warning(
+    project, symbol_file, run_on_commit, settings
+):
+    from dre.crashes.services import coredump_ingest_bytes
+    from tests.firmware_fixtures import coredump_path
+
+    data = coredump_path().read_bytes()
+    coredump = run_on_commit(
+        coredump_ingest_bytes, project, data[: len(data) - 1000], source=Coredump.Source.UPLOAD
+    )
+
+    coredump.refresh_from_db()
+    assert coredump.state == Coredump.State.GROUPED
+    assert any("header says" in w for w in coredump.trace.data["warnings"])
+
+
+def test_traces_with_the_same_fingerprint_share_an_issue(project, symbol_file, run_on_commit):
+    first = device_seen(project, "unit-1")
+    second = device_seen(project, "unit-2")
+    run_on_commit(send_coredump, project, device=first)
+    run_on_commit(send_coredump, project, device=second)
+    run_on_commit(send_coredump, project, device=second)
+
+    issue = Issue.objects.get()
+    assert issue.trace_count == 3
+    assert issue.device_count == 2
+    assert [str(v) for v in issue.software_versions.all()] == ["dre-testfw 1.0.0"]
+
+
+def test_different_crashes_make_different_issues(project, symbol_file, run_on_commit):
+    for scenario in ("null_write", "div_zero", "undef_instr"):
+        run_on_commit(send_coredump, project, scenario=scenario)
+
+    assert sorted(Issue.objects.values_list("title", flat=True)) == [
+        "MemManage fault: data access violation in record_word_store",
+        "UsageFault: divide by zero in calc_ratio",
+        "UsageFault: undefined instruction in firmware_apply_patch",
+    ]
+
+
+def test_grouping_the_same_trace_twice_counts_it_once(project, symbol_file, run_on_commit):
+    coredump = run_on_commit(send_coredump, project)
+
+    trace_group(coredump.trace.pk)
+
+    assert Issue.objects.get().trace_count == 1
+
+
+def test_the_sweeper_requeues_coredumps_whose_state_has_not_moved(
+    project, symbol_file, settings, run_on_commit
+):
+    coredump = send_coredump(project)  # queued on commit, which never happens in this test
+    old = timezone.now() - timedelta(seconds=settings.STUCK_AFTER_SECONDS + 1)
+    Coredump.objects.filter(pk=coredump.pk).update(
+        state=Coredump.State.PROCESSING, state_changed=old
+    )
+
+    assert run_on_commit(coredumps_requeue_stuck) == 1
+
+    coredump.refresh_from_db()
+    assert coredump.state == Coredump.State.GROUPED
+
+
+def test_the_sweeper_leaves_recent_work_alone(project, symbol_file):
+    coredump = send_coredump(project)
+    Coredump.objects.filter(pk=coredump.pk).update(state=Coredump.State.PROCESSING)
+
+    assert coredumps_requeue_stuck() == 0

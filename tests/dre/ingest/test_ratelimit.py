@@ -1,0 +1,31 @@
+"""Fixed-window rate limits."""
+
+import pytest
+
+from dre.ingest.ratelimit import parse_rate, rate_limit_hit
+
+
+@pytest.mark.parametrize(
+    ("text", "count", "seconds"), [("10/s", 10, 1), ("120/m", 120, 60), ("5/2h", 5, 7200)]
+)
+def test_it_parses_rates(text, count, seconds):
+    rate = parse_rate(text)
+    assert (rate.count, rate.seconds) == (count, seconds)
+
+
+def test_it_refuses_nonsense():
+    with pytest.raises(ValueError, match="N/s"):
+        parse_rate("often")
+
+
+def test_it_counts_within_a_window_and_says_how_long_to_wait():
+    now = 1_000_000.0
+    assert [rate_limit_hit("t", "a", "2/m", now) for _ in range(2)] == [None, None]
+    wait = rate_limit_hit("t", "a", "2/m", now)
+    assert 0 < wait <= 60
+    assert rate_limit_hit("t", "a", "2/m", now + 60) is None  # the next window
+
+
+def test_identities_count_separately():
+    assert rate_limit_hit("t", "a", "1/m", 0) is None
+    assert rate_limit_hit("t", "b", "1/m", 0) is None
