@@ -119,7 +119,7 @@ class Printer:
         for member in value.type.strip().members:
             text = self._member(value, member)
             parts.append(text if member.name is None else f"{member.name} = {text}")
-        return "{" + ", ".join(parts) + "}"
+        return "{" + (", ".join(parts) or "<No data fields>") + "}"  # as cp_print_value_fields
 
     _union = _struct
 

@@ -284,7 +284,8 @@ def gdb_minimal_symbol(index, address: int) -> tuple[str, int] | None:
     Among symbols in the address's section at or below it, scanning down from
     the highest: zero-sized ones (labels) are remembered but passed over until
     a sized symbol is found; that one is used if the address lies inside it,
-    otherwise the first zero-sized symbol seen, otherwise none.
+    otherwise the first zero-sized symbol seen, otherwise none. The offset of a
+    code address is taken with bit 0 (Thumb) cleared, as build_address_symbolic does.
     """
     section = index._section_of(address)
     if section is None:
@@ -308,8 +309,11 @@ def gdb_minimal_symbol(index, address: int) -> tuple[str, int] | None:
         return None
     # build_address_symbolic then drops a zero-sized symbol that is not code
     # (a linker label such as __bss_start names no data).
-    if not sizes[chosen] and not index.section_is_code(section):
+    is_code = index.section_is_code(section)
+    if not sizes[chosen] and not is_code:
         return None
+    if is_code:  # GDB strips the Thumb bit first: a pointer to a function's first
+        address &= ~1  # instruction reads <function>, the second <function+2>
     return index.strings[columns["names"][chosen]], address - starts[chosen]
 
 

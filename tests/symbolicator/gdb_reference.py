@@ -34,7 +34,13 @@ class Row:
 
 
 def scenario_dirs() -> list[Path]:
+    """The test firmware's own scheduler (the symbolicator issue's fixtures)."""
     return sorted(p.parent for p in FIXTURES.glob("an38*-O*/*/gdb.json"))
+
+
+def rtos_scenario_dirs() -> list[Path]:
+    """The FreeRTOS and Zephyr look-alike builds."""
+    return sorted(p.parent for p in FIXTURES.glob("*-an38*-O*/*/gdb.json"))
 
 
 def reference(scenario: Path) -> dict:

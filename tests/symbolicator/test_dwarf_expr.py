@@ -273,6 +273,16 @@ def test_reg_and_regx_describe_a_register_location():
     assert locate(op(REGX, uleb(256 + 8)), Context()) == InRegister(264)
 
 
+def test_gnu_uninit_after_a_location_keeps_the_location():
+    # GCC's "this register holds the value before its initialisation ran"; GDB prints it.
+    assert locate(op(REG0 + 5), Context()) == locate(op(REG0 + 5) + bytes([0xF0]), Context())
+
+
+def test_gnu_uninit_anywhere_but_last_is_an_error():
+    with pytest.raises(ExpressionError, match="last operation"):
+        locate(op(REG0 + 5) + bytes([0xF0]) + op(NOP), Context())
+
+
 def test_an_unknown_register_is_named():
     with pytest.raises(UnknownRegister, match="register 7 is not known") as raised:
         run(op(BREG0 + 7, sleb(0)), registers={13: 0})

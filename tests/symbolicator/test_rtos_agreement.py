@@ -23,9 +23,15 @@ from symbolicator.rtos import discover_threads
 from symbolicator.symbolicate import coredump_memory
 from tests.firmware.memfault_port import OUTPUT, freertos_port_coredump
 from tests.firmware_fixtures import FIXTURES
-from tests.symbolicator.gdb_reference import dre_rows, gdb_rows, index_for, reference
+from tests.symbolicator.gdb_reference import (
+    dre_rows,
+    gdb_rows,
+    index_for,
+    reference,
+    rtos_scenario_dirs,
+)
 
-SCENARIOS = sorted(p.parent for p in FIXTURES.glob("*-an38*-O*/*/gdb.json"))
+SCENARIOS = rtos_scenario_dirs()
 FREERTOS = [s for s in SCENARIOS if s.parent.name.startswith("freertos-")]
 ZEPHYR = [s for s in SCENARIOS if s.parent.name.startswith("zephyr-")]
 

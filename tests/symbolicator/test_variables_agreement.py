@@ -1,5 +1,6 @@
 """Arguments, locals, globals and registers equal what GDB showed, for every frame of
-every thread of every fixture (`info args`, `info locals`, `print`, `info registers`).
+every thread of every fixture, the FreeRTOS and Zephyr builds included (`info args`,
+`info locals`, `print`, `info registers`).
 
 Differences kept on purpose, each asserted below rather than skipped:
 - Memfault's register block has no FPU registers, so a value GDB read from a live
@@ -30,10 +31,11 @@ from tests.symbolicator.gdb_reference import (
     dre_trace,
     index_for,
     reference,
+    rtos_scenario_dirs,
     scenario_dirs,
 )
 
-SCENARIOS = scenario_dirs()
+SCENARIOS = scenario_dirs() + rtos_scenario_dirs()
 NO_SYMBOLS = "No symbol table info available.\n"
 REGISTERS = [f"r{n}" for n in range(13)] + ["sp", "lr", "pc", "psp"]
 
