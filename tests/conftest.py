@@ -4,6 +4,7 @@ organizations and projects, and the services CI must provide."""
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from django.core.cache import cache
@@ -27,6 +28,17 @@ def pytest_configure(config):
         from tests.services import require_services
 
         require_services()
+
+
+@pytest.fixture(scope="session")
+def gdb() -> str:
+    """gdb-multiarch, the reference dre is compared with; CI installs it."""
+    path = shutil.which("gdb-multiarch")
+    if path:
+        return path
+    if os.environ.get("DRE_REQUIRE_SERVICES") == "1":
+        pytest.fail("gdb-multiarch is missing: CI must `apt-get install gdb-multiarch`")
+    pytest.skip("gdb-multiarch is not installed")
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ positions in the stored Trace's lists, as symbolicator.inspect numbers them.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import symbolicator
 from dre import blobs
 from dre.crashes.models import Trace
 from dre.symbols.cache import symbol_index_load
+from symbolicator.export import elf_core
 from symbolicator.inspect import (
     disassemble,
     expand,
@@ -41,7 +41,6 @@ MAX_MEMORY_VIEW = 4096
 GLOBALS_PAGE = 100
 EXC_RETURN_MIN = 0xF0000000
 POINTER_TEXT = re.compile(r"^(0x[0-9a-fA-F]+)\b")
-ELF_CORE_MODULE = "symbolicator.export.elf_core"
 
 
 class Unavailable(Exception):
@@ -329,15 +328,5 @@ def _all_globals(loaded: Loaded) -> list[dict]:
 # -- the ELF core download -----------------------------------------------------------------
 
 
-def elf_core_available() -> bool:
-    """Whether this symbolicator can write ELF core files (symbolicator.export)."""
-    try:
-        return importlib.util.find_spec(ELF_CORE_MODULE) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def elf_core_bytes(loaded: Loaded) -> bytes:
-    from importlib import import_module
-
-    return import_module(ELF_CORE_MODULE).elf_core(loaded.coredump, loaded.index)
+    return elf_core(loaded.coredump, loaded.index)

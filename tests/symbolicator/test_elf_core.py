@@ -15,16 +15,14 @@ Known differences, each asserted as narrowly as it can be:
 - an386-O2/fpu_fault: two arguments live in FPU registers a Memfault dump does not hold.
   GDB on the core says <unavailable>, dre <not captured>, the live session had values.
 
-Tests that run GDB need gdb-multiarch: they skip without it, and fail when
+Tests that run GDB need gdb-multiarch (the `gdb` fixture): they skip without it, and fail when
 DRE_REQUIRE_SERVICES=1 (CI), which must install it.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import struct
 import subprocess
 import tempfile
@@ -150,16 +148,6 @@ def test_it_adds_the_vfp_registers_when_the_fpu_was_enabled():
 class GdbCore:
     current: int | None = None  # the lwp GDB selected when it opened the core
     threads: dict[int, list[str]] = field(default_factory=dict)  # lwp -> bt lines
-
-
-@pytest.fixture(scope="module")
-def gdb() -> str:
-    path = shutil.which("gdb-multiarch")
-    if path:
-        return path
-    if os.environ.get("DRE_REQUIRE_SERVICES") == "1":
-        pytest.fail("gdb-multiarch is missing: CI must `apt-get install gdb-multiarch`")
-    pytest.skip("gdb-multiarch is not installed")
 
 
 @cache

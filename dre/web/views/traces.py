@@ -70,7 +70,7 @@ def trace_detail(request, org, project, trace_id):
         "coredump": coredump,
         "threads": threads,
         "reason": reason_name(coredump.trace_reason),
-        "elf_core": inspection.elf_core_available() and coredump.symbol_file_id is not None,
+        "elf_core": coredump.symbol_file_id is not None,
         "config": {
             "base": reverse("trace-detail", args=[org, project, trace.pk]),
             "crashed": crashed,
@@ -97,8 +97,6 @@ def trace_coredump(request, org, project, trace_id):
 def trace_elf_core(request, org, project, trace_id):
     """An ELF core file for `gdb-multiarch firmware.elf core`."""
     trace = _trace(request, org, project, trace_id)
-    if not inspection.elf_core_available():
-        raise Http404("this dre cannot write ELF core files yet")
     try:
         data = inspection.elf_core_bytes(inspection.trace_load(trace))
     except inspection.Unavailable as exc:

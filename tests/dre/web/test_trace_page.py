@@ -1,14 +1,12 @@
 """The trace page: header, threads and frames, downloads; text from devices escaped."""
 
 import re
-import shutil
 import subprocess
 
 import pytest
 
 from dre.crashes.models import Trace
 from dre.fleet.models import HardwareVersion
-from dre.web import inspection
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +42,24 @@ def test_every_thread_is_listed_and_the_crashing_one_is_open(client, bob, trace)
     assert "Unwinding ended: outermost frame" in page
 
 
+def test_rtos_threads_show_their_kernel_priority_and_what_they_wait_on(
+    client, bob, project, run_on_commit
+):
+    from tests.dre.conftest import send_coredump, store_elf
+
+    run_on_commit(store_elf, project, "freertos-an385-O0")
+    coredump = run_on_commit(send_coredump, project, "freertos-an385-O0", "task_fault")
+    coredump.refresh_from_db()
+    client.force_login(bob)
+
+    page = client.get(url(coredump.trace)).content.decode()
+
+    assert "<dt>Threads from</dt><dd>FreeRTOS</dd>" in page
+    assert '<span class="thread-name">sensor</span>' in page
+    assert '<span class="muted" title="priority">prio 3</span>' in page
+    assert "<li>delayed until tick 50000</li>" in page
+
+
 def test_frames_show_inline_markers_exception_separators_and_hints(client, bob, irq_trace):
     client.force_login(bob)
 
@@ -70,7 +86,6 @@ def test_the_raw_coredump_downloads_byte_for_byte(client, victor, trace):
     assert response.content == coredump_path().read_bytes()
 
 
-@pytest.mark.skipif(not inspection.elf_core_available(), reason="no symbolicator.export yet")
 def test_the_elf_core_downloads_for_gdb(client, bob, trace):
     client.force_login(bob)
 
@@ -81,9 +96,7 @@ def test_the_elf_core_downloads_for_gdb(client, bob, trace):
     assert "ELF core for GDB" in client.get(url(trace)).content.decode()
 
 
-@pytest.mark.skipif(not inspection.elf_core_available(), reason="no symbolicator.export yet")
-@pytest.mark.skipif(shutil.which("gdb-multiarch") is None, reason="needs gdb-multiarch")
-def test_gdb_shows_the_traces_backtrace_from_the_downloaded_core(client, bob, trace, tmp_path):
+def test_gdb_shows_the_traces_backtrace_from_the_downloaded_core(client, bob, trace, tmp_path, gdb):
     from tests.firmware_fixtures import elf_path
 
     client.force_login(bob)
@@ -91,7 +104,7 @@ def test_gdb_shows_the_traces_backtrace_from_the_downloaded_core(client, bob, tr
     core.write_bytes(client.get(url(trace, "core.elf")).content)
 
     gdb = subprocess.run(
-        ["gdb-multiarch", "--batch", "-nx", "-ex", "bt", str(elf_path()), str(core)],
+        [gdb, "--batch", "-nx", "-ex", "bt", str(elf_path()), str(core)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -102,16 +115,6 @@ def test_gdb_shows_the_traces_backtrace_from_the_downloaded_core(client, bob, tr
 
     expected = [f["function"] for f in trace.data["threads"][0]["frames"]]
     assert shown[:5] == expected[:5]
-
-
-def test_the_elf_core_download_answers_404_where_the_export_is_missing(
-    client, bob, trace, monkeypatch
-):
-    monkeypatch.setattr(inspection, "elf_core_available", lambda: False)
-    client.force_login(bob)
-
-    assert client.get(url(trace, "core.elf")).status_code == 404
-    assert "ELF core for GDB" not in client.get(url(trace)).content.decode()
 
 
 def test_charlie_gets_nothing_of_another_organizations_trace(client, charlie, globex, trace):
