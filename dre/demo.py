@@ -75,7 +75,8 @@ def _fresh_project_key(project: Project) -> str:
 
 
 def fixture_builds() -> list[Path]:
-    return sorted(p for p in FIXTURES.glob("an38*-O*") if (p / "firmware.elf").exists())
+    """The test firmware's builds: its own scheduler, FreeRTOS and Zephyr look-alikes."""
+    return sorted(p for p in FIXTURES.glob("*an38*-O*") if (p / "firmware.elf").exists())
 
 
 def _upload_symbol_files(project: Project) -> None:
