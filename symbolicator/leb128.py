@@ -1,4 +1,5 @@
-"""LEB128 numbers (DWARF 5 section 7.6), read from a bytes-like object at an offset."""
+"""LEB128 numbers (DWARF 5 section 7.6), read from a bytes-like object at an offset,
+and written (expressions built at run time, and tests)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,22 @@ def read_sleb(data, offset: int) -> tuple[int, int]:
             if byte & 0x40:
                 value -= 1 << shift
             return value, offset
+
+
+def encode_uleb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def encode_sleb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7  # >> keeps the sign of a negative value
+        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
+        out.append(byte | (0 if done else 0x80))
+        if done:
+            return bytes(out)

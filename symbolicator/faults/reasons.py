@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from symbolicator.coredump.zephyr import REASON_NAMES as ZEPHYR_REASONS
 from symbolicator.reasons import reason_name
 
 ASSERT = 0x8001
@@ -63,45 +64,8 @@ def _fault_bit(code: int) -> str | None:
     return bits[number - 1] if 1 <= number <= len(bits) else None
 
 
-# Zephyr k_fatal_error_reason (include/zephyr/fatal_types.h) and, from Zephyr 3.3,
-# k_fatal_error_reason_arch for Arm (include/zephyr/arch/arm/arch.h), from
-# K_ERR_ARCH_START = 16. Cortex-A/R codes (45+) are left out: not Cortex-M.
-ZEPHYR_REASONS = {
-    0: "K_ERR_CPU_EXCEPTION",
-    1: "K_ERR_SPURIOUS_IRQ",
-    2: "K_ERR_STACK_CHK_FAIL",
-    3: "K_ERR_KERNEL_OOPS",
-    4: "K_ERR_KERNEL_PANIC",
-    16: "K_ERR_ARM_MEM_GENERIC",
-    17: "K_ERR_ARM_MEM_STACKING",
-    18: "K_ERR_ARM_MEM_UNSTACKING",
-    19: "K_ERR_ARM_MEM_DATA_ACCESS",
-    20: "K_ERR_ARM_MEM_INSTRUCTION_ACCESS",
-    21: "K_ERR_ARM_MEM_FP_LAZY_STATE_PRESERVATION",
-    22: "K_ERR_ARM_BUS_GENERIC",
-    23: "K_ERR_ARM_BUS_STACKING",
-    24: "K_ERR_ARM_BUS_UNSTACKING",
-    25: "K_ERR_ARM_BUS_PRECISE_DATA_BUS",
-    26: "K_ERR_ARM_BUS_IMPRECISE_DATA_BUS",
-    27: "K_ERR_ARM_BUS_INSTRUCTION_BUS",
-    28: "K_ERR_ARM_BUS_FP_LAZY_STATE_PRESERVATION",
-    29: "K_ERR_ARM_USAGE_GENERIC",
-    30: "K_ERR_ARM_USAGE_DIV_0",
-    31: "K_ERR_ARM_USAGE_UNALIGNED_ACCESS",
-    32: "K_ERR_ARM_USAGE_STACK_OVERFLOW",
-    33: "K_ERR_ARM_USAGE_NO_COPROCESSOR",
-    34: "K_ERR_ARM_USAGE_ILLEGAL_EXC_RETURN",
-    35: "K_ERR_ARM_USAGE_ILLEGAL_EPSR",
-    36: "K_ERR_ARM_USAGE_UNDEFINED_INSTRUCTION",
-    37: "K_ERR_ARM_SECURE_GENERIC",
-    38: "K_ERR_ARM_SECURE_ENTRY_POINT",
-    39: "K_ERR_ARM_SECURE_INTEGRITY_SIGNATURE",
-    40: "K_ERR_ARM_SECURE_EXCEPTION_RETURN",
-    41: "K_ERR_ARM_SECURE_ATTRIBUTION_UNIT",
-    42: "K_ERR_ARM_SECURE_TRANSITION",
-    43: "K_ERR_ARM_SECURE_LAZY_STATE_PRESERVATION",
-    44: "K_ERR_ARM_SECURE_LAZY_STATE_ERROR",
-}
+# Names come from the coredump parser (REASON_NAMES); since Zephyr 3.3 the Arm codes
+# start at K_ERR_ARCH_START.
 ZEPHYR_ARCH_START = 16
 
 # The CMSIS fault bit each Arm-specific Zephyr reason stands for: Zephyr's

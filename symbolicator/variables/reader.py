@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from symbolicator import dwarf_expr
 from symbolicator.dwarf import constants as c
 from symbolicator.dwarf.dies import Die
-from symbolicator.leb128 import read_uleb
+from symbolicator.leb128 import encode_uleb, read_uleb
 from symbolicator.unwind.registers import DwarfView
 from symbolicator.unwind.tailcalls import reaches_by_tail_calls
 from symbolicator.variables import scopes
@@ -96,7 +96,7 @@ class VariableReader:
         if register is None or not 0 < size <= 4:
             return
         try:
-            number = self._entry_value(frame, bytes([0x90]) + _uleb_bytes(register))
+            number = self._entry_value(frame, bytes([0x90]) + encode_uleb(register))
         except dwarf_expr.ExpressionError:
             return
         data = (number & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
@@ -327,15 +327,6 @@ def _entry_register(block: bytes) -> tuple[int, bool]:
     if block and 0x70 <= block[0] <= 0x8F:
         return block[0] - 0x70, True
     raise EntryValueUnavailable("unsupported DW_OP_entry_value operand")
-
-
-def _uleb_bytes(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 def _register_of(expression: bytes) -> int | None:

@@ -21,28 +21,11 @@ from symbolicator.cfi import (
     row_for,
     rules,
 )
+from symbolicator.leb128 import encode_sleb as sleb
+from symbolicator.leb128 import encode_uleb as uleb
 from symbolicator.memory import SOURCE_COREDUMP, Memory, Span
 
 SP, LR, R4, R7 = 13, 14, 4, 7
-
-
-def uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def sleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
-        out.append(byte | (0 if done else 0x80))
-        if done:
-            return bytes(out)
 
 
 def entry(body: bytes) -> bytes:

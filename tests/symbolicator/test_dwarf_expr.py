@@ -27,27 +27,9 @@ from symbolicator.dwarf_expr import (
     evaluate,
     locate,
 )
+from symbolicator.leb128 import encode_sleb as sleb
+from symbolicator.leb128 import encode_uleb as uleb
 from symbolicator.memory import SOURCE_COREDUMP, Memory, Span
-
-
-def uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def sleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
-        out.append(byte | (0 if done else 0x80))
-        if done:
-            return bytes(out)
-
 
 # DWARF 5 table 7.9.
 ADDR, DEREF, CONST1U, CONST1S, CONST2U, CONST2S, CONST4U, CONST4S = (

@@ -9,8 +9,6 @@ and checked with arm-none-eabi-objdump; the bytes are written here, not the tool
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
 from symbolicator.cfi import Cie, Fde
@@ -21,6 +19,7 @@ from symbolicator.unwind.frame import How, UnwoundFrame
 from symbolicator.unwind.heuristics import analyze_prologue, is_after_call
 from symbolicator.unwind.registers import RegisterValues
 from symbolicator.unwind.steps import NoStep
+from tests.symbolicator.fake_index import FakeIndex
 
 FLASH = 0x08000000
 START = FLASH + 0x100
@@ -138,7 +137,7 @@ def test_a_function_whose_code_was_not_captured_cannot_be_analysed():
     )
 
     with pytest.raises(NoStep, match="the code of worker cannot be read"):
-        unwinder.step(frame, Memory([]), FakeIndex())
+        unwinder.step(frame, Memory([]), index_of_three())
 
 
 # -- is_after_call --------------------------------------------------------------------------
@@ -188,23 +187,8 @@ SP = 0x20000F00
 GCC_CIE = Cie(0, 1, 2, -4, 14, b"\x0c\x0d\x00")  # CFA = r13 + 0
 
 
-@dataclass
-class FakeIndex:
-    functions: list[Function] = field(default_factory=lambda: [TASK, WORKER, MAIN])
-    fdes: list[Fde] = field(default_factory=list)
-    entry: int = 0
-
-    def fde_for(self, address):
-        return next((f for f in self.fdes if f.start <= address < f.end), None)
-
-    def function_at(self, address):
-        return next((f for f in self.functions if f.start <= address < f.end), None)
-
-    def call_site(self, function, return_pc):
-        return None
-
-    def tail_calls(self, function):
-        return []
+def index_of_three(fdes: list[Fde] = ()) -> FakeIndex:
+    return FakeIndex([TASK, WORKER, MAIN], list(fdes))
 
 
 def scanned_frame_in_worker() -> UnwoundFrame:
@@ -229,7 +213,7 @@ def test_the_stack_scan_skips_a_stale_return_address_from_a_call_to_another_func
         ),
         SOURCE_COREDUMP,
     )
-    index = FakeIndex(fdes=[r7_frame])
+    index = index_of_three([r7_frame])
 
     parent = unwinder.step(scanned_frame_in_worker(), main_memory([stack]), index)
 
@@ -246,7 +230,7 @@ def test_the_stack_scan_accepts_a_call_through_a_register_for_any_callee():
     r7_frame = Fde(0, GCC_CIE, WORKER.start, WORKER.end, b"\x0d\x07")
 
     parent = unwinder.step(
-        scanned_frame_in_worker(), main_memory([stack]), FakeIndex(fdes=[r7_frame])
+        scanned_frame_in_worker(), main_memory([stack]), index_of_three([r7_frame])
     )
 
     assert parent.pc == CALLER + 0x32

@@ -8,17 +8,18 @@ Each test builds the few words of stack and the one FDE it needs.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 
 import pytest
 
 from symbolicator.cfi import Cie, Fde
 from symbolicator.index.functions import Function
+from symbolicator.leb128 import encode_uleb as uleb
 from symbolicator.memory import SOURCE_COREDUMP, SOURCE_ELF, Memory, Span
 from symbolicator.unwind import unwinder
 from symbolicator.unwind.frame import How, UnwoundFrame
 from symbolicator.unwind.registers import RegisterValues
 from symbolicator.unwind.steps import MissingRegister, NoStep, Outermost, cfi_step, exception_step
+from tests.symbolicator.fake_index import FakeIndex
 
 SP, LR, R4, R7 = 13, 14, 4, 7
 MSP_TOP, PSP_TOP = 0x20001000, 0x20000800
@@ -26,36 +27,6 @@ FLASH = 0x08000000
 
 
 # -- a fake symbol index ---------------------------------------------------------------
-
-
-@dataclass
-class FakeIndex:
-    """The five questions the unwinder asks an index, answered from small lists."""
-
-    functions: list[Function] = field(default_factory=list)
-    fdes: list[Fde] = field(default_factory=list)
-    entry: int = 0
-
-    def fde_for(self, address):
-        return next((f for f in self.fdes if f.start <= address < f.end), None)
-
-    def function_at(self, address):
-        return next((f for f in self.functions if f.start <= address < f.end), None)
-
-    def call_site(self, function, return_pc):
-        return None
-
-    def tail_calls(self, function):
-        return []
-
-
-def uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 # DWARF 5 7.24: DW_CFA_def_cfa (0x0c), DW_CFA_offset (0x80 | reg), DW_CFA_undefined (0x07).
