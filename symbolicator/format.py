@@ -52,10 +52,11 @@ def arguments_text(arguments: list[VariableInfo]) -> str:
     parts = []
     for argument in arguments:
         value = argument.text if argument.scalar else "..."
+        entry = argument.entry if argument.scalar else "..."  # the same summary rule
         if argument.entry is None:
             parts.append(f"{argument.name}={value}")
         elif argument.entry_matches:
-            parts.append(f"{argument.name}={argument.name}@entry={argument.entry}")
+            parts.append(f"{argument.name}={argument.name}@entry={entry}")
         else:
-            parts.append(f"{argument.name}={value}, {argument.name}@entry={argument.entry}")
+            parts.append(f"{argument.name}={value}, {argument.name}@entry={entry}")
     return ", ".join(parts)
