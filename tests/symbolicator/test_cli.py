@@ -11,6 +11,7 @@ from tests.symbolicator.gdb_reference import (
     NOT_CAPTURED,
     STACKING_FAILED,
     reference,
+    rtos_scenario_dirs,
     scenario_dirs,
 )
 
@@ -50,7 +51,9 @@ def dre_backtraces(output: str) -> list[list[str]]:
     return threads
 
 
-@pytest.mark.parametrize("scenario", scenario_dirs(), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "scenario", scenario_dirs() + rtos_scenario_dirs(), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_every_backtrace_line_is_gdbs(scenario, capsys):
     assert main([str(scenario.parent / "firmware.elf"), str(scenario / "coredump.bin")]) == 0
     ours = dre_backtraces(capsys.readouterr().out)
