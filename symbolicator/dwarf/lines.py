@@ -17,6 +17,7 @@ from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.leb128 import read_sleb, read_uleb
 
 DW_LNS_COPY, DW_LNS_ADVANCE_PC, DW_LNS_ADVANCE_LINE, DW_LNS_SET_FILE = 1, 2, 3, 4
+DW_LNS_SET_COLUMN = 5
 DW_LNS_NEGATE_STMT, DW_LNS_CONST_ADD_PC, DW_LNS_FIXED_ADVANCE_PC = 6, 8, 9
 DW_LNE_END_SEQUENCE, DW_LNE_SET_ADDRESS, DW_LNE_DEFINE_FILE, DW_LNE_SET_DISCRIMINATOR = 1, 2, 3, 4
 
@@ -48,18 +49,38 @@ class LineHeader:
         return 0 if self.version >= 5 else 1
 
 
+# A decoded row is a plain tuple (address, file, line, is_stmt, end, discriminated):
+# one tuple and one append per row is several times cheaper than an object or six
+# parallel lists, and a large firmware has hundreds of thousands of rows. `end` marks
+# the first address past a sequence; `discriminated` says whether the row's line ever
+# had a non-zero discriminator (GDB coalesces repeated rows of such lines, gdb/dwarf2
+# line reader, PR 17276).
+Row = tuple[int, int, int, bool, bool, bool]
+
+
 @dataclass
 class Rows:
-    """Parallel lists of rows; `end` marks the first address past a sequence."""
+    """Decoded rows, and where each sequence stops (the index just past its end row)."""
 
-    address: list[int] = field(default_factory=list)
-    file: list[int] = field(default_factory=list)
-    line: list[int] = field(default_factory=list)
-    is_stmt: list[bool] = field(default_factory=list)
-    end: list[bool] = field(default_factory=list)
-    # Whether the row's line ever had a non-zero discriminator; GDB coalesces
-    # repeated rows of such lines (gdb/dwarf2 line reader, PR 17276).
-    discriminated: list[bool] = field(default_factory=list)
+    entries: list[Row] = field(default_factory=list)
+    sequence_stops: list[int] = field(default_factory=list)
+
+    def add(
+        self, address: int, file: int, line: int, *, is_stmt=True, end=False, discriminated=False
+    ):
+        self.entries.append((address, file, line, is_stmt, end, discriminated))
+        if end:
+            self.sequence_stops.append(len(self.entries))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def sequences(self):
+        """[start, stop) of each sequence: up to and including its end row."""
+        start = 0
+        for stop in self.sequence_stops:
+            yield start, stop
+            start = stop
 
 
 def parse_header(sections: DwarfSections, offset: int, comp_dir: str, cu_name: str) -> LineHeader:
@@ -156,6 +177,8 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
     """Run the line program, appending rows whose file numbers map through `file_ids`.
 
     `file_ids[n - header.first_file_index]` is the caller's id for file n (-1 if none).
+    Opcodes are tested most frequent first (GCC: set_column, special, negate_stmt,
+    copy, advance_line, set_file), and one-byte LEB128 operands are read inline.
     """
     data, pos, end = sections.line, header.program_start, header.end
     base, line_base, line_range = header.opcode_base, header.line_base, header.line_range
@@ -167,14 +190,9 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
     ]
     const_add_pc = special[-1][0] if special else 0
     ids = _file_numbers(header, file_ids)
-    address, file, line, is_stmt = 0, ids(1), 1, header.default_is_stmt
+    address, file, line, is_stmt = 0, ids.get(1, -1), 1, header.default_is_stmt
     discriminator, discriminated = 0, False
-    out_address, out_file, out_line = rows.address.append, rows.file.append, rows.line.append
-    out_stmt, out_end, out_discriminated = (
-        rows.is_stmt.append,
-        rows.end.append,
-        rows.discriminated.append,
-    )
+    out, stops = rows.entries.append, rows.sequence_stops.append
 
     while pos < end:
         opcode = data[pos]
@@ -182,29 +200,35 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
         if opcode >= base:
             advance, delta = special[opcode - base]
             address += advance
-            line += delta
             if delta:
+                line += delta
                 discriminated = discriminator != 0
-            out_address(address), out_file(file), out_line(line)
-            out_stmt(is_stmt), out_end(False), out_discriminated(discriminated)
+            out((address, file, line, is_stmt, False, discriminated))
             discriminator = 0
+        elif opcode == DW_LNS_SET_COLUMN:  # columns are not indexed: skip the ULEB128
+            while data[pos] >= 0x80:
+                pos += 1
+            pos += 1
+        elif opcode == DW_LNS_NEGATE_STMT:
+            is_stmt = not is_stmt
         elif opcode == DW_LNS_COPY:
-            out_address(address), out_file(file), out_line(line)
-            out_stmt(is_stmt), out_end(False), out_discriminated(discriminated)
+            out((address, file, line, is_stmt, False, discriminated))
             discriminator = 0
-        elif opcode == DW_LNS_ADVANCE_PC:
-            delta, pos = read_uleb(data, pos)
-            address += delta * step
         elif opcode == DW_LNS_ADVANCE_LINE:
-            delta, pos = read_sleb(data, pos)
+            delta = data[pos]
+            if delta < 0x80:  # one byte: bit 6 is the sign
+                delta, pos = (delta - 0x80 if delta & 0x40 else delta), pos + 1
+            else:
+                delta, pos = read_sleb(data, pos)
             line += delta
             if delta:
                 discriminated = discriminator != 0
         elif opcode == DW_LNS_SET_FILE:
             number, pos = read_uleb(data, pos)
-            file = ids(number)
-        elif opcode == DW_LNS_NEGATE_STMT:
-            is_stmt = not is_stmt
+            file = ids.get(number, -1)
+        elif opcode == DW_LNS_ADVANCE_PC:
+            delta, pos = read_uleb(data, pos)
+            address += delta * step
         elif opcode == DW_LNS_CONST_ADD_PC:
             address += const_add_pc
         elif opcode == DW_LNS_FIXED_ADVANCE_PC:
@@ -214,9 +238,9 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
             length, pos = read_uleb(data, pos)
             sub = data[pos]
             if sub == DW_LNE_END_SEQUENCE:
-                out_address(address), out_file(file), out_line(0)
-                out_stmt(False), out_end(True), out_discriminated(False)
-                address, file, line, is_stmt = 0, ids(1), 1, header.default_is_stmt
+                out((address, file, 0, False, True, False))
+                stops(len(rows.entries))
+                address, file, line, is_stmt = 0, ids.get(1, -1), 1, header.default_is_stmt
                 discriminator, discriminated = 0, False
             elif sub == DW_LNE_SET_ADDRESS:
                 address = int.from_bytes(data[pos + 1 : pos + length], "little")
@@ -224,17 +248,12 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
                 discriminator, _ = read_uleb(data, pos + 1)
                 discriminated = discriminated or discriminator != 0
             pos += length
-        else:  # set_column, basic_block, prologue/epilogue, isa, vendor ops: skip operands
+        else:  # basic_block, prologue/epilogue, isa, vendor ops: skip operands
             for _ in range(header.standard_lengths[opcode - 1]):
                 _, pos = read_uleb(data, pos)
 
 
-def _file_numbers(header: LineHeader, file_ids: list[int]):
-    """File number -> the caller's id, -1 for a number the header does not list."""
+def _file_numbers(header: LineHeader, file_ids: list[int]) -> dict[int, int]:
+    """File number -> the caller's id; numbers the header does not list are absent."""
     first = header.first_file_index
-
-    def file_id(number: int) -> int:
-        index = number - first
-        return file_ids[index] if 0 <= index < len(file_ids) else -1
-
-    return file_id
+    return {index + first: file_id for index, file_id in enumerate(file_ids)}

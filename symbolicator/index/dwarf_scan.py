@@ -103,23 +103,11 @@ def _unit_lines(sections, unit: Unit, strings: StringTable, result: ScanResult):
     main = strings.intern(unit.name()) if unit.name() else None
     lines = UnitLines(main)
     skip_zero = unit_base_address(unit) > 0
-    for start, stop in _sequences(rows):
+    for start, stop in rows.sequences():
         lines.add_rows(rows, start, stop, skip_sequence_at_zero=skip_zero)
         result.addr2line_steps.extend(bfd_steps(rows, start, stop, result.file_paths))
     result.line_steps.extend(resolve_steps(lines))
     return file_ids, header.first_file_index
-
-
-def _sequences(rows: Rows):
-    """[start, stop) of each sequence: up to and including its end row."""
-    start, ends = 0, rows.end
-    while True:
-        try:
-            stop = ends.index(True, start) + 1  # a scan in C, not a Python loop per row
-        except ValueError:
-            return
-        yield start, stop
-        start = stop
 
 
 def _intern_file(header: LineHeader, entry, unit: Unit, strings, result: ScanResult) -> int:

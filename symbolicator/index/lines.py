@@ -81,18 +81,9 @@ class UnitLines:
 
     def add_rows(self, rows, start: int, stop: int, skip_sequence_at_zero: bool) -> None:
         """Replay raw rows[start:stop] through GDB's line state machine."""
-        last_file = last_line = last_address = None
+        last_file = last_line = last_address = last_subfile = None
         stmt_at_address = recording = True
-        span = slice(start, stop)
-        for address, file, line, end, is_stmt, discriminated in zip(
-            rows.address[span],
-            rows.file[span],
-            rows.line[span],
-            rows.end[span],
-            rows.is_stmt[span],
-            rows.discriminated[span],
-            strict=True,
-        ):
+        for address, file, line, is_stmt, end, discriminated in rows.entries[start:stop]:
             if last_file is None and skip_sequence_at_zero and address == 0:
                 recording = False  # a sequence of a function the linker dropped
             file_changed = file != last_file
@@ -104,10 +95,13 @@ class UnitLines:
                 and stmt_at_address
             )
             if recording and ((file_changed and not ignore) or end) and last_file is not None:
-                self._subfile(last_file).record(address, 0, True)
+                last_subfile.record(address, 0, True)
             if not end and not ignore and (file_changed or line != last_line or not discriminated):
                 if recording:
-                    self._subfile(file).record(address, line, is_stmt)
+                    if file_changed:
+                        last_subfile = self._subfile(file)
+                    # Not a line-0 marker (those are ignored here): record is an append.
+                    last_subfile.rows.append((address, line, is_stmt))
                 last_file, last_line = file, line
             if last_address != address:
                 stmt_at_address, last_address = False, address
@@ -219,10 +213,7 @@ def bfd_steps(rows, start: int, stop: int, paths: dict[int, int]) -> list[tuple[
     is ignored, and files carry their full path."""
     steps: list[tuple[int, int, int, int, int]] = []
     last = None  # the address of steps[-1]
-    span = slice(start, stop)
-    for address, file, line, end in zip(
-        rows.address[span], rows.file[span], rows.line[span], rows.end[span], strict=True
-    ):
+    for address, file, line, _, end, _ in rows.entries[start:stop]:
         if end:
             # A row at the sequence's end address covers nothing.
             if last == address:

@@ -23,19 +23,21 @@ def rows(*entries: tuple) -> Rows:
     built = Rows()
     for address, file, line, *rest in entries:
         flags = rest[0] if rest else ""
-        built.address.append(address)
-        built.file.append(file)
-        built.line.append(line)
-        built.is_stmt.append("n" not in flags)
-        built.end.append("e" in flags)
-        built.discriminated.append("d" in flags)
+        built.add(
+            address,
+            file,
+            line,
+            is_stmt="n" not in flags,
+            end="e" in flags,
+            discriminated="d" in flags,
+        )
     return built
 
 
 def unit_of(*sequences: Rows, main: int = MAIN) -> UnitLines:
     unit = UnitLines(main)
     for sequence in sequences:
-        unit.add_rows(sequence, 0, len(sequence.address), skip_sequence_at_zero=True)
+        unit.add_rows(sequence, 0, len(sequence), skip_sequence_at_zero=True)
     return unit
 
 
