@@ -120,11 +120,17 @@ class UnitLines:
             self.subfiles.items(),
             key=lambda item: (item[0] != self.main_file, item[1].order),
         )
-        return [(file, sorted(sub.rows, key=_address_markers_first)) for file, sub in order]
+        return [(file, _sorted_markers_first(sub.rows)) for file, sub in order]
 
 
-def _address_markers_first(row: tuple[int, int, bool]) -> tuple[int, bool]:
-    return row[0], row[1] != 0
+def _sorted_markers_first(rows: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
+    """Rows stably sorted by address, line-0 markers first at one address.
+
+    Markers are moved ahead before a stable sort on the address alone: the same order
+    as a (address, is not a marker) key, without a Python call per row.
+    """
+    markers = [row for row in rows if not row[1]]
+    return sorted(markers + [row for row in rows if row[1]], key=itemgetter(0))
 
 
 def resolve_steps(unit: UnitLines) -> list[tuple[int, int, int, int, int]]:
