@@ -151,9 +151,10 @@ def resolve_steps(unit: UnitLines) -> list[tuple[int, int, int, int, int]]:
        line-0 marker; only then are all subfiles compared.
     """
     subfiles = unit.ordered_rows()
-    changes = sorted(
-        (address, n, row) for n, (_, rows) in enumerate(subfiles) for address, row in _answers(rows)
-    )
+    changes = []
+    for n, (_, rows) in enumerate(subfiles):
+        changes += _answers(rows, n)
+    changes.sort()  # by address, then subfile: each subfile answers once per address
     if not changes:
         return []
     changes.append((None, 0, None))  # flushes the last address
@@ -179,13 +180,24 @@ def resolve_steps(unit: UnitLines) -> list[tuple[int, int, int, int, int]]:
     return steps
 
 
-def _answers(rows: list[tuple[int, int, bool]]) -> list[tuple[int, tuple]]:
-    """(address, the row answering from it on) at each address of a sorted subfile."""
-    last = {row[0]: index for index, row in enumerate(rows)}  # in address order
-    return [
-        (address, rows[index] if rows[index][2] else _with_statement_preference(rows, index))
-        for address, index in last.items()
-    ]
+def _answers(rows: list[tuple[int, int, bool]], n: int) -> list[tuple[int, int, tuple]]:
+    """(address, n, the row answering from it on) at each address of sorted subfile n.
+
+    That is the address's last row, unless it is not a statement and an earlier row
+    there with a line is: a non-statement row yields to a statement row at the same
+    address. Line-0 markers sort first at an address, so the latest statement row
+    with a line is the one a backward search from the last row would stop at.
+    """
+    found: list = []
+    address = statement = None
+    for row in rows:
+        if row[0] != address:
+            address, statement = row[0], None
+            found.append(None)
+        if row[2] and row[1]:
+            statement = row
+        found[-1] = (address, n, row if row[2] or statement is None else statement)
+    return found
 
 
 def _latest(answers: list[tuple | None]) -> int | None:
@@ -195,22 +207,6 @@ def _latest(answers: list[tuple | None]) -> int | None:
         if row is not None and row[1] and (best is None or row[0] > answers[best][0]):
             best = n
     return best
-
-
-def _with_statement_preference(rows: list[tuple[int, int, bool]], index: int):
-    """A non-statement row yields to a statement row at the same address."""
-    chosen = rows[index]
-    if chosen[2]:
-        return chosen
-    scan = index
-    while (
-        scan > 0
-        and rows[scan - 1][0] == rows[scan][0]
-        and rows[scan - 1][1] != 0
-        and not rows[scan][2]
-    ):
-        scan -= 1
-    return rows[scan] if rows[scan][2] else chosen
 
 
 def bfd_steps(rows, start: int, stop: int, paths: dict[int, int]) -> list[tuple[int, int, int]]:
