@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+
 from symbolicator.cfi import FrameSection
 from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.elf import ElfImage
@@ -17,6 +20,31 @@ from symbolicator.memory import SOURCE_ELF, Span
 
 
 def build(elf_data: bytes) -> SymbolIndex:
+    with _cyclic_gc_paused():
+        return _build(elf_data)
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused():
+    """Pause the cycle collector while the index is built.
+
+    The build allocates millions of small tuples that all stay alive until it ends,
+    so each allocation threshold sets off a collection that finds nothing to free,
+    and the full collections walk every one of them: about a third of the build
+    time on a large firmware. The build makes no reference cycles worth collecting
+    early; reference counting still frees everything else as usual. The collector's
+    state is process-wide, so it is restored only if it was on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(elf_data: bytes) -> SymbolIndex:
     elf = ElfImage(elf_data)
     strings = StringTable()
     sections = DwarfSections(**elf.dwarf_sections())
