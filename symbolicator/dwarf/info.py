@@ -20,7 +20,7 @@ from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.leb128 import read_sleb, read_uleb
 
 # Steps of an abbreviation's reading plan (see _plan).
-FIXED, CONSTANT, VARIABLE = 0, 1, 2
+FIXED, VARIABLE = 0, 1
 _STRUCT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
@@ -32,6 +32,7 @@ class Abbrev:
     fixed_size: int | None  # total size of the attributes when every form is fixed
     sibling_offset: int | None  # byte offset of a fixed-position DW_AT_sibling (ref4)
     plan: tuple = ()  # how read_attributes reads them, see _plan
+    constants: dict = field(default_factory=dict)  # attributes without bytes in the DIE
 
 
 def parse_abbrevs(data: bytes, offset: int, address_size: int, version: int) -> dict[int, Abbrev]:
@@ -55,7 +56,7 @@ def _abbrev(tag: int, has_children: bool, attributes, address_size: int, version
         has_children,
         attributes,
         *_layout(attributes, address_size, version),
-        _plan(attributes, address_size, version),
+        *_plan(attributes, address_size, version),
     )
 
 
@@ -85,19 +86,24 @@ def _layout(attributes, address_size, version) -> tuple[int | None, int | None]:
     return total, sibling
 
 
-def _plan(attributes, address_size: int, version: int) -> tuple:
-    """Steps that read an abbreviation's attributes, in order: each run of neighbouring
-    fixed-size forms is one struct.unpack_from instead of a call per attribute (most
-    DIEs, such as members and parameters, are all fixed-size); forms without bytes
-    (DW_FORM_flag_present, DW_FORM_implicit_const) are constants; the rest go through
-    forms.read. The values are those forms.read returns."""
-    steps, run = [], []
+def _plan(attributes, address_size: int, version: int) -> tuple[tuple, dict]:
+    """Steps that read an abbreviation's attributes, in order, and its constants.
+
+    Each run of neighbouring fixed-size forms is one struct.unpack_from instead of a
+    call per attribute (most DIEs, such as members and parameters, are all
+    fixed-size); the rest go through forms.read. Forms without bytes
+    (DW_FORM_flag_present, DW_FORM_implicit_const) are set aside as constants so
+    that they do not split runs: a DIE has each attribute at most once (DWARF 5
+    section 2.2), so where they go in the dict does not matter. The values are those
+    forms.read returns."""
+    steps, run, constants = [], [], {}
 
     def close_run():
         if run:
             codes = "".join(_STRUCT_CODES[size] for _, _, size in run)
-            keys = tuple((name, form) for name, form, _ in run)
-            steps.append((FIXED, struct.Struct("<" + codes), keys))
+            names = tuple(name for name, _, _ in run)
+            run_forms = tuple(form for _, form, _ in run)
+            steps.append((FIXED, struct.Struct("<" + codes), (names, run_forms)))
             run.clear()
 
     for name, form, implicit in attributes:
@@ -105,15 +111,15 @@ def _plan(attributes, address_size: int, version: int) -> tuple:
         if size in _STRUCT_CODES:
             run.append((name, form, size))
             continue
-        close_run()
         if form == c.FORM_IMPLICIT_CONST:
-            steps.append((CONSTANT, name, (form, implicit)))
+            constants[name] = (form, implicit)
         elif size == 0:
-            steps.append((CONSTANT, name, (form, True)))
+            constants[name] = (form, True)
         else:
+            close_run()
             steps.append((VARIABLE, name, form))
     close_run()
-    return tuple(steps)
+    return tuple(steps), constants
 
 
 @dataclass
@@ -222,14 +228,15 @@ def _first_die_attributes(unit: Unit) -> dict:
 
 def read_attributes(unit: Unit, abbrev: Abbrev, pos: int) -> tuple[dict, int]:
     """The DIE's attributes as {name: (form, raw value)}, and the position after them."""
-    data, values = unit.sections.info, {}
+    data, values = unit.sections.info, dict(abbrev.constants)
     for kind, first, second in abbrev.plan:
         if kind == FIXED:
-            for key, value in zip(second, first.unpack_from(data, pos), strict=True):
-                values[key[0]] = (key[1], value)
+            # {name: (form, value)} for the whole run, zipped and stored in C
+            names, run_forms = second
+            values.update(
+                zip(names, zip(run_forms, first.unpack_from(data, pos), strict=True), strict=True)
+            )
             pos += first.size
-        elif kind == CONSTANT:
-            values[first] = second
         else:
             value, pos = forms.read(second, data, pos, unit.address_size, unit.version)
             values[first] = (second, value)
