@@ -8,6 +8,7 @@ their members, enumerators) without decoding them.
 from __future__ import annotations
 
 import functools
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,16 +36,40 @@ class Abbrev:
     constants: dict = field(default_factory=dict)  # attributes without bytes in the DIE
 
 
+# One abbreviation declaration (DWARF 5 section 7.5.3): its code, then the body
+# that describes it: tag, children flag, (name, form) pairs up to (0, 0), with an
+# SLEB128 after DW_FORM_implicit_const (0x21). A LEB128 number is any bytes with the
+# top bit set, then one without.
+_LEB128 = rb"[\x80-\xff]*[\x00-\x7f]"
+_DECLARATION = re.compile(
+    rb"(%s)(%s[\x00\x01](?:(?!\x00\x00)%s(?:\x21%s|%s))*\x00\x00)"
+    % (_LEB128, _LEB128, _LEB128, _LEB128, _LEB128)
+)
+
+
 def parse_abbrevs(data: bytes, offset: int, address_size: int, version: int) -> dict[int, Abbrev]:
+    """The unit's abbreviation table, code -> Abbrev.
+
+    Each declaration is delimited by a regular expression (in C) and looked up by its
+    bytes: GCC repeats the same few hundred declarations in every unit's table, so
+    most are never decoded byte by byte.
+    """
     table = {}
-    while True:
-        code, offset = read_uleb(data, offset)
-        if code == 0:
-            return table
-        tag, offset = read_uleb(data, offset)
-        has_children = bool(data[offset])
-        attributes, offset = _abbrev_attributes(data, offset + 1)
-        table[code] = _abbrev(tag, has_children, attributes, address_size, version)
+    while data[offset]:  # a zero code ends the table
+        found = _DECLARATION.match(data, offset)
+        if found is None:
+            raise DwarfError(f"malformed abbreviation declaration at offset {offset}")
+        code, _ = read_uleb(found[1], 0)
+        table[code] = _abbrev_from_body(found[2], address_size, version)
+        offset = found.end()
+    return table
+
+
+@functools.lru_cache(maxsize=8192)
+def _abbrev_from_body(body: bytes, address_size: int, version: int) -> Abbrev:
+    tag, offset = read_uleb(body, 0)
+    attributes, _ = _abbrev_attributes(body, offset + 1)
+    return _abbrev(tag, bool(body[offset]), attributes, address_size, version)
 
 
 @functools.lru_cache(maxsize=4096)
