@@ -251,7 +251,7 @@ class LineTable:
             ):
                 merged.append(step)
                 last = step
-        return cls(*([step[n] for step in merged] for n in range(5)))
+        return cls(*(list(map(itemgetter(n), merged)) for n in range(5)))  # columns, in C
 
     def lookup(self, address: int) -> tuple[int, int] | None:
         """(file id, line) for an address, or None where there is no line."""
