@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from itertools import islice
 
 from symbolicator.dwarf import constants as c
 from symbolicator.dwarf import forms
 from symbolicator.dwarf.forms import DwarfError
 from symbolicator.dwarf.sections import DwarfSections
-from symbolicator.leb128 import read_sleb, read_uleb
+from symbolicator.leb128 import next_sleb, next_uleb, read_uleb
 
 DW_LNS_COPY, DW_LNS_ADVANCE_PC, DW_LNS_ADVANCE_LINE, DW_LNS_SET_FILE = 1, 2, 3, 4
 DW_LNS_SET_COLUMN = 5
@@ -178,9 +179,11 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
 
     `file_ids[n - header.first_file_index]` is the caller's id for file n (-1 if none).
     Opcodes are tested most frequent first (GCC: set_column, special, negate_stmt,
-    copy, advance_line, set_file), and one-byte LEB128 operands are read inline.
+    copy, advance_line, set_file). The program is read through one byte iterator,
+    operands included: a for loop over it costs less per opcode than indexing the
+    section and keeping a position.
     """
-    data, pos, end = sections.line, header.program_start, header.end
+    program = iter(sections.line[header.program_start : header.end])
     base, line_base, line_range = header.opcode_base, header.line_base, header.line_range
     step = header.min_instruction_length
     # Special opcodes (DWARF 5 6.2.5.1), worked out once: (address advance, line advance).
@@ -194,9 +197,7 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
     discriminator, discriminated = 0, False
     out, stops = rows.entries.append, rows.sequence_stops.append
 
-    while pos < end:
-        opcode = data[pos]
-        pos += 1
+    for opcode in program:
         if opcode >= base:
             advance, delta = special[opcode - base]
             address += advance
@@ -206,51 +207,42 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
             out((address, file, line, is_stmt, False, discriminated))
             discriminator = 0
         elif opcode == DW_LNS_SET_COLUMN:  # columns are not indexed: skip the ULEB128
-            while data[pos] >= 0x80:
-                pos += 1
-            pos += 1
+            while next(program) >= 0x80:
+                pass
         elif opcode == DW_LNS_NEGATE_STMT:
             is_stmt = not is_stmt
         elif opcode == DW_LNS_COPY:
             out((address, file, line, is_stmt, False, discriminated))
             discriminator = 0
         elif opcode == DW_LNS_ADVANCE_LINE:
-            delta = data[pos]
-            if delta < 0x80:  # one byte: bit 6 is the sign
-                delta, pos = (delta - 0x80 if delta & 0x40 else delta), pos + 1
-            else:
-                delta, pos = read_sleb(data, pos)
+            delta = next_sleb(program)
             line += delta
             if delta:
                 discriminated = discriminator != 0
         elif opcode == DW_LNS_SET_FILE:
-            number, pos = read_uleb(data, pos)
-            file = ids.get(number, -1)
+            file = ids.get(next_uleb(program), -1)
         elif opcode == DW_LNS_ADVANCE_PC:
-            delta, pos = read_uleb(data, pos)
-            address += delta * step
+            address += next_uleb(program) * step
         elif opcode == DW_LNS_CONST_ADD_PC:
             address += const_add_pc
         elif opcode == DW_LNS_FIXED_ADVANCE_PC:
-            address += struct.unpack_from("<H", data, pos)[0]
-            pos += 2
+            address += next(program) | next(program) << 8
         elif opcode == 0:
-            length, pos = read_uleb(data, pos)
-            sub = data[pos]
+            operands = bytes(islice(program, next_uleb(program)))
+            sub = operands[0] if operands else None
             if sub == DW_LNE_END_SEQUENCE:
                 out((address, file, 0, False, True, False))
                 stops(len(rows.entries))
                 address, file, line, is_stmt = 0, ids.get(1, -1), 1, header.default_is_stmt
                 discriminator, discriminated = 0, False
             elif sub == DW_LNE_SET_ADDRESS:
-                address = int.from_bytes(data[pos + 1 : pos + length], "little")
+                address = int.from_bytes(operands[1:], "little")
             elif sub == DW_LNE_SET_DISCRIMINATOR:
-                discriminator, _ = read_uleb(data, pos + 1)
+                discriminator, _ = read_uleb(operands, 1)
                 discriminated = discriminated or discriminator != 0
-            pos += length
         else:  # basic_block, prologue/epilogue, isa, vendor ops: skip operands
             for _ in range(header.standard_lengths[opcode - 1]):
-                _, pos = read_uleb(data, pos)
+                next_uleb(program)
 
 
 def _file_numbers(header: LineHeader, file_ids: list[int]) -> dict[int, int]:
