@@ -153,12 +153,13 @@ def _remember(unit: Unit, die, ranges, result: ScanResult) -> None:
     attributes = die.attributes
     name = attributes.get(c.AT_NAME)
     origin = attributes.get(c.AT_ABSTRACT_ORIGIN) or attributes.get(c.AT_SPECIFICATION)
+    # Positional: keyword arguments make each of these ~40k tuples twice as slow to build.
     result.dies[die.offset] = DieFacts(
-        name=unit.string(*name) if name else None,
-        origin=unit.reference(*origin) if origin else None,
-        entry=ranges[0][0] if ranges else None,  # GDB's BLOCK_ENTRY_PC
-        declaration=c.AT_DECLARATION in attributes,
-        abstract=c.AT_INLINE in attributes,
+        unit.string(*name) if name else None,
+        unit.reference(*origin) if origin else None,
+        ranges[0][0] if ranges else None,  # entry: GDB's BLOCK_ENTRY_PC
+        c.AT_DECLARATION in attributes,  # declaration
+        c.AT_INLINE in attributes,  # abstract
     )
 
 
