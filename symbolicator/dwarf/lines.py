@@ -1,8 +1,8 @@
 """Line number programs, DWARF 2 to 5 (DWARF 5 section 6.2), decoded in one pass.
 
-The decoder appends rows to caller-owned lists rather than building an object
-per row: a large firmware has millions of rows and the index is built in
-Python.
+The decoder appends one plain tuple per row to a caller-owned Rows rather than
+building an object per row: a large firmware has hundreds of thousands of rows
+and the index is built in Python.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ class Rows:
 
     def add(
         self, address: int, file: int, line: int, *, is_stmt=True, end=False, discriminated=False
-    ):
+    ) -> None:
+        """Append one row (decode appends directly; this is for hand-built rows)."""
         self.entries.append((address, file, line, is_stmt, end, discriminated))
         if end:
             self.sequence_stops.append(len(self.entries))
@@ -178,10 +179,10 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
     """Run the line program, appending rows whose file numbers map through `file_ids`.
 
     `file_ids[n - header.first_file_index]` is the caller's id for file n (-1 if none).
-    Opcodes are tested most frequent first (GCC: set_column, special, negate_stmt,
-    copy, advance_line, set_file). The program is read through one byte iterator,
-    operands included: a for loop over it costs less per opcode than indexing the
-    section and keeping a position.
+    Opcodes are tested in order of how often GCC emits them (special opcodes and
+    set_column, then negate_stmt, copy, advance_line, set_file). The program is
+    read through one byte iterator, operands included: a for loop over it costs
+    less per opcode than indexing the section and keeping a position.
     """
     program = iter(sections.line[header.program_start : header.end])
     base, line_base, line_range = header.opcode_base, header.line_base, header.line_range
