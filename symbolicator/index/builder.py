@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import struct
 
 from symbolicator.cfi import FrameSection
+from symbolicator.dwarf.forms import DwarfError
 from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.elf import ElfImage
 from symbolicator.index import FORMAT_VERSION, KIND_FUNCTION, KIND_OBJECT, NO_STRING, SymbolIndex
@@ -18,10 +20,18 @@ from symbolicator.index.inlines import InlineTable
 from symbolicator.index.lines import LineTable
 from symbolicator.memory import SOURCE_ELF, Span
 
+# What reading past the end of a section, an unknown abbreviation code or a bad
+# offset raises in the decoders: a corrupt ELF, reported as such.
+MALFORMED = (IndexError, KeyError, ValueError, OverflowError, StopIteration, struct.error)
+
 
 def build(elf_data: bytes) -> SymbolIndex:
     with _cyclic_gc_paused():
-        return _build(elf_data)
+        try:
+            return _build(elf_data)
+        except MALFORMED as error:
+            detail = f"{type(error).__name__}: {error}"[:120]
+            raise DwarfError(f"the ELF's debug information is malformed ({detail})") from error
 
 
 @contextlib.contextmanager

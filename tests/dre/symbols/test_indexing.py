@@ -1,0 +1,22 @@
+"""Indexing a symbol file in the worker: a corrupt ELF is recorded as failed, with why."""
+
+import pytest
+
+from dre import blobs
+from dre.symbols.models import SymbolFile
+from dre.symbols.services import symbol_file_ingest
+from tests.symbolicator.test_index_build import corrupted
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_elf_whose_dwarf_cannot_be_decoded_is_failed_with_the_reason(project, run_on_commit):
+    data = corrupted(".debug_abbrev", 0x00)  # the header and build id are still fine
+    stored = blobs.blob_save_bytes(blobs.blob_name("symbols", project.pk, ".elf"), data)
+
+    symbol_file = run_on_commit(symbol_file_ingest, project, stored, name="broken.elf")
+    symbol_file.refresh_from_db()
+
+    assert symbol_file.state == SymbolFile.State.FAILED
+    assert symbol_file.error.startswith("indexing failed: the ELF's debug information is malformed")
+    assert blobs.blob_read(symbol_file.blob) == data  # the upload itself is kept

@@ -1,0 +1,34 @@
+"""Building a symbol index from a corrupt ELF fails with a DwarfError that says so,
+never with whatever the decoder tripped over (the worker records the message)."""
+
+import io
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+import symbolicator
+from symbolicator.errors import SymbolicatorError
+from tests.firmware_fixtures import elf_path
+
+
+def corrupted(section: str, fill: int) -> bytes:
+    """The an385-O0 ELF with 64 bytes a third of the way into `section` overwritten."""
+    data = bytearray(elf_path().read_bytes())
+    header = ELFFile(io.BytesIO(bytes(data))).get_section_by_name(section).header
+    start = header["sh_offset"] + header["sh_size"] // 3
+    data[start : start + 64] = bytes([fill]) * 64
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("section", "fill"),
+    [(".debug_info", 0xFF), (".debug_abbrev", 0x00), (".debug_frame", 0x80)],
+)
+def test_a_corrupt_debug_section_is_a_symbolicator_error(section, fill):
+    with pytest.raises(SymbolicatorError, match=r"malformed|not supported"):
+        symbolicator.build_index(corrupted(section, fill))
+
+
+def test_the_message_names_what_the_decoder_met():
+    with pytest.raises(SymbolicatorError, match=r"malformed \(KeyError: 25\)"):
+        symbolicator.build_index(corrupted(".debug_abbrev", 0x00))
