@@ -1,5 +1,5 @@
-"""Shared fixtures: the cast (Alice, Bob on her team, Charlie outside it), their
-organizations and projects, and the services CI must provide."""
+"""Shared fixtures: the cast (Alice, Bob on her team, Victor who only reads, Charlie
+outside it), their organizations and projects, and the services CI must provide."""
 
 from __future__ import annotations
 
@@ -76,6 +76,14 @@ def bob(make_user):
 @pytest.fixture
 def charlie(make_user):
     return make_user("charlie")
+
+
+@pytest.fixture
+def victor(make_user, acme):
+    """A viewer of acme: reads, never changes."""
+    user = make_user("victor")
+    membership_set(user=user, organization=acme, role=Role.VIEWER)
+    return user
 
 
 @pytest.fixture

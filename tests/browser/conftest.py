@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from dre.accounts.models import Role
-from dre.accounts.services import membership_set
 from dre.crashes.models import Coredump
 from dre.crashes.services import coredump_ingest_bytes
 from dre.fleet.services import device_seen
@@ -99,13 +97,6 @@ def log_in(page, username: str) -> None:
     page.fill("#id_password", PASSWORD)
     page.click("form.login button[type=submit]")
     page.wait_for_url(re.compile(r"/issues/"))
-
-
-@pytest.fixture
-def victor(make_user, acme):
-    user = make_user("victor")
-    membership_set(user=user, organization=acme, role=Role.VIEWER)
-    return user
 
 
 @pytest.fixture

@@ -1,9 +1,6 @@
 """End to end with real parts: memfault-cli -> live server -> Redis -> Celery worker -> Postgres."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +11,9 @@ from dre.ingest import wire
 from dre.symbols.models import SymbolFile
 from tests.firmware_fixtures import FIXTURES, coredump_path, elf_path
 from tests.integration.conftest import wait_for
+from tests.memfault_cli import memfault
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-MEMFAULT = str(Path(sys.executable).with_name("memfault"))
 
 
 def crashing_function(scenario_dir: Path) -> str:
@@ -28,22 +24,13 @@ def crashing_function(scenario_dir: Path) -> str:
 def test_an_elf_from_the_cli_and_a_coredump_from_chunks_become_an_issue(
     live_worker, live_server, org_token, project_key, project
 ):
-    symbols = subprocess.run(
-        [
-            MEMFAULT,
-            "--org-token",
-            org_token,
-            "--org",
-            "acme",
-            "--project",
-            "sensors",
-            "upload-mcu-symbols",
-            str(elf_path()),
-        ],
-        env={**os.environ, "MEMFAULT_URL": live_server.url},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    symbols = memfault(
+        live_server,
+        "upload-mcu-symbols",
+        str(elf_path()),
+        org_token=org_token,
+        org="acme",
+        project="sensors",
     )
     assert symbols.returncode == 0, symbols.stderr
     wait_for(lambda: SymbolFile.objects.filter(state=SymbolFile.State.READY).exists())
@@ -83,22 +70,13 @@ def test_a_coredump_waits_for_its_elf_and_is_processed_when_it_arrives(
     assert response.status_code == 202
     wait_for(lambda: Coredump.objects.filter(state=Coredump.State.AWAITING_SYMBOLS).exists())
 
-    symbols = subprocess.run(
-        [
-            MEMFAULT,
-            "--org-token",
-            org_token,
-            "--org",
-            "acme",
-            "--project",
-            "sensors",
-            "upload-mcu-symbols",
-            str(elf_path("an385-O2")),
-        ],
-        env={**os.environ, "MEMFAULT_URL": live_server.url},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    symbols = memfault(
+        live_server,
+        "upload-mcu-symbols",
+        str(elf_path("an385-O2")),
+        org_token=org_token,
+        org="acme",
+        project="sensors",
     )
     assert symbols.returncode == 0, symbols.stderr
 

@@ -1,30 +1,14 @@
 """The real memfault-cli 1.12, unmodified, against a live dre server (memfault-formats.md 3)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from dre.crashes.models import Coredump, Issue
 from dre.ingest.models import Event
 from dre.symbols.models import SymbolFile
 from tests.firmware_fixtures import FIXTURES, coredump_path, elf_path
-
-MEMFAULT = str(Path(sys.executable).with_name("memfault"))
+from tests.memfault_cli import memfault
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def memfault(live_server, *args, **credentials):
-    env = {**os.environ, "MEMFAULT_URL": live_server.url}
-    options = []
-    for name, value in credentials.items():
-        options += [f"--{name.replace('_', '-')}", value]
-    return subprocess.run(
-        [MEMFAULT, *options, *args], env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 def test_it_uploads_mcu_symbols_with_an_org_token(live_server, org_token, project):

@@ -1,21 +1,12 @@
-"""The cast on the pages: Alice (admin of acme), Bob (member), Victor (viewer of acme),
-Charlie (another organization); crashes sent through the real pipeline."""
+"""Crashes for the pages, sent through the real pipeline (the cast of users is in
+tests/conftest.py)."""
 
 import pytest
 
-from dre.accounts.models import Role
-from dre.accounts.services import membership_set
 from dre.crashes.models import Coredump, Issue
 from dre.crashes.services import coredump_ingest_bytes
 from dre.fleet.services import device_seen
 from tests.firmware_fixtures import coredump_path
-
-
-@pytest.fixture
-def victor(make_user, acme):
-    user = make_user("victor")
-    membership_set(user=user, organization=acme, role=Role.VIEWER)
-    return user
 
 
 @pytest.fixture
