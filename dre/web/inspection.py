@@ -169,14 +169,14 @@ def registers_of_frame(loaded: Loaded, thread: int, frame: int) -> dict:
     frames = loaded.trace.data["threads"][thread]["frames"]
     stored = loaded.frame(thread, frame)
     known = stored.get("registers") or {}
-    below = _registers_below(frames, frame)
+    first = _in_first_stack_frame(frames, frame)
     names = _register_names(frames, known)
     crashed = loaded.trace.data["threads"][thread].get("crashed")
     rows = [
         {
             "name": name,
             "value": known.get(name),
-            "how": _how(name, known, below, stored),
+            "how": _how(name, known, first, stored.get("recovered", ())),
             "points_to": loaded.captured(known.get(name)),
         }
         for name in names
@@ -185,14 +185,11 @@ def registers_of_frame(loaded: Loaded, thread: int, frame: int) -> dict:
     return {"registers": rows, "context": context, "hint": stored.get("hint", "")}
 
 
-def _registers_below(frames: list[dict], frame: int) -> dict | None:
-    """The registers of the nearest inner frame that is a different stack frame
-    (inline frames share their concrete frame's registers), None for the first."""
+def _in_first_stack_frame(frames: list[dict], frame: int) -> bool:
+    """Whether no inner frame is a different stack frame (inline frames share their
+    concrete frame's registers): the registers are then the thread's own context."""
     mine = frames[frame].get("registers") or {}
-    for inner in reversed(frames[:frame]):
-        if (inner.get("registers") or {}) != mine:
-            return inner.get("registers") or {}
-    return None
+    return all((inner.get("registers") or {}) == mine for inner in frames[:frame])
 
 
 def _register_names(frames: list[dict], known: dict) -> list[str]:
@@ -201,14 +198,12 @@ def _register_names(frames: list[dict], known: dict) -> list[str]:
     return names + sorted(set(known) - set(names))
 
 
-def _how(name: str, known: dict, below: dict | None, stored: dict) -> str:
+def _how(name: str, known: dict, first: bool, recovered) -> str:
     if name not in known:
         return "unknown"
-    if below is None:
+    if first:
         return "context"
-    if "recovered" in stored:  # a symbolicator that records it says so exactly
-        return "recovered" if name in stored["recovered"] else "carried"
-    return "carried" if below.get(name) == known[name] else "recovered"
+    return "recovered" if name in recovered else "carried"
 
 
 # -- disassembly and memory ---------------------------------------------------------------
