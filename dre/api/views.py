@@ -19,6 +19,7 @@ from dre import blobs
 from dre.accounts.models import Project, Role
 from dre.accounts.selectors import has_role, projects_for
 from dre.api import serializers as out
+from dre.api.edge import LengthRequired, PayloadTooLarge
 from dre.crashes.models import Coredump, Issue, Trace
 from dre.crashes.services import NotACoredump, coredump_ingest_bytes
 from dre.fleet.models import Device
@@ -128,13 +129,24 @@ class CoredumpList(ProjectScoped, generics.ListAPIView):
         )
 
 
-class CoredumpUpload(ProjectScoped, APIView):
-    """Upload a raw coredump as the request body (application/octet-stream)."""
+# Room for the multipart boundaries and part headers around a coredump.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
-    parser_classes = [parsers.FileUploadParser]
+
+class CoredumpUpload(ProjectScoped, APIView):
+    """Upload a raw coredump as the request body (application/octet-stream), or as
+    the `file` field of multipart form data."""
+
+    parser_classes = [parsers.MultiPartParser]
 
     @extend_schema(
-        request={"application/octet-stream": bytes},
+        request={
+            "application/octet-stream": bytes,
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+        },
         parameters=[
             OpenApiParameter("device_serial", str, required=False),
             OpenApiParameter("software_type", str, required=False),
@@ -144,9 +156,7 @@ class CoredumpUpload(ProjectScoped, APIView):
     )
     def post(self, request, project_id):
         self.require_member()
-        data = request.body
-        if len(data) > settings.MAX_COREDUMP_BYTES:
-            return Response({"detail": "coredump is too large"}, status=413)
+        data = coredump_bytes(request, settings.MAX_COREDUMP_BYTES)
         params = request.query_params
         try:
             serial = params.get("device_serial")
@@ -166,6 +176,37 @@ class CoredumpUpload(ProjectScoped, APIView):
         return Response(out.CoredumpOut(coredump).data, status=status.HTTP_202_ACCEPTED)
 
 
+def coredump_bytes(request, limit: int) -> bytes:
+    """The coredump of an upload, its size checked before the body is read.
+
+    Never `request.body`: with session authentication the CSRF check has already
+    parsed a multipart body (DRF then serves it from request.FILES), and Django
+    caps `body` at DATA_UPLOAD_MAX_MEMORY_SIZE, below the coredump limit.
+    """
+    size = content_length(request)
+    multipart = request.content_type.startswith("multipart/form-data")
+    if size > limit + (MULTIPART_OVERHEAD_BYTES if multipart else 0):
+        raise PayloadTooLarge(f"body of {size} bytes is over the coredump limit of {limit}")
+    if not multipart:
+        return request.read(size)
+    upload = request.data.get("file")
+    if not hasattr(upload, "read"):
+        raise ValidationError({"file": "a multipart upload needs the coredump as `file`"})
+    if upload.size > limit:
+        raise PayloadTooLarge(f"coredump of {upload.size} bytes is over the limit of {limit}")
+    return upload.read()
+
+
+def content_length(request) -> int:
+    length = request.META.get("CONTENT_LENGTH")
+    if not length:
+        raise LengthRequired()
+    try:
+        return int(length)
+    except ValueError:
+        raise ValidationError({"detail": f"Content-Length {length!r} is not a number"}) from None
+
+
 class CoredumpDetail(ProjectScoped, generics.RetrieveAPIView):
     serializer_class = out.CoredumpOut
 
@@ -180,7 +221,9 @@ class TraceList(ProjectScoped, generics.ListAPIView):
     def get_queryset(self):
         traces = Trace.objects.filter(project=self.project)
         if issue := self.request.query_params.get("issue"):
-            traces = traces.filter(issue=issue)
+            if not (issue.isascii() and issue.isdecimal()):
+                raise ValidationError({"issue": f"{issue!r} is not an issue id"})
+            traces = traces.filter(issue=int(issue))
         return traces
 
 

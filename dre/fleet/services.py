@@ -22,8 +22,11 @@ from dre.fleet.models import (
     SoftwareVersion,
 )
 
-# memfault-formats.md 2.3: the SDK's device id rule.
-DEVICE_SERIAL = re.compile(r"^[-a-zA-Z0-9_]{1,128}$")
+# memfault-formats.md 2.3: the SDK's device id rule. Matched with fullmatch: `$`
+# would also accept a trailing newline ("d-1\n", sent as %0A) and so a second device.
+# A serial is never stripped or otherwise normalized: the SDK sends it verbatim, so
+# anything outside the rule is a client bug that deserves a 400, not a guess.
+DEVICE_SERIAL = re.compile(r"[-a-zA-Z0-9_]{1,128}")
 
 
 class InvalidDeviceSerial(ValueError):
@@ -62,7 +65,7 @@ def software_version_get(
 
 
 def device_validate_serial(serial: str) -> str:
-    if not DEVICE_SERIAL.match(serial or ""):
+    if not isinstance(serial, str) or not DEVICE_SERIAL.fullmatch(serial):
         raise InvalidDeviceSerial(
             f"device serial {serial!r} must be 1-128 characters of letters, digits, '-' and '_'"
         )

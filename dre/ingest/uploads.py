@@ -92,19 +92,23 @@ def _blob_kind(kind: str) -> str:
 @transaction.atomic
 def upload_commit(project: Project, kind: str, file_info: dict) -> blobs.StoredBlob:
     """Consume an uploaded file's token once; return the stored blob."""
+    if file_info is not None and not isinstance(file_info, dict):
+        raise UploadError("file must be an object with the token from the prepare call")
     token = (file_info or {}).get("token")
     if not isinstance(token, str) or not token:
         raise UploadError("the commit needs file.token from the prepare call")
     upload = Upload.objects.select_for_update().filter(digest=secrets.digest(token)).first()
     if upload is None or upload.project_id != project.pk:
         raise UploadNotFound("unknown upload token for this project")
+    md5 = file_info.get("md5")
+    if md5 is not None and not isinstance(md5, str):
+        raise UploadError("file.md5 must be a string of hex digits")
     if upload.kind != kind:
         raise UploadError(f"this token was prepared for a {upload.kind} upload, not {kind}")
     if upload.state == Upload.State.PENDING:
         raise UploadError("no file was PUT to this token's upload URL")
     if upload.state == Upload.State.COMMITTED:
         raise UploadConflict("this upload was already committed")
-    md5 = file_info.get("md5")
     if md5 and md5.lower() != upload.md5:
         raise UploadError(f"md5 {md5} does not match the uploaded file's {upload.md5}")
     Upload.objects.filter(pk=upload.pk).update(state=Upload.State.COMMITTED)

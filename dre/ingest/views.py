@@ -12,11 +12,18 @@ import binascii
 import json
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.core.exceptions import SuspiciousOperation
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.shortcuts import get_object_or_404
+from django.utils.http import parse_header_parameters
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from requests_toolbelt.multipart.decoder import MultipartDecoder, NonMultipartContentTypeException
+from requests_toolbelt.multipart.decoder import (
+    ImproperBodyPartContentException,
+    MultipartDecoder,
+    NonMultipartContentTypeException,
+)
 
 from dre.accounts.models import Project
 from dre.crashes.models import Coredump
@@ -35,6 +42,8 @@ from dre.symbols.models import SymbolFile
 from dre.symbols.services import SymbolFileDuplicate, SymbolFileRejected, symbol_file_ingest
 
 MAX_CHUNKS_PER_REQUEST = 1000
+# memfault-cli's JSON bodies (prepare, commit) are a few hundred bytes.
+MAX_JSON_BYTES = 1024 * 1024
 
 
 class RequestRejected(Exception):
@@ -74,6 +83,10 @@ def rejections_as_errors(view):
         except uploads.UploadError as exc:
             return error(exc.status, str(exc))
         except InvalidDeviceSerial as exc:
+            return error(400, str(exc))
+        except UnreadablePostError as exc:
+            return error(400, f"the body could not be read: {exc}")
+        except SuspiciousOperation as exc:  # Django's own request checks
             return error(400, str(exc))
 
     wrapper.__name__ = view.__name__
@@ -125,14 +138,45 @@ def require_rate(project: Project, serial: str | None = None) -> None:
             )
 
 
+def read_body(request, size: int) -> bytes:
+    """The body whose Content-Length `require_length` accepted.
+
+    Read from the stream, not `request.body`: that one stops at Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MiB), below the limits devices are
+    promised, with a generic HTML 400.
+    """
+    body = request.read(size)
+    if len(body) < size:
+        raise RequestRejected(400, f"the body ended after {len(body)} of {size} bytes")
+    return body
+
+
 def json_body(request) -> dict:
+    """The JSON object a request sent; no body at all counts as `{}`."""
+    has_length = request.META.get("CONTENT_LENGTH")
+    raw = read_body(request, require_length(request, MAX_JSON_BYTES)) if has_length else b""
     try:
-        body = json.loads(request.body or b"{}")
+        body = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestRejected(400, f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RequestRejected(400, "body is not valid JSON: nested too deeply") from None
     if not isinstance(body, dict):
         raise RequestRejected(400, "body must be a JSON object")
     return body
+
+
+JSON_TYPE_NAMES = {dict: "an object", str: "a string", int: "an integer"}
+
+
+def json_field(body: dict, name: str, kind: type, label: str = ""):
+    """`body[name]` if it is absent, null or of `kind`; anything else is a 400."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise RequestRejected(400, f"{label or name} must be {JSON_TYPE_NAMES[kind]}")
+    return value
 
 
 def absolute_url(request, path: str) -> str:
@@ -149,20 +193,20 @@ def chunks(request, device_serial: str):
     """One chunk (raw or base64) or many (multipart/mixed) from a device."""
     project = require_project_key(request)
     device_validate_serial(device_serial)
-    require_length(request, settings.MAX_REQUEST_BYTES)
+    size = require_length(request, settings.MAX_REQUEST_BYTES)
     require_rate(project, device_serial)
-    report = chunks_ingest(project, device_serial, chunk_bodies(request))
+    report = chunks_ingest(project, device_serial, chunk_bodies(request, read_body(request, size)))
     if report.malformed:
         raise RequestRejected(400, "malformed chunk: " + "; ".join(report.malformed))
     return HttpResponse("Accepted", status=202, content_type="text/plain")
 
 
-def chunk_bodies(request) -> list[bytes]:
+def chunk_bodies(request, body: bytes) -> list[bytes]:
     content_type = request.content_type or ""
     if content_type == "application/octet-stream":
-        return [_decoded(request.body, request.headers.get("Content-Encoding", ""))]
+        return [_decoded(body, request.headers.get("Content-Encoding", ""))]
     if content_type == "multipart/mixed":
-        return _multipart_chunks(request)
+        return _multipart_chunks(request, body)
     raise RequestRejected(
         415, f"Content-Type {content_type!r}: use application/octet-stream or multipart/mixed"
     )
@@ -177,15 +221,21 @@ def _decoded(body: bytes, encoding: str) -> bytes:
         raise RequestRejected(400, f"body is not valid base64: {exc}") from None
 
 
-def _multipart_chunks(request) -> list[bytes]:
+def _multipart_chunks(request, body: bytes) -> list[bytes]:
+    content_type = request.headers["Content-Type"]
+    # The decoder fails with an AttributeError on a missing boundary: check it first.
+    if not parse_header_parameters(content_type)[1].get("boundary"):
+        raise RequestRejected(400, "multipart/mixed needs a non-empty boundary parameter")
     try:
-        parts = MultipartDecoder(request.body, request.headers["Content-Type"]).parts
-    except (NonMultipartContentTypeException, ValueError, KeyError) as exc:
+        parts = MultipartDecoder(body, content_type).parts
+    except (NonMultipartContentTypeException, ImproperBodyPartContentException) as exc:
+        raise RequestRejected(400, f"cannot parse the multipart body: {exc}") from None
+    except ValueError as exc:  # also a part header that is not UTF-8
         raise RequestRejected(400, f"cannot parse the multipart body: {exc}") from None
     if len(parts) > MAX_CHUNKS_PER_REQUEST:
         raise RequestRejected(413, f"{len(parts)} parts; at most {MAX_CHUNKS_PER_REQUEST}")
     return [
-        _decoded(part.content, part.headers.get(b"Content-Encoding", b"").decode())
+        _decoded(part.content, part.headers.get(b"Content-Encoding", b"").decode("latin-1"))
         for part in parts
     ]
 
@@ -199,14 +249,17 @@ def upload_coredump(request):
     project = require_project_key(request)
     if request.content_type == "application/json":
         return _commit_coredump(request, project)
-    require_length(request, settings.MAX_COREDUMP_BYTES)
+    size = require_length(request, settings.MAX_COREDUMP_BYTES)
     require_rate(project)
     params = request.GET
     serial = params.get("device_serial")
+    if serial is not None:
+        device_validate_serial(serial)
+    body = read_body(request, size)
     try:
         coredump = coredump_ingest_bytes(
             project,
-            request.body,
+            body,
             source=Coredump.Source.UPLOAD,
             device=device_seen(project, serial) if serial else None,
             software_version=software_version_get(
@@ -220,12 +273,17 @@ def upload_coredump(request):
 
 def _commit_coredump(request, project: Project):
     body = json_body(request)
-    serial = body.get("device_serial")
-    device = device_seen(project, serial) if serial else None
-    stored = uploads.upload_commit(project, Upload.Kind.COREDUMP, body.get("file"))
-    coredump = coredump_create(
-        project, stored, source=Coredump.Source.PREPARED_UPLOAD, device=device
-    )
+    file_info = json_field(body, "file", dict)
+    serial = json_field(body, "device_serial", str)
+    if serial is not None:
+        device_validate_serial(serial)
+    # One transaction: a commit that fails half way leaves the upload committable.
+    with transaction.atomic():
+        stored = uploads.upload_commit(project, Upload.Kind.COREDUMP, file_info)
+        device = device_seen(project, serial) if serial else None
+        coredump = coredump_create(
+            project, stored, source=Coredump.Source.PREPARED_UPLOAD, device=device
+        )
     return JsonResponse({"data": {"id": coredump.pk}}, status=202)
 
 
@@ -246,11 +304,10 @@ def prepare_with_token(request, org: str, project: str):
 
 def _prepare(request, project: Project):
     body = json_body(request)
-    size = body.get("size")
-    if size is not None and not isinstance(size, int):
-        raise RequestRejected(400, "size must be a number of bytes")
+    size = json_field(body, "size", int, "size (a number of bytes)")
+    kind = json_field(body, "kind", str) or ""
     require_rate(project)
-    _, token = uploads.upload_prepare(project, str(body.get("kind", "")), size)
+    _, token = uploads.upload_prepare(project, kind, size)
     url = absolute_url(request, f"/api/v0/uploads/{token}")
     return JsonResponse({"data": {"upload_url": url, "token": token}})
 
@@ -275,17 +332,23 @@ def commit_symbols(request, org: str, project: str):
     """memfault-cli upload-mcu-symbols: commit an ELF with an optional software version."""
     target = require_member(request, org, project)
     body = json_body(request)
-    file_info = body.get("file") or {}
-    version = body.get("software_version") or {}
-    stored = uploads.upload_commit(target, Upload.Kind.SYMBOL_FILE, file_info)
+    file_info = json_field(body, "file", dict) or {}
+    version = json_field(body, "software_version", dict) or {}
+    name = json_field(file_info, "name", str, "file.name") or "symbols.elf"
+    software_type = json_field(version, "software_type", str, "software_version.software_type")
+    software_version = json_field(version, "version", str, "software_version.version")
     try:
-        symbol_file = symbol_file_ingest(
-            target,
-            stored,
-            name=str(file_info.get("name") or "symbols.elf"),
-            software_type=version.get("software_type"),
-            software_version=version.get("version"),
-        )
+        # Validate everything first and commit the upload last, in one transaction:
+        # a commit that fails leaves the upload committable by a corrected retry.
+        with transaction.atomic():
+            stored = uploads.upload_commit(target, Upload.Kind.SYMBOL_FILE, file_info)
+            symbol_file = symbol_file_ingest(
+                target,
+                stored,
+                name=name,
+                software_type=software_type,
+                software_version=software_version,
+            )
     except SymbolFileRejected as exc:
         raise RequestRejected(400, str(exc)) from None
     except SymbolFileDuplicate as exc:
