@@ -2,15 +2,27 @@
 
 A window is a whole number of seconds; the counter for the current window
 lives under a key that names the window, so it expires by itself.
+
+When the cache is unreachable the limiter lets requests through: a limit is a
+protection against floods, and refusing every device for as long as Redis is
+down would lose the crashes the service exists to collect.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+# What a cache backend raises when its server is down: redis-py's errors for
+# Django's RedisCache, socket errors for the others.
+CACHE_OUTAGE = (RedisError, OSError)
 
 RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -37,12 +49,20 @@ def rate_limit_hit(scope: str, identity: str, rate: str, now: float | None = Non
     now = time.time() if now is None else now
     window = int(now // limit.seconds)
     key = f"ratelimit:{scope}:{identity}:{window}"
-    cache.add(key, 0, timeout=limit.seconds + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=limit.seconds + 1)
-        count = 1
+        count = _count(key, limit.seconds + 1)
+    except CACHE_OUTAGE as exc:
+        log.warning("rate limit %s not applied, the cache is unreachable: %s", scope, exc)
+        return None
     if count <= limit.count:
         return None
     return max(1, int((window + 1) * limit.seconds - now))
+
+
+def _count(key: str, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1

@@ -7,8 +7,13 @@ re-raising, so a server error shows up as the 500 a caller would see.
 
 import hashlib
 import json
+import shutil
+import socket
+import subprocess
+import time
 
 import pytest
+import redis
 from django.test import Client
 
 from dre.crashes.models import Coredump
@@ -371,3 +376,58 @@ def test_the_schema_documents_the_bearer_scheme(http, bob_token):
         "scheme": "bearer",
         "description": schemes["bearerAuth"]["description"],
     }
+
+
+# -- a cache outage ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def own_redis(settings):
+    """A redis-server of this test's own, as the cache; the test may kill it."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
+    yield process
+    process.kill()
+    process.wait()
+
+
+def test_chunks_are_accepted_while_the_rate_limiters_cache_is_down(
+    http, project_key, own_redis, caplog
+):
+    message = wire.encode_message(wire.MessageType.COREDUMP, large_coredump(16))
+    (chunk,) = wire.encode_chunks(message)
+    assert post_chunks(http, project_key, chunk, "application/octet-stream").status_code == 202
+
+    own_redis.kill()
+    own_redis.wait()
+    response = post_chunks(http, project_key, chunk, "application/octet-stream", "dev-2")
+
+    assert response.status_code == 202, response.content[:300]
+    assert Coredump.objects.count() == 2
+    assert "the cache is unreachable" in caplog.text
