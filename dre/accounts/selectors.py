@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dre.accounts import secrets
@@ -38,6 +38,8 @@ def api_token_get(secret: str | None) -> ApiToken | None:
         ApiToken.objects.active()
         .select_related("organization", "user")
         .filter(digest=secrets.digest(secret.strip()))
+        # A deactivated user's tokens stop working with their password.
+        .filter(Q(user__isnull=True) | Q(user__is_active=True))
         .first()
     )
     if token is not None:
@@ -53,11 +55,17 @@ def _touch(secret_object: ProjectKey | ApiToken) -> None:
 
 
 def projects_for(principal) -> QuerySet[Project]:
-    """Projects a user, or an org token acting as one, may read."""
+    """Projects a user, or an org token acting as one, may read.
+
+    A token, a user's too, works only in the organization it was created for: that
+    organization's admins are the ones who see and revoke it.
+    """
     projects = Project.objects.select_related("organization")
     token = getattr(principal, "api_token", None)
+    if token is not None:
+        projects = projects.filter(organization=token.organization_id)
     if token is not None and token.is_org_token:
-        return projects.filter(organization=token.organization_id)
+        return projects
     if not getattr(principal, "is_authenticated", False):
         return projects.none()
     if principal.is_superuser:
@@ -68,9 +76,11 @@ def projects_for(principal) -> QuerySet[Project]:
 def role_in(principal, project: Project) -> Role | None:
     """The principal's role in the project's organization, None for no access."""
     token = getattr(principal, "api_token", None)
+    if token is not None and token.organization_id != project.organization_id:
+        return None  # see projects_for
     if token is not None and token.is_org_token:
         # Org tokens are for CI: they upload and read, but never manage secrets.
-        return Role.MEMBER if token.organization_id == project.organization_id else None
+        return Role.MEMBER
     if not getattr(principal, "is_authenticated", False):
         return None
     if principal.is_superuser:

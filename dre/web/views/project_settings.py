@@ -27,9 +27,13 @@ def _page(request, access, **context):
             field.disabled = True
     if access.can_admin:
         context["keys"] = ProjectKey.objects.filter(project=access.project).order_by("-created")
-        context["tokens"] = ApiToken.objects.filter(
-            organization=access.project.organization_id, user__isnull=True
-        ).order_by("-created")
+        # Members' own tokens too: they work in this organization only, so its
+        # admins are the ones who must be able to see and revoke them.
+        context["tokens"] = (
+            ApiToken.objects.filter(organization=access.project.organization_id)
+            .select_related("user")
+            .order_by("-created")
+        )
         context.setdefault("secret_form", SecretForm())
     return render_page(request, "web/project_settings.html", context)
 
@@ -92,9 +96,7 @@ def token_create(request, org, project):
 @require_POST
 def token_revoke(request, org, project, token_id):
     access = project_access(request, org, project, needs=Role.ADMIN)
-    token = get_object_or_404(
-        ApiToken, organization=access.project.organization_id, user__isnull=True, pk=token_id
-    )
+    token = get_object_or_404(ApiToken, organization=access.project.organization_id, pk=token_id)
     secret_revoke(token)
     messages.success(request, "API token revoked.")
     return redirect("project-settings", org=org, project=project)
