@@ -7,6 +7,7 @@ Celery worker. Unsafe combinations are reported by the system checks in
 dre/checks.py.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "axes",
     "dre.accounts",
     "dre.fleet",
     "dre.symbols",
@@ -51,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its answer
 ]
 
 ROOT_URLCONF = "dre.urls"
@@ -130,6 +133,20 @@ MAX_SYMBOL_FILE_BYTES = env.int("MAX_SYMBOL_FILE_BYTES", default=1024 * 1024 * 1
 DEVICE_RATE_LIMIT = env.str("DEVICE_RATE_LIMIT", default="120/m")
 PROJECT_RATE_LIMIT = env.str("PROJECT_RATE_LIMIT", default="12000/m")
 UPLOAD_URL_TTL_SECONDS = env.int("UPLOAD_URL_TTL_SECONDS", default=3600)
+
+# Password guessing, on /login/ and on memfault-cli's Basic credentials (django-axes):
+# a username is locked out from one address after LOGIN_FAILURE_LIMIT failures in a
+# row, for LOGIN_COOLOFF_MINUTES. Counting per username and address together means a
+# stranger cannot lock a colleague out, and one office behind NAT does not lock itself.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dre.accounts.lockout.lockout_response"
 # A coredump whose processing state has not moved for this long is re-queued.
 STUCK_AFTER_SECONDS = env.int("STUCK_AFTER_SECONDS", default=900)
 SYMBOL_INDEX_CACHE_SIZE = env.int("SYMBOL_INDEX_CACHE_SIZE", default=16)

@@ -31,7 +31,7 @@ def principal_from_request(request):
     if scheme == "bearer":
         return _token_principal(credentials)
     if scheme == "basic":
-        return _basic_principal(credentials)
+        return _basic_principal(request, credentials)
     return None
 
 
@@ -40,7 +40,7 @@ def _token_principal(secret: str):
     return principal_for(token) if token else None
 
 
-def _basic_principal(credentials: str):
+def _basic_principal(request, credentials: str):
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
@@ -48,16 +48,20 @@ def _basic_principal(credentials: str):
     login, _, password = decoded.partition(":")
     if token_principal := _token_principal(password):
         return token_principal
-    return _password_user(login, password)
+    return _password_user(request, login, password)
 
 
-def _password_user(login: str, password: str):
-    user = authenticate(username=login, password=password)
-    if user is None and "@" in login:
+def _password_user(request, login: str, password: str):
+    """The user with this username (or email) and password, or None.
+
+    One `authenticate` call with the request, so that django-axes counts each
+    guess once and refuses a locked-out username before checking its password.
+    """
+    username = login
+    if "@" in login and not get_user_model().objects.filter(username=login).exists():
         match = get_user_model().objects.filter(email__iexact=login).first()
-        if match is not None:
-            user = authenticate(username=match.get_username(), password=password)
-    return user
+        username = match.get_username() if match is not None else login
+    return authenticate(request, username=username, password=password)
 
 
 def may_upload(principal, project: Project) -> bool:
