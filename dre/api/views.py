@@ -162,7 +162,9 @@ class CoredumpUpload(ProjectScoped, APIView):
             serial = params.get("device_serial")
             device = device_seen(self.project, serial) if serial else None
             version = software_version_get(
-                self.project, params.get("software_type"), params.get("software_version")
+                self.project,
+                text_param(params, "software_type"),
+                text_param(params, "software_version"),
             )
             coredump = coredump_ingest_bytes(
                 self.project,
@@ -197,14 +199,25 @@ def coredump_bytes(request, limit: int) -> bytes:
     return upload.read()
 
 
+def text_param(params, name: str) -> str | None:
+    """A query parameter that names something: printable text, as the database stores."""
+    value = params.get(name)
+    if value is not None and not value.isprintable():
+        raise ValidationError({name: f"{value!r} contains control characters"})
+    return value
+
+
 def content_length(request) -> int:
     length = request.META.get("CONTENT_LENGTH")
     if not length:
         raise LengthRequired()
     try:
-        return int(length)
+        size = int(length)
     except ValueError:
-        raise ValidationError({"detail": f"Content-Length {length!r} is not a number"}) from None
+        size = -1
+    if size < 0:
+        raise ValidationError({"detail": f"Content-Length {length!r} is not a size"})
+    return size
 
 
 class CoredumpDetail(ProjectScoped, generics.RetrieveAPIView):

@@ -121,6 +121,8 @@ def require_length(request, limit: int) -> int:
         size = int(length)
     except ValueError:
         raise RequestRejected(400, f"Content-Length {length!r} is not a number") from None
+    if size < 0:
+        raise RequestRejected(400, f"Content-Length {length!r} is negative")
     if size > limit:
         raise RequestRejected(413, f"body of {size} bytes is over the limit of {limit}")
     return size
@@ -176,6 +178,16 @@ def json_field(body: dict, name: str, kind: type, label: str = ""):
         return None
     if not isinstance(value, kind) or isinstance(value, bool):
         raise RequestRejected(400, f"{label or name} must be {JSON_TYPE_NAMES[kind]}")
+    if isinstance(value, str) and not value.isprintable():
+        raise RequestRejected(400, f"{label or name} {value!r} contains control characters")
+    return value
+
+
+def text_param(params, name: str) -> str | None:
+    """A query parameter that names something: printable text, as the database stores."""
+    value = params.get(name)
+    if value is not None and not value.isprintable():
+        raise RequestRejected(400, f"{name} {value!r} contains control characters")
     return value
 
 
@@ -263,7 +275,7 @@ def upload_coredump(request):
             source=Coredump.Source.UPLOAD,
             device=device_seen(project, serial) if serial else None,
             software_version=software_version_get(
-                project, params.get("software_type"), params.get("software_version")
+                project, text_param(params, "software_type"), text_param(params, "software_version")
             ),
         )
     except NotACoredump as exc:

@@ -140,7 +140,7 @@ def post_json(http, path: str, body, **headers):
         ({"file": 7}, ["file"]),
         ({"file": {"token": "x"}, "device_serial": 7}, ["device_serial"]),
         ({"file": {"token": "x"}, "device_serial": ["d"]}, ["device_serial"]),
-        ({"file": {"token": "x"}, "device_serial": "d\n"}, ["device serial"]),
+        ({"file": {"token": "x"}, "device_serial": "d\n"}, ["device_serial"]),
         ({"file": {"token": 7}}, ["token"]),
     ],
 )
@@ -208,6 +208,31 @@ def test_it_refuses_a_raw_coredump_for_a_serial_with_a_newline(http, project_key
     assert not Coredump.objects.exists()
 
 
+@pytest.mark.parametrize("param", ["software_type=a%00b", "software_version=1%0A"])
+def test_it_refuses_a_raw_coredump_whose_version_has_control_characters(http, project_key, param):
+    response = http.post(
+        f"/api/v0/upload/coredump?software_type=main&software_version=1&{param}",
+        coredump_path().read_bytes(),
+        content_type="application/octet-stream",
+        headers={"Memfault-Project-Key": project_key},
+    )
+
+    assert_json_error(response, 400, "control characters")
+
+
+@pytest.mark.parametrize("length", ["-1", "ten"])
+def test_it_refuses_a_content_length_that_is_not_a_size(http, project_key, length):
+    response = http.post(
+        "/api/v0/chunks/dev-1",
+        b"",
+        content_type="application/octet-stream",
+        headers={"Memfault-Project-Key": project_key},
+        CONTENT_LENGTH=length,
+    )
+
+    assert_json_error(response, 400, "Content-Length")
+
+
 def test_it_refuses_a_prepare_whose_size_or_kind_has_the_wrong_type(http, project_key):
     key = {"Memfault-Project-Key": project_key}
 
@@ -245,6 +270,7 @@ def prepared_elf(http, project, org_token):
         ({"software_version": {"version": 1, "software_type": "main"}}, ["version"]),
         ({"software_version": {"version": "1", "software_type": {}}}, ["software_type"]),
         ({"name": 3}, ["name"]),
+        ({"software_version": {"version": "1\u0000", "software_type": "main"}}, ["control"]),
     ],
 )
 def test_a_bad_symbols_commit_is_refused_and_a_corrected_retry_registers_the_elf(
@@ -365,6 +391,25 @@ def test_the_rest_coredump_upload_refuses_a_serial_with_a_newline(http, project,
 
     assert response.status_code == 400
     assert "device serial" in response.json()["detail"]
+
+
+def test_the_rest_coredump_upload_refuses_a_version_with_a_nul(http, project, bob_token):
+    response = http.post(
+        f"/api/v1/projects/{project.pk}/coredumps/upload/?software_type=a%00&software_version=1",
+        coredump_path().read_bytes(),
+        content_type="application/octet-stream",
+        headers=bearer(bob_token),
+    )
+
+    assert response.status_code == 400
+    assert "control characters" in response.json()["software_type"]
+
+
+@pytest.mark.parametrize("path", ["devices/", "devices/99999999999999999999/", "traces/"])
+def test_ids_beyond_the_database_range_are_not_found(http, bob_token, path):
+    response = http.get(f"/api/v1/projects/99999999999999999999/{path}", headers=bearer(bob_token))
+
+    assert response.status_code == 404
 
 
 def test_the_schema_documents_the_bearer_scheme(http, bob_token):
