@@ -7,6 +7,7 @@ locked while it feeds the chunks.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, datetime
@@ -144,6 +145,9 @@ def _event_message(project, device, kind, data: bytes, message: wire.Message) ->
         events = wire.decode_events(message.payload)
     except wire.WireError as exc:
         return _reject(project, device, kind, data, str(exc))
+    if any(_contains_nul(event) for event in events):
+        # PostgreSQL stores no NUL in text or jsonb: refuse the message, keep its bytes.
+        return _reject(project, device, kind, data, "an event's text contains a NUL character")
     stored = DeviceMessage.objects.create(
         project=project, device=device, kind=kind, status=DeviceMessage.Status.ACCEPTED, raw=data
     )
@@ -171,6 +175,10 @@ def _event_store(project, device, message: DeviceMessage, event: wire.Event) -> 
         hardware_version=hardware_version,
         data=to_json(event),
     )
+
+
+def _contains_nul(event: wire.Event) -> bool:
+    return "\\u0000" in json.dumps(to_json(event))
 
 
 def _timestamp(seconds: int | None) -> datetime | None:

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 
+import cbor2
 import pytest
 import redis
 from django.test import Client
@@ -19,7 +20,7 @@ from django.test import Client
 from dre.crashes.models import Coredump
 from dre.fleet.models import Device
 from dre.ingest import wire
-from dre.ingest.models import Upload
+from dre.ingest.models import DeviceMessage, Upload
 from dre.symbols.models import SymbolFile
 from tests.builders import block, memfault_coredump, registers_block
 from tests.firmware_fixtures import coredump_path, elf_path
@@ -123,6 +124,25 @@ def test_it_refuses_a_serial_with_whitespace_or_control_characters(http, project
 
     assert_json_error(response, 400, "device serial")
     assert not Device.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{9: "1.0\0"}, {10: "ma\0in"}, {6: "\0"}, {4: {1: {"metric\0": 1}}}, {4: {1: {"m": "\0"}}}],
+)
+def test_it_keeps_an_event_with_a_nul_in_its_text_as_rejected(http, project_key, fields):
+    event = {2: 1, 3: 1, 10: "main", 9: "1.0", 6: "hw", 4: {1: {"m": 1}}} | fields
+    message = wire.encode_message(wire.MessageType.EVENT, cbor2.dumps(event))
+
+    response = post_chunks(
+        http, project_key, wire.encode_chunks(message)[0], "application/octet-stream"
+    )
+
+    assert response.status_code == 202, response.content[:300]
+    rejected = DeviceMessage.objects.get()
+    assert rejected.status == DeviceMessage.Status.REJECTED
+    assert "NUL" in rejected.error
+    assert bytes(rejected.raw) == message
 
 
 # -- upload/coredump ---------------------------------------------------------------
