@@ -45,6 +45,8 @@ def _basic_principal(request, credentials: str):
         decoded = base64.b64decode(credentials.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         return None
+    if "\0" in decoded:  # no user has one, and PostgreSQL refuses it in a query
+        return None
     login, _, password = decoded.partition(":")
     if token_principal := _token_principal(password):
         return token_principal

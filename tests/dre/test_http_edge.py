@@ -5,6 +5,7 @@ Each test sends what a broken device, script or client could send, with DEBUG of
 re-raising, so a server error shows up as the 500 a caller would see.
 """
 
+import base64
 import hashlib
 import json
 import shutil
@@ -319,6 +320,15 @@ def test_a_symbols_commit_whose_file_is_not_an_object_is_refused(http, org_token
     response = post_json(http, f"{SYMBOLS}/symbols", {"file": prepared_elf[0]}, **auth)
 
     assert_json_error(response, 400, "file")
+
+
+@pytest.mark.parametrize("credentials", [b"bob\0:pw", b"bob@x\0:pw", b"\xff:pw", b"nocolon"])
+def test_basic_credentials_that_name_no_user_are_refused(http, project, credentials):
+    header = "Basic " + base64.b64encode(credentials).decode()
+
+    response = http.get(SYMBOLS, headers={"Authorization": header})
+
+    assert_json_error(response, 403, "may not upload")
 
 
 # -- the REST API --------------------------------------------------------------------
