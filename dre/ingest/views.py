@@ -317,6 +317,8 @@ def prepare_with_token(request, org: str, project: str):
 def _prepare(request, project: Project):
     body = json_body(request)
     size = json_field(body, "size", int, "size (a number of bytes)")
+    if size is not None and size < 0:
+        raise RequestRejected(400, f"size {size} is negative")
     kind = json_field(body, "kind", str) or ""
     require_rate(project)
     _, token = uploads.upload_prepare(project, kind, size)

@@ -259,6 +259,8 @@ def test_it_refuses_a_prepare_whose_size_or_kind_has_the_wrong_type(http, projec
 
     assert_json_error(post_json(http, "/api/v0/upload", {"size": "10"}, **key), 400, "size")
     assert_json_error(post_json(http, "/api/v0/upload", {"kind": ["X"]}, **key), 400, "kind")
+    negative = {"kind": "COREDUMP", "size": -(10**30)}
+    assert_json_error(post_json(http, "/api/v0/upload", negative, **key), 400, "negative")
 
 
 # -- symbols commit ------------------------------------------------------------------
