@@ -32,8 +32,9 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture
-def http():
+def http(settings):
     """A client that reports a server error as the 500 response the caller gets."""
+    assert not settings.DEBUG  # answers as production gives them
     return Client(raise_request_exception=False)
 
 
@@ -453,6 +454,62 @@ def test_the_schema_documents_the_bearer_scheme(http, bob_token):
         "scheme": "bearer",
         "description": schemes["bearerAuth"]["description"],
     }
+
+
+# -- a sweep: no request shape reaches a 500 ----------------------------------------
+
+
+SWEEP_BODIES = [
+    b"",
+    b"\xff\x00not anything",
+    b"[]",
+    b'{"file": {"token": null, "md5": {}}, "software_version": [], "device_serial": ""}',
+    b"--x\r\nContent-Type: text/plain\r\n\r\nabc\r\n--x--\r\n",
+]
+SWEEP_TYPES = [
+    "application/octet-stream",
+    "application/json",
+    "multipart/mixed; boundary=x",
+    "multipart/form-data; boundary=x",
+    "multipart/form-data",
+    "text/plain; charset=bogus",
+]
+
+
+def sweep_paths(project) -> list[str]:
+    v1 = f"/api/v1/projects/{project.pk}"
+    return [
+        "/api/v0/chunks/dev-1",
+        "/api/v0/upload/coredump?device_serial=dev-1&software_type=a&software_version=1",
+        "/api/v0/upload",
+        "/api/v0/uploads/not-a-token",
+        SYMBOLS,
+        f"{SYMBOLS}/upload",
+        f"{SYMBOLS}/coredumps",
+        f"{SYMBOLS}/symbols",
+        f"{SYMBOLS}/symbols-by-gnu-build-id/abc",
+        f"{v1}/symbol-files/upload/",
+        f"{v1}/coredumps/upload/?device_serial=dev-1",
+        f"{v1}/traces/?issue=1&cursor=%00",
+        f"{v1}/issues/?cursor=bogus",
+        f"{v1}/devices/1/",
+    ]
+
+
+def test_no_method_body_or_content_type_reaches_a_500(http, project, project_key, org_token):
+    """Every endpoint, every method, bodies and content types of the wrong kind."""
+    headers = {"Memfault-Project-Key": project_key, "Authorization": f"Bearer {org_token}"}
+    failures = []
+    for path in sweep_paths(project):
+        for method in ("GET", "POST", "PUT"):
+            for body in SWEEP_BODIES:
+                for content_type in SWEEP_TYPES:
+                    response = http.generic(
+                        method, path, body, content_type=content_type, headers=headers
+                    )
+                    if response.status_code >= 500:
+                        failures.append((method, path, content_type, body[:20]))
+    assert failures == []
 
 
 # -- a cache outage ------------------------------------------------------------------
