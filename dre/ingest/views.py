@@ -12,7 +12,7 @@ import binascii
 import json
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.shortcuts import get_object_or_404
@@ -86,6 +86,8 @@ def rejections_as_errors(view):
             return error(400, str(exc))
         except UnreadablePostError as exc:
             return error(400, f"the body could not be read: {exc}")
+        except RequestDataTooBig as exc:
+            return error(413, str(exc))
         except SuspiciousOperation as exc:  # Django's own request checks
             return error(400, str(exc))
 
