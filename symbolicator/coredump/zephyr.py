@@ -319,7 +319,9 @@ def _move_sp_above_exception_frame(coredump: Coredump) -> None:
 
 def _lazy_fp_frame_at(coredump: Coredump, frame: int) -> bool:
     fpccr = _words(coredump, FPCCR_ADDRESS, 2)
-    return fpccr is not None and bool(fpccr[0] & FPCCR_LSPACT) and fpccr[1] == frame + FPCAR_TO_FRAME
+    if fpccr is None:
+        return False
+    return bool(fpccr[0] & FPCCR_LSPACT) and fpccr[1] == frame + FPCAR_TO_FRAME
 
 
 def _words(coredump: Coredump, address: int, count: int) -> list[int] | None:

@@ -67,9 +67,7 @@ def test_the_crashed_thread_unwinds_to_its_entry_like_gdb_live(scenario, layout)
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("scenario", ISR_FAULTS, ids=scenario_id)
-def test_a_fault_in_an_isr_unwinds_to_the_exception_frame_and_says_why_it_stops(
-    scenario, layout
-):
+def test_a_fault_in_an_isr_unwinds_to_the_exception_frame_and_says_why_it_stops(scenario, layout):
     """The ISR ran on MSP; the interrupted thread's PSP is in no Zephyr block."""
     crashed = trace_of(scenario, layout).threads[0]
     got, expected = rows(crashed), gdb_crashed_rows(scenario)
