@@ -139,7 +139,7 @@ def _without_register(frame: UnwoundFrame, missing: MissingRegister, memory, ind
         try:
             caller = attempt(frame, memory, index)
         except NoStep as error:
-            reasons.append(str(error))
+            reasons.append(str(error).removeprefix("no unwind information, and "))
             continue
         caller.hint = f"{caller.hint} ({missing.register} is not in the coredump)"
         return caller
