@@ -141,3 +141,24 @@ def test_the_dumps_are_the_bytes_the_firmware_wrote(scenario):
     assert (old[:4], old[12:15]) == (b"ZE\x01\x00", b"A\x02\x00")  # header v1, arch v2
     assert (new[:4], new[12:15]) == (b"ZE\x02\x00", b"A\x03\x00")  # header v2, arch v3
     assert not parsed(scenario, LAYOUTS[1]).warnings
+
+
+def zephyr_3_4_log(binary: bytes) -> bytes:
+    """The logging backend's output as Zephyr 3.4 prints it with default logging: a
+    timestamp, ANSI colour around `<err> coredump: `, CRLF line ends
+    (zephyr-coredumps-in-practice.md, "Logs")."""
+    lines = ["*** Booting Zephyr OS build v3.4.0 ***"]
+    for body in ["BEGIN#", *(binary[at : at + 64].hex() for at in range(0, len(binary), 64))]:
+        lines.append(f"[00:00:00.110,000] \x1b[1;31m<err> coredump: \x1b[0m#CD:{body}")
+    lines.append("[00:00:00.110,000] \x1b[1;31m<err> coredump: \x1b[0m#CD:END#")
+    return "\r\n".join([*lines, ""]).encode()
+
+
+@pytest.mark.parametrize("scenario", THREAD_FAULTS, ids=scenario_id)
+def test_a_decorated_3_4_log_of_the_dump_unwinds_the_same(scenario):
+    binary = (scenario / LAYOUTS[0]).read_bytes()
+    coredump = symbolicator.parse_coredump(zephyr_3_4_log(binary))
+    trace = symbolicator.symbolicate(coredump, index_for(scenario.parent.name))
+
+    assert coredump.extra["zephyr_container"] == "log"
+    assert rows(trace.threads[0]) == gdb_crashed_rows(scenario)
