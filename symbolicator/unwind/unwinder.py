@@ -141,7 +141,7 @@ def _without_register(frame: UnwoundFrame, missing: MissingRegister, memory, ind
         except NoStep as error:
             reasons.append(str(error).removeprefix("no unwind information, and "))
             continue
-        caller.hint = f"{caller.hint} ({missing.register} is not in the coredump)"
+        caller.hint = f"{caller.hint} ({missing.register}, which the CFI needs, is unknown)"
         return caller
     raise NoStep("; ".join(reasons))
 

@@ -482,7 +482,7 @@ def test_prologue_analysis_takes_over_where_the_cfa_needs_a_missing_r7():
         How.PROLOGUE,
         MSP_TOP,
     )
-    assert parent.hint == "prologue analysis (r7 is not in the coredump)"
+    assert parent.hint == "prologue analysis (r7, which the CFI needs, is unknown)"
 
 
 def test_the_return_address_scan_takes_over_where_prologue_analysis_cannot():
@@ -498,7 +498,7 @@ def test_the_return_address_scan_takes_over_where_prologue_analysis_cannot():
         How.STACK_SCAN,
         MSP_TOP + 8,
     )
-    assert parent.hint == "stack scan (r7 is not in the coredump)"
+    assert parent.hint == "stack scan (r7, which the CFI needs, is unknown)"
 
 
 def test_it_stops_where_no_heuristic_is_sound_and_says_what_each_lacked():

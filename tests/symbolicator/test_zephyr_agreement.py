@@ -177,7 +177,7 @@ def test_a_v1_arch_block_marks_the_frames_found_without_r7():
     # address in LR, and the saved r7 lets the CFI take over again.
     assert hints[:3] == [
         "registers from the coredump",
-        "LR: leaf function (r7 is not in the coredump)",
+        "LR: leaf function (r7, which the CFI needs, is unknown)",
         "CFI",
     ]
 

@@ -107,7 +107,7 @@ def test_unoptimized_frames_found_without_r7_are_marked(scenario):
     """The 3.4 dump has no r4-r11; the faulting function's CFA needs r7 at -O0."""
     hints = [frame.hint for frame in trace_of(scenario, LAYOUTS[0]).threads[0].frames]
 
-    assert "(r7 is not in the coredump)" in hints[1]
+    assert "(r7, which the CFI needs, is unknown)" in hints[1]
     assert "CFI" in hints[2:]
 
 
