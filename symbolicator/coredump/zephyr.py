@@ -307,6 +307,8 @@ def _move_sp_above_exception_frame(coredump: Coredump) -> None:
     extended = _lazy_fp_frame_at(coredump, frame)
     size = EXTENDED_FRAME_SIZE if extended else BASIC_FRAME_SIZE
     padding = 4 if registers["xpsr"] & XPSR_ALIGNED else 0
+    if frame + size + padding > 0xFFFFFFFF:
+        return  # no 32-bit stack lies above it: words that only look like a frame
     registers["sp"] = frame + size + padding
     coredump.extra["zephyr_exception_frame"] = frame
     kind = "FPU extended" if extended else "basic"

@@ -291,6 +291,15 @@ def test_it_keeps_an_sp_whose_memory_is_not_the_exception_frame():
     assert "zephyr_exception_frame" not in coredump.extra
 
 
+def test_it_keeps_an_sp_with_no_32_bit_address_above_the_frame():
+    top = 0xFFFFFFDC  # the frame fits below 2**32, the alignment word does not
+    data = zephyr_coredump(
+        arch_v2(**STACKED, xpsr=0x01000200, sp=top), memory_block(top, frame_words(0x01000200))
+    )
+
+    assert parse_coredump(data).registers["sp"] == top
+
+
 def test_it_keeps_an_sp_whose_memory_was_not_captured():
     coredump = parse_coredump(zephyr_coredump(arch_v2(**STACKED, sp=ESF, r7=1)))
 
