@@ -1,5 +1,7 @@
 """python -m symbolicator ELF COREDUMP: every thread's backtrace, like GDB's bt, with hints.
 
+With --full, every frame's locals too, like GDB's bt full.
+
 Also: python -m symbolicator addr2line ELF ADDRESS... (like arm-none-eabi-addr2line -f -i).
 With --elf-core OUT it also writes an ELF core for `gdb-multiarch ELF OUT`.
 """
@@ -28,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("coredump", type=Path)
     parser.add_argument("--no-hints", action="store_true", help="print exactly GDB's bt lines")
     parser.add_argument(
+        "--full", action="store_true", help="also print every frame's locals, like GDB's bt full"
+    )
+    parser.add_argument(
         "--elf-core", type=Path, metavar="OUT", help="also write an ELF core file GDB can load"
     )
     args = parser.parse_args(argv)
@@ -42,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for warning in trace.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(format_trace(trace, hints=not args.no_hints), end="")
+    print(format_trace(trace, hints=not args.no_hints, full=args.full), end="")
     return 0
 
 

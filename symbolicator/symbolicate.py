@@ -30,7 +30,14 @@ def symbolicate(coredump: Coredump, index: SymbolIndex, *, variables: bool = Tru
     unstacked = stacking_failure(memory)
     threads = [
         _thread(
-            crashed, coredump.registers, memory, index, reader, crashed=True, unstacked=unstacked
+            crashed,
+            coredump.registers,
+            memory,
+            index,
+            reader,
+            crashed=True,
+            unstacked=unstacked,
+            context_hint=coredump.context_hint,
         )
     ]
     for info in infos:
@@ -88,7 +95,15 @@ def _with_core_registers(saved: dict | None, core: dict) -> dict | None:
 
 
 def _thread(
-    info: ThreadInfo, registers, memory, index, reader, *, crashed: bool, unstacked=None
+    info: ThreadInfo,
+    registers,
+    memory,
+    index,
+    reader,
+    *,
+    crashed: bool,
+    unstacked=None,
+    context_hint=None,
 ) -> Thread:
     thread = Thread(
         name=info.name,
@@ -102,7 +117,7 @@ def _thread(
     if registers is None:
         thread.stop_reason = "; ".join(info.problems) or "no saved context"
         return thread
-    result = unwind(registers, memory, index, unstacked=unstacked)
+    result = unwind(registers, memory, index, unstacked=unstacked, context_hint=context_hint)
     contexts = frame_contexts(result.frames, memory, index)
     for unwound, context in zip(result.frames, contexts, strict=True):
         for frame, scope in symbolize_with_scopes(unwound, index):

@@ -40,6 +40,9 @@ class Coredump:
     other_cpus: list[dict[str, int]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     extra: dict[str, object] = field(default_factory=dict)
+    # How `registers` were made when the parser had to correct the dump (shown as the
+    # crashed thread's first frame hint), or None when they are as the device wrote them.
+    context_hint: str | None = None
 
     def region_at(self, address: int) -> MemoryRegion | None:
         for region in self.regions:

@@ -12,13 +12,24 @@ until the end of the data, each named by its first byte:
     'C' CRC-32 trailer   u16 version, u32 CRC-32 (IEEE) of every byte before the block
 
 Only ARM Cortex-M (target code 3, 32-bit pointers) is read. Its arch block
-holds r0-r3, r12, lr, pc, xpsr copied from the exception frame and sp, the SP
-from before the frame was pushed: the interrupted context, which is what
-`Coredump.registers` means. There is no handler frame, no EXC_RETURN and no
-MSP/PSP. r4-r11 are kept when version 3's callee_saved_valid says they were
-captured, or in version 2 unless all eight are zero; otherwise they are left
-out, never set to zero. The sp is taken as written, although Zephyr skips the
-xPSR bit 9 correction on ARMv8-M and the FP part without FPU sharing (1.4).
+holds r0-r3, r12, lr, pc, xpsr copied from the exception frame and sp. There is
+no handler frame, no EXC_RETURN and no MSP/PSP. r4-r11 are kept from version 2
+on, as Zephyr's own tools do (version 3's callee_saved_valid only says whether
+callee_saved_offset means something), unless all eight are zero, which is what
+firmware without CONFIG_EXTRA_EXCEPTION_INFO writes: then they are left out,
+never set to zero (zephyr-coredumps-in-practice.md, "Registers").
+
+Which sp the block holds depends on the Zephyr version. Current Zephyr writes the
+SP from before the exception frame was pushed, the interrupted context that
+`Coredump.registers` means. Zephyr 3.4 writes the address of the exception frame
+itself (zephyr-coredumps-in-practice.md): the words there are the block's own
+r0-r3, r12, lr, pc, xpsr. Such a dump is recognized by those words and its sp is
+moved above the frame as the core's exception entry laid it out (ARMv7-M ARM
+B1.5.7): 0x20 bytes, 0x68 with the FP state, 4 more when stacked xPSR bit 9 says
+the core aligned the frame. With no EXC_RETURN in the dump, an FP frame is known
+only from FPCCR.LSPACT with FPCAR pointing into this frame, when the dump holds
+those registers. A pre-exception sp is taken as written, although Zephyr skips
+the xPSR bit 9 correction on ARMv8-M and the FP part without FPU sharing (1.4).
 
 Transports (5.1 "Transport wrappers"): the logging backend prints the same
 bytes as hex between `#CD:BEGIN#` and `#CD:END#` log lines; the flash-partition
@@ -145,6 +156,7 @@ def parse_zephyr_coredump(data: bytes, container: str = "binary") -> Coredump:
         _note_truncated(coredump, "the header promises a CRC-32 trailer that never came")
     if not coredump.registers:
         raise CoredumpFormatError("coredump has no arch block, so there is nothing to unwind")
+    _move_sp_above_exception_frame(coredump)
     return coredump
 
 
@@ -252,27 +264,75 @@ def _arch_registers(version: int, payload: bytes, coredump: Coredump) -> dict[st
     values = dict(zip(names, struct.unpack_from(f"<{len(names)}I", payload), strict=True))
     if version == 3:
         coredump.extra["zephyr_callee_saved_offset"] = values.pop("callee_saved_offset")
-        callee_saved_known = bool(values.pop("callee_saved_valid"))
-    else:
-        callee_saved_known = version == 2 and _callee_saved_look_captured(values, coredump)
+        coredump.extra["zephyr_callee_saved_valid"] = values.pop("callee_saved_valid")
+    callee_saved_known = version >= 2 and _callee_saved_look_captured(values, version, coredump)
     if not callee_saved_known:
         for name in CALLEE_SAVED:
             values.pop(name, None)
     return values
 
 
-def _callee_saved_look_captured(values: dict[str, int], coredump: Coredump) -> bool:
-    """Version 2 fills r4-r11 only with CONFIG_EXTRA_EXCEPTION_INFO and zeroes them
+def _callee_saved_look_captured(values: dict[str, int], version: int, coredump: Coredump) -> bool:
+    """Zephyr fills r4-r11 only with CONFIG_EXTRA_EXCEPTION_INFO and zeroes them
     otherwise, with no flag saying which (5.1). Eight zero registers at a fault are
     far likelier to be that than real values, and a zero r7 would send an -O0
     unwind into the vector table, so they are treated as unknown."""
     if any(values[name] for name in CALLEE_SAVED):
         return True
     coredump.warnings.append(
-        "r4-r11 are all zero in a version 2 arch block, which is what firmware built "
-        "without CONFIG_EXTRA_EXCEPTION_INFO writes; they are treated as unknown"
+        f"r4-r11 are all zero in a version {version} arch block, which is what firmware "
+        "built without CONFIG_EXTRA_EXCEPTION_INFO writes; they are treated as unknown"
     )
     return False
+
+
+# -- an arch block whose sp is the exception frame (Zephyr 3.4) -----------------
+
+STACKED = ("r0", "r1", "r2", "r3", "r12", "lr", "pc", "xpsr")
+BASIC_FRAME_SIZE = 0x20
+EXTENDED_FRAME_SIZE = 0x68
+XPSR_ALIGNED = 1 << 9
+FPCCR_ADDRESS = 0xE000EF34  # FPCCR, then FPCAR (ARMv7-M ARM B3.2.2)
+FPCCR_LSPACT = 1 << 0
+FPCAR_TO_FRAME = 0x20  # FPCAR holds the address of the frame's s0 slot
+
+
+def _move_sp_above_exception_frame(coredump: Coredump) -> None:
+    """When the arch block's sp points at an exception frame holding the block's own
+    stacked registers, replace it by the SP the interrupted code had (B1.5.7)."""
+    registers = coredump.registers
+    frame = registers["sp"]
+    if _words(coredump, frame, len(STACKED)) != [registers[name] for name in STACKED]:
+        return
+    extended = _lazy_fp_frame_at(coredump, frame)
+    size = EXTENDED_FRAME_SIZE if extended else BASIC_FRAME_SIZE
+    padding = 4 if registers["xpsr"] & XPSR_ALIGNED else 0
+    if frame + size + padding > 0xFFFFFFFF:
+        return  # no 32-bit stack lies above it: words that only look like a frame
+    registers["sp"] = frame + size + padding
+    coredump.extra["zephyr_exception_frame"] = frame
+    kind = "FPU extended" if extended else "basic"
+    coredump.context_hint = (
+        f"sp 0x{registers['sp']:08x}: the arch block's sp 0x{frame:08x} is the exception "
+        f"frame (as Zephyr 3.4 writes it); above it the {kind} frame"
+        + (" and its alignment word" if padding else "")
+    )
+
+
+def _lazy_fp_frame_at(coredump: Coredump, frame: int) -> bool:
+    fpccr = _words(coredump, FPCCR_ADDRESS, 2)
+    if fpccr is None:
+        return False
+    return bool(fpccr[0] & FPCCR_LSPACT) and fpccr[1] == frame + FPCAR_TO_FRAME
+
+
+def _words(coredump: Coredump, address: int, count: int) -> list[int] | None:
+    """`count` words at `address` from one captured region, or None if not all captured."""
+    region = coredump.region_at(address)
+    if region is None or address + 4 * count > region.end:
+        return None
+    at = address - region.address
+    return list(struct.unpack_from(f"<{count}I", region.data, at))
 
 
 def _threads_metadata(coredump: Coredump, fields: tuple, payload: bytes) -> None:

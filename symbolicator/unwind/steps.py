@@ -22,6 +22,10 @@ class NoStep(Exception):
 class MissingRegister(NoStep):
     """CFI applies, but needs a register whose value is not known in this frame."""
 
+    def __init__(self, message: str, register: str):
+        super().__init__(message)
+        self.register = register
+
 
 class Outermost(Exception):
     """The frame is the outermost of its stack (DW_CFA_undefined on the return address)."""
@@ -70,7 +74,7 @@ def cfi_step(frame: UnwoundFrame, fde, memory) -> UnwoundFrame:
     except KeyError as error:
         name = dwarf_name(error.args[0]) or f"DWARF register {error.args[0]}"
         raise MissingRegister(
-            f"the CFA is computed from {name}, which is not known here"
+            f"the CFA is computed from {name}, which is not known here", name
         ) from error
     except (CfiError, ExpressionError) as error:
         raise NoStep(f"CFI cannot be applied: {error}") from error

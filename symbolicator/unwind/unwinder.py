@@ -43,12 +43,14 @@ def unwind(
     *,
     max_frames: int = MAX_FRAMES,
     unstacked: str | None = None,
+    context_hint: str | None = None,
 ) -> Unwind:
     """Unwind from a register context. `unstacked` says why the registers the core
     stacks on exception entry are garbage (the push itself faulted): they are then
-    dropped and the stack is scanned from the SP the core left."""
+    dropped and the stack is scanned from the SP the core left. `context_hint` says
+    how the parser corrected the context, for the first frame's hint."""
     known = dict(registers)
-    hint = How.CONTEXT.value
+    hint = f"{How.CONTEXT.value}; {context_hint}" if context_hint else How.CONTEXT.value
     if unstacked:
         for name in cortex_m.STACKED_BY_HARDWARE:
             known.pop(name, None)
@@ -102,12 +104,8 @@ def step(frame: UnwoundFrame, memory, index) -> UnwoundFrame:
     if fde is not None:
         try:
             return cfi_step(frame, fde, memory)
-        except MissingRegister:
-            # A frame found by scanning has no callee-saved registers to feed its
-            # CFI (an r7-based CFA at -O0); keep scanning instead.
-            if frame.how != How.STACK_SCAN:
-                raise
-            return _scan_step(frame, memory, index)
+        except MissingRegister as missing:
+            return _without_register(frame, missing, memory, index)
     function = index.function_at(frame.lookup_pc)
     if function is not None:
         return _prologue_step(frame, function, memory)
@@ -119,6 +117,40 @@ def step(frame: UnwoundFrame, memory, index) -> UnwoundFrame:
     if "lr" in frame.registers:
         return _lr_only(frame)
     return _scan_step(frame, memory, index)
+
+
+def _without_register(frame: UnwoundFrame, missing: MissingRegister, memory, index):
+    """The CFI needs a register the dump does not hold (r7 as the frame pointer at -O0
+    when a Zephyr dump has no r4-r11). The heuristics that need no such register take
+    over, each frame labelled with how it was found (zephyr-coredumps-in-practice.md,
+    "Registers"):
+
+    1. prologue analysis, which finds the CFA from SP and what the prologue pushed,
+       and so also recovers the saved r7 for the frames further out;
+    2. the bounded scan for a return address after a call to this frame's function;
+    3. otherwise the unwind stops, saying which register it lacked.
+
+    A frame found by scanning goes on scanning: its SP is where the return address
+    was found, which prologue analysis cannot check."""
+    attempts = [] if frame.how == How.STACK_SCAN else [_prologue_heuristic]
+    attempts.append(_scan_step)
+    reasons = [str(missing)]
+    for attempt in attempts:
+        try:
+            caller = attempt(frame, memory, index)
+        except NoStep as error:
+            reasons.append(str(error).removeprefix("no unwind information, and "))
+            continue
+        caller.hint = f"{caller.hint} ({missing.register}, which the CFI needs, is unknown)"
+        return caller
+    raise NoStep("; ".join(reasons))
+
+
+def _prologue_heuristic(frame: UnwoundFrame, memory, index) -> UnwoundFrame:
+    function = index.function_at(frame.lookup_pc)
+    if function is None:
+        raise NoStep("no function is known at this pc for prologue analysis")
+    return _prologue_step(frame, function, memory)
 
 
 def _tail_call_frames(frame: UnwoundFrame, caller: UnwoundFrame, index) -> list[UnwoundFrame]:

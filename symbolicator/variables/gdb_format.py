@@ -1,14 +1,16 @@
 """Values as GDB 13 prints them for C (c-valprint.c, valprint.c, generic_printstr).
 
 Defaults as GDB ships them: print elements 200, repeats threshold 10,
-print symbol on, null-stop off. The same rules serve `info locals`,
-`info args` and `print`; `print` alone prefixes pointers with their type.
+print symbol on, null-stop off, and the host's charset, UTF-8 (so target-charset
+auto is UTF-8 too). The same rules serve `info locals`, `info args` and `print`;
+`print` alone prefixes pointers with their type.
 """
 
 from __future__ import annotations
 
 import math
 import struct
+import unicodedata
 from dataclasses import dataclass, replace
 
 from symbolicator.errors import UnreadableMemory
@@ -37,11 +39,15 @@ class Printer:
     # -- entry points -----------------------------------------------------------
 
     def value(self, value: Value) -> str:
-        """As `info locals` / `info args` print a value."""
+        """As `info locals` / `info args` print a value. Only a value that is wholly
+        missing prints as one marker (value_check_printable); a struct or array that
+        is partly or wholly missing inside another prints member by member."""
         if value.synthetic_pointer:
             return "<synthetic pointer>"
         if value.error is not None and not any(value.known):
             return _unavailable(value)
+        if not any(value.known) and value.type.byte_size:
+            return "<optimized out>"
         return self._value(value)
 
     def print_command(self, value: Value) -> str:
@@ -57,8 +63,8 @@ class Printer:
     # -- by kind ---------------------------------------------------------------------
 
     def _value(self, value: Value) -> str:
-        if not any(value.known) and value.type.byte_size:
-            return "<optimized out>"
+        """A value inside another: scalars check their own bytes (valprint_check_validity),
+        aggregates go on to their members and elements."""
         kind = value.type.strip().kind
         return getattr(self, f"_{kind}", self._unsupported)(value)
 
@@ -151,11 +157,16 @@ class Printer:
             return self._char_array(value, count)
         size = element_type.byte_size
         elements = [value.slice(i * size, element_type) for i in range(count)]
-        return _braced(elements, self._value, lambda a, b: a.data == b.data and a.known == b.known)
+        return _braced(elements, self._value, _same_value)
 
     def _char_array(self, value: Value, count: int) -> str:
         if not all(value.known):
-            return "<optimized out>"
+            # Only a wholly valid char array prints as a string (c_value_print_array);
+            # otherwise element by element, `97 'a'` or `<optimized out>` each.
+            element_type = value.type.strip().target
+            size = element_type.byte_size or 1
+            elements = [value.slice(i * size, element_type) for i in range(count)]
+            return _braced(elements, self._value, _same_value)
         data = value.data[:count]
         # GDB drops one trailing NUL of a whole char array (generic_printstr).
         if data and data[-1] == 0:
@@ -184,6 +195,11 @@ def _element_type(array: Type) -> Type:
     return Type("array", target=array.target, dimensions=array.dimensions[1:])
 
 
+def _same_value(a: Value, b: Value) -> bool:
+    """value_contents_eq: equal bytes, and optimized out in the same places."""
+    return (a.data, a.known) == (b.data, b.known)
+
+
 def _braced(elements: list, render, same) -> str:
     """{a, b, c <repeats 12 times>, ...} with GDB's repeat and length limits."""
     parts, printed, i = [], 0, 0
@@ -204,28 +220,123 @@ def _braced(elements: list, render, same) -> str:
 
 
 def quote_chars(data: bytes, truncated: bool = False) -> str:
-    """A char sequence as GDB prints strings: quoted runs, long repeats apart.
+    """A char sequence as GDB prints strings (generic_printstr with a UTF-8 target
+    charset): quoted runs, long repeats apart, an incomplete UTF-8 sequence at the
+    end as `<incomplete sequence \\ooo>`.
 
     Like generic_printstr, whole runs count towards the 200-character limit, and a
     string cut there ends in "...".
     """
-    segments, quoted, i = [], "", 0
-    while i < len(data) and i < PRINT_MAX:
+    characters = utf8_characters(data)
+    segments, quoted, n, printed = [], "", 0, 0
+    while n < len(characters) and printed < PRINT_MAX:
+        character = characters[n]
+        if character.incomplete:
+            segments += [f'"{quoted}"'] if quoted else []
+            quoted = ""
+            segments.append(f"<incomplete sequence {_octal(character.raw)}>")
+            n += 1
+            break
         run = 1
-        while i + run < len(data) and data[i + run] == data[i]:
+        while n + run < len(characters) and characters[n + run] == character:
             run += 1
         if run > REPEAT_THRESHOLD:
-            if quoted:
-                segments.append(f'"{quoted}"')
-                quoted = ""
-            segments.append(f"{char_literal(data[i])} <repeats {run} times>")
-            i += run
-            continue
-        quoted += _escape(data[i], quote='"')
-        i += 1
+            segments += [f'"{quoted}"'] if quoted else []
+            quoted = ""
+            # GDB escapes the string's quote, not the apostrophe, in a repeat block.
+            segments.append(f"'{character.text(quote=chr(34))}' <repeats {run} times>")
+        else:
+            quoted += character.text(quote=chr(34)) * run
+        n += run
+        printed += run
     if quoted or not segments:
         segments.append(f'"{quoted}"')
-    return ", ".join(segments) + ("..." if truncated or i < len(data) else "")
+    return ", ".join(segments) + ("..." if truncated or n < len(characters) else "")
+
+
+@dataclass(frozen=True)
+class Character:
+    """One step of GDB's wchar_iterator over the bytes: a decoded character, an
+    invalid byte, or the incomplete sequence that ends the input."""
+
+    raw: bytes
+    char: str | None = None  # None: invalid or incomplete, printed as octal escapes
+    incomplete: bool = False
+
+    def text(self, quote: str) -> str:
+        if self.char is None or not _printable(self.char):
+            if len(self.raw) == 1 and self.raw[0] in CHAR_ESCAPES:
+                return CHAR_ESCAPES[self.raw[0]]
+            return _octal(self.raw)
+        if self.char in (quote, "\\"):
+            return "\\" + self.char
+        return self.char
+
+
+def utf8_characters(data: bytes) -> list[Character]:
+    """Split bytes as GDB's wchar_iterator does through iconv from UTF-8 (charset.c):
+
+    1. a complete, valid sequence is one character;
+    2. any other byte is invalid on its own (EILSEQ skips one byte);
+    3. a lead byte and continuation bytes cut off by the end are one incomplete
+       sequence (EINVAL), and nothing follows it. iconv reports EINVAL even when it
+       converted a character just before in the same call, so GDB loses the
+       character right before an incomplete sequence (`"ab\\346\\227"` prints as
+       `"a", <incomplete sequence \\346\\227>`).
+    """
+    characters: list[Character] = []
+    at = 0
+    while at < len(data):
+        length = _sequence_length(data[at])
+        if length and _incomplete(data[at:], length):
+            return _with_incomplete(characters, data[at:])
+        chunk = data[at : at + length]
+        try:
+            if not length:
+                raise UnicodeDecodeError("utf-8", chunk, 0, 1, "starts no sequence")
+            characters.append(Character(chunk, chunk.decode("utf-8")))
+            at += length
+        except UnicodeDecodeError:
+            characters.append(Character(data[at : at + 1]))
+            at += 1
+    return characters
+
+
+def _with_incomplete(characters: list[Character], tail: bytes) -> list[Character]:
+    """The incomplete tail, replacing the character decoded in the same iconv call:
+    the one right before it, unless that one was an invalid byte (a call of its own)."""
+    if characters and characters[-1].char is not None:
+        characters = characters[:-1]
+    return [*characters, Character(tail, incomplete=True)]
+
+
+def _sequence_length(lead: int) -> int:
+    """Bytes in the UTF-8 sequence a lead byte starts (glibc's from-UTF-8 loop); 0 for
+    a byte that starts none (a continuation byte, 0xC0, 0xC1, 0xF8 and up)."""
+    if lead < 0x80:
+        return 1
+    if 0xC2 <= lead < 0xE0:
+        return 2
+    if 0xE0 <= lead < 0xF0:
+        return 3
+    if 0xF0 <= lead < 0xF8:
+        return 4
+    return 0
+
+
+def _incomplete(rest: bytes, length: int) -> bool:
+    """The input ends inside this sequence, every byte after the lead a continuation."""
+    return len(rest) < length and all(byte & 0xC0 == 0x80 for byte in rest[1:])
+
+
+def _printable(char: str) -> bool:
+    """iswprint in a UTF-8 locale: not a control, surrogate, unassigned code point or
+    line/paragraph separator."""
+    return unicodedata.category(char) not in ("Cc", "Cs", "Cn", "Zl", "Zp")
+
+
+def _octal(raw: bytes) -> str:
+    return "".join(f"\\{byte:03o}" for byte in raw)
 
 
 def char_literal(byte: int) -> str:

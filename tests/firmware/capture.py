@@ -52,6 +52,8 @@ RTOS_SCENARIOS = {
     "task_fault": 1,
     "isr_fault": 2,
 }
+# The Zephyr replica also raises an error through SVC, as k_oops() does (rtos/zephyr/app.c).
+ZEPHYR_SCENARIOS = {**RTOS_SCENARIOS, "oops": 3}
 KERNELS = ("freertos", "zephyr")
 MACHINES = {"an385": "mps2-an385", "an386": "mps2-an386"}
 # Virtual time from instruction counts, and no real-time wait in WFI: identical runs.
@@ -121,7 +123,10 @@ def variant_kernel(variant: str) -> str:
 
 
 def variant_scenarios(variant: str) -> dict[str, int]:
-    return SCENARIOS if variant_kernel(variant) == "dre" else RTOS_SCENARIOS
+    kernel = variant_kernel(variant)
+    if kernel == "dre":
+        return SCENARIOS
+    return ZEPHYR_SCENARIOS if kernel == "zephyr" else RTOS_SCENARIOS
 
 
 # Globals to print --------------------------------------------------------------------------
@@ -424,12 +429,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=sorted({*SCENARIOS, *RTOS_SCENARIOS}),
+        choices=sorted({*SCENARIOS, *ZEPHYR_SCENARIOS}),
         help="only these scenarios (default: all of each variant)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="scenarios run in parallel")
     args = parser.parse_args(argv)
-    scenarios = args.scenario or [*SCENARIOS, *RTOS_SCENARIOS]
+    scenarios = args.scenario or [*SCENARIOS, *ZEPHYR_SCENARIOS]
     try:
         for variant in args.variants:
             variant_capture(variant, args.build, args.fixtures, scenarios, args.jobs)

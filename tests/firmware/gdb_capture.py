@@ -627,6 +627,23 @@ def dump_coredump(output: str) -> dict:
     }
 
 
+# Zephyr's own coredumps, which the Zephyr replica writes next to the Memfault one
+# (rtos/zephyr/debug_coredump.c): g_zephyr_coredumps[n] = {size, bytes[]}.
+ZEPHYR_COREDUMP_FILES = ("coredump-zephyr-3.4.bin", "coredump-zephyr-arch-v3.bin")
+
+
+def dump_zephyr_coredumps(output: str) -> list[dict]:
+    dumped = []
+    for n, name in enumerate(ZEPHYR_COREDUMP_FILES):
+        dump = gdb.parse_and_eval(f"g_zephyr_coredumps[{n}]")
+        size = int(dump["size"])
+        address = int(dump["bytes"].address)
+        path = os.path.join(output, name)
+        gdb.execute(f"dump binary memory {path} {address} {address + size}")
+        dumped.append({"file": name, "address": hex32(address), "size": size})
+    return dumped
+
+
 def print_globals(variables: list[dict]) -> list[dict]:
     printed = []
     for variable in variables:
@@ -647,6 +664,8 @@ def capture(config: dict) -> dict:
     # comparing it with $msp and $psp, so keep $msp current while thread contexts load.
     gdb.execute("set $msp = $sp")
     coredump = dump_coredump(config["output"])
+    if kernel == "zephyr":
+        coredump["zephyr"] = dump_zephyr_coredumps(config["output"])
     captured = [crashed]
     for thread in threads:
         if not thread["current"]:

@@ -63,6 +63,68 @@ def test_every_backtrace_line_is_gdbs(scenario, capsys):
         assert actual == expected
 
 
+def frame_groups(lines: list[str]) -> list[list[str]]:
+    """A bt full listing as one group per frame: its line, then its locals lines."""
+    groups = []
+    for line in lines:
+        if line.startswith("#"):
+            groups.append([line])
+        elif groups and line and not line.startswith("Backtrace stopped"):
+            groups[-1].append(line)
+    return groups
+
+
+def gdb_full_backtraces(scenario) -> list[list[list[str]]]:
+    """GDB's bt full per thread, renumbered like gdb_backtraces; locals GDB read from
+    live FPU registers read <not captured> (see NOT_CAPTURED)."""
+    key = f"{scenario.parent.name}/{scenario.name}"
+    threads = []
+    for n, thread in enumerate(reference(scenario)["threads"]):
+        groups = frame_groups(thread["bt_full"].splitlines())
+        if n == 0:
+            groups = groups[2:]
+        threads.append([full_group(key, thread["name"], group) for group in groups])
+    return threads
+
+
+def full_group(key: str, thread: str, group: list[str]) -> list[str]:
+    level = int(group[0][1:].split()[0])
+    lines = [uncaptured(key, thread, group[0])]
+    for line in group[1:]:
+        name = line.strip().split(" = ", 1)[0]
+        if (key, thread, level, name) in NOT_CAPTURED:
+            line = f"        {name} = <not captured>"
+        lines.append(line)
+    return lines
+
+
+def dre_full_backtraces(output: str) -> list[list[list[str]]]:
+    threads, current = [], None
+    for line in output.splitlines():
+        if line.startswith("Thread "):
+            current = []
+            threads.append(current)
+        elif current is not None:
+            current.append(line)
+    return [
+        [[re.sub(r"^#\d+ +", "", group[0]), *group[1:]] for group in frame_groups(lines)]
+        for lines in threads
+    ]
+
+
+@pytest.mark.parametrize(
+    "scenario", scenario_dirs() + rtos_scenario_dirs(), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_full_prints_every_frames_locals_as_gdbs_bt_full(scenario, capsys):
+    elf, coredump = str(scenario.parent / "firmware.elf"), str(scenario / "coredump.bin")
+    assert main([elf, coredump, "--full", "--no-hints"]) == 0
+    ours = dre_full_backtraces(capsys.readouterr().out)
+    for expected, actual in zip(gdb_full_backtraces(scenario), ours, strict=True):
+        if scenario.name == STACKING_FAILED:
+            actual = actual[: len(expected)]
+        assert actual == expected
+
+
 def test_it_prints_hints_and_stop_reasons():
     scenario = next(
         s for s in scenario_dirs() if s.parent.name == "an385-O2" and s.name == "irq_fault"

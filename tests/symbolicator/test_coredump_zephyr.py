@@ -200,10 +200,21 @@ def test_it_keeps_r4_to_r11_when_a_v3_block_says_they_are_valid():
     assert coredump.extra["zephyr_callee_saved_offset"] == 0x28
 
 
-def test_it_leaves_r4_to_r11_out_when_a_v3_block_says_they_are_not_valid():
+def test_it_keeps_r4_to_r11_of_a_v3_block_whatever_callee_saved_valid_says():
+    """Zephyr's own tools take r4-r11 from every block above version 1; the flag only
+    says whether callee_saved_offset means something (zephyr-coredumps-in-practice.md)."""
     coredump = parse_coredump(zephyr_coredump(arch_v3(callee_saved_valid=0, r7=0x1)))
 
+    assert set(coredump.registers) == set(BASIC + CALLEE_SAVED)
+    assert coredump.registers["r7"] == 0x1
+    assert coredump.extra["zephyr_callee_saved_valid"] == 0
+
+
+def test_it_treats_all_zero_r4_to_r11_of_a_v3_block_as_not_captured():
+    coredump = parse_coredump(zephyr_coredump(arch_v3(pc=0x400)))
+
     assert set(coredump.registers) == set(BASIC)
+    assert "version 3 arch block" in coredump.warnings[0]
 
 
 def test_it_treats_all_zero_r4_to_r11_of_a_v2_block_as_not_captured():
@@ -228,6 +239,71 @@ def test_it_warns_about_bytes_past_a_known_arch_layout():
 
     assert coredump.registers["sp"] == 7
     assert "4 bytes more than dre knows" in coredump.warnings[0]
+
+
+# -- an arch block whose sp is the exception frame (Zephyr 3.4) --------------------
+
+STACKED = {"r0": 1, "r1": 2, "r2": 3, "r3": 4, "r12": 0xC, "lr": 0x4F1, "pc": 0x4E0}
+ESF = 0x20000100
+
+
+def frame_words(xpsr: int) -> bytes:
+    """An exception frame as the core stacks it: r0-r3, r12, lr, pc, xpsr (B1.5.6)."""
+    return struct.pack("<8I", *STACKED.values(), xpsr)
+
+
+def dump_with_sp_at_frame(xpsr=0x01000000, *extra_blocks: bytes, stack=None) -> bytes:
+    stack = frame_words(xpsr) + b"\0" * 0x60 if stack is None else stack
+    return zephyr_coredump(
+        arch_v2(**STACKED, xpsr=xpsr, sp=ESF), memory_block(ESF, stack), *extra_blocks
+    )
+
+
+def test_it_moves_an_sp_that_points_at_the_exception_frame_above_the_frame():
+    coredump = parse_coredump(dump_with_sp_at_frame())
+
+    assert coredump.registers["sp"] == ESF + 0x20
+    assert coredump.extra["zephyr_exception_frame"] == ESF
+    assert "is the exception frame" in coredump.context_hint
+
+
+def test_it_adds_the_alignment_word_when_stacked_xpsr_bit_9_is_set():
+    coredump = parse_coredump(dump_with_sp_at_frame(0x01000200))
+
+    assert coredump.registers["sp"] == ESF + 0x24
+    assert "alignment word" in coredump.context_hint
+
+
+def test_it_takes_an_fpu_extended_frame_when_fpccr_says_its_state_is_lazily_pending():
+    """FPCCR.LSPACT = 1 and FPCAR = the frame's s0 slot (ARMv7-M ARM B3.2.2)."""
+    fpccr = memory_block(0xE000EF34, struct.pack("<2I", 0xC0000001, ESF + 0x20))
+    coredump = parse_coredump(dump_with_sp_at_frame(0x01000000, fpccr))
+
+    assert coredump.registers["sp"] == ESF + 0x68
+    assert "FPU extended" in coredump.context_hint
+
+
+def test_it_keeps_an_sp_whose_memory_is_not_the_exception_frame():
+    coredump = parse_coredump(dump_with_sp_at_frame(stack=b"\x11" * 0x80))
+
+    assert coredump.registers["sp"] == ESF
+    assert coredump.context_hint is None
+    assert "zephyr_exception_frame" not in coredump.extra
+
+
+def test_it_keeps_an_sp_with_no_32_bit_address_above_the_frame():
+    top = 0xFFFFFFDC  # the frame fits below 2**32, the alignment word does not
+    data = zephyr_coredump(
+        arch_v2(**STACKED, xpsr=0x01000200, sp=top), memory_block(top, frame_words(0x01000200))
+    )
+
+    assert parse_coredump(data).registers["sp"] == top
+
+
+def test_it_keeps_an_sp_whose_memory_was_not_captured():
+    coredump = parse_coredump(zephyr_coredump(arch_v2(**STACKED, sp=ESF, r7=1)))
+
+    assert coredump.registers["sp"] == ESF
 
 
 # -- 'M', 'T' and 'F' blocks -----------------------------------------------------------

@@ -491,7 +491,71 @@ def test_char_arrays_longer_than_200_stop_where_gdb_stops(data, expected):
     assert show(chars(data)) == expected
 
 
+# -- UTF-8 (GDB's default target charset on a UTF-8 host) ---------------------------------------
+# Each expected text is what gdb-multiarch 13.1 prints for `print "..."` with LANG=C.UTF-8.
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("ab\u65e5".encode(), '"ab\u65e5"'),  # a valid sequence prints as its character
+        ("\u00e9t\u00e9".encode(), '"\u00e9t\u00e9"'),
+        (b"\302\200x", r'"\302\200x"'),  # U+0080 is not printable: its bytes
+        (b"\346\227x", r'"\346\227x"'),  # cut off by "x": invalid bytes
+        ("\u65e5".encode() * 11, "'\u65e5' <repeats 11 times>"),
+    ],
+)
+def test_utf8_characters_print_as_gdb_prints_them(data, expected):
+    assert show(chars(data + b"\0")) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # GDB loses the character converted in the same iconv call as the incomplete end.
+        (b"ab\346x\363", r'"ab\346", <incomplete sequence \363>'),
+        (b"ab\346\227", r'"a", <incomplete sequence \346\227>'),
+        (b"a" * 13 + b"\346", r"'a' <repeats 12 times>, <incomplete sequence \346>"),
+        (b"ab\377\363", r'"ab\377", <incomplete sequence \363>'),  # an invalid byte stays
+        (b"\346\227", r"<incomplete sequence \346\227>"),
+        (b"x\340\240", r"<incomplete sequence \340\240>"),
+    ],
+)
+def test_a_string_that_ends_inside_a_utf8_sequence_says_so_like_gdb(data, expected):
+    assert show(chars(data + b"\0")) == expected
+
+
+def test_a_repeat_block_escapes_the_double_quote_not_the_apostrophe():
+    # print "''''''''''''" -> ''' <repeats 12 times>; twelve double quotes -> '\"' <repeats...>
+    assert show(chars(b"'" * 12 + b"\0")) == "''' <repeats 12 times>"
+    assert show(chars(b'"' * 12 + b"\0")) == r"""'\"' <repeats 12 times>"""
+
+
 # -- values that are not there ---------------------------------------------------------------------
+
+# Checked with gdb-multiarch 13.1 on a program built with GCC -O2 -g (the value printer is the
+# same for every target): struct rec { char tag[8]; int n; } r, of which only n is live;
+# struct chars { char tag[16]; int n; } c, of which tag[0] = '/' and n are live.
+REC = struct_type("rec", 12, Member("tag", array(CHAR, 8), 0), Member("n", INT, 8))
+CHARS = struct_type("chars", 20, Member("tag", array(CHAR, 16), 0), Member("n", INT, 16))
+
+
+def test_an_optimized_out_array_inside_a_struct_prints_element_by_element():
+    value = Value(REC, bytes(8) + struct.pack("<i", 3), b"\0" * 8 + b"\x01" * 4)
+
+    assert show(value) == "{tag = {" + ", ".join(["<optimized out>"] * 8) + "}, n = 3}"
+
+
+def test_a_partly_optimized_out_char_array_prints_its_elements_with_repeats():
+    data = b"/" + bytes(15) + struct.pack("<i", 10)
+    value = Value(CHARS, data, b"\x01" + b"\0" * 15 + b"\x01" * 4)
+
+    assert show(value) == "{tag = {47 '/', <optimized out> <repeats 15 times>}, n = 10}"
+
+
+def test_a_wholly_optimized_out_value_is_one_marker():
+    assert show(Value(REC, bytes(12), bytes(12))) == "<optimized out>"
+    assert show(Value(array(CHAR, 8), bytes(8), bytes(8))) == "<optimized out>"
 
 
 def test_unavailable_values_say_why():

@@ -67,7 +67,7 @@ def ends_in_no_function(expected: dict) -> bool:
 
 def test_the_rtos_fixtures_are_all_there():
     assert len(FREERTOS) == 8
-    assert len(ZEPHYR) == 8
+    assert len(ZEPHYR) == 12  # task_fault, isr_fault and oops (k_oops through SVC)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=name)

@@ -463,3 +463,53 @@ def test_unstacked_mode_drops_the_registers_the_core_failed_to_push():
     assert sorted(kept) == ["pc", "r4", "r7", "sp"]
     assert result.frames[0].hint.startswith("registers not stacked (MSTKERR)")
     assert "no return address found on the stack" in result.stop.reason
+
+
+# -- a CFA that needs a register the dump lacks (zephyr-coredumps-in-practice.md) ----------
+
+BL_TO_WORKER = Span(TASK.start + 0x10, bytes.fromhex("00f0 76f8"), SOURCE_ELF)  # bl worker
+R7_BASED = (def_cfa(R7, 8), saved(R7, 2), saved(LR, 1))  # -O0: CFA = r7 + 8
+
+
+def test_prologue_analysis_takes_over_where_the_cfa_needs_a_missing_r7():
+    index = FakeIndex([WORKER], [fde_for(WORKER, *R7_BASED)])
+    memory = Memory([ram(MSP_TOP - 8, 0x4444, TASK.start + 0x11)], [code(WORKER, PUSHING_CODE)])
+
+    parent = unwinder.step(caller(WORKER.start + 4, sp=MSP_TOP - 8, lr=1), memory, index)
+
+    assert (parent.pc, parent.how, parent.registers["sp"]) == (
+        TASK.start + 0x10,
+        How.PROLOGUE,
+        MSP_TOP,
+    )
+    assert parent.hint == "prologue analysis (r7, which the CFI needs, is unknown)"
+
+
+def test_the_return_address_scan_takes_over_where_prologue_analysis_cannot():
+    index = FakeIndex([TASK, WORKER], [fde_for(WORKER, *R7_BASED)])
+    memory = Memory(
+        [ram(MSP_TOP, 0x1234, TASK.start + 0x15)], [code(WORKER, LEAF_CODE), BL_TO_WORKER]
+    )
+
+    parent = unwinder.step(caller(WORKER.start + 3, sp=MSP_TOP, lr=1), memory, index)
+
+    assert (parent.pc, parent.how, parent.registers["sp"]) == (
+        TASK.start + 0x14,
+        How.STACK_SCAN,
+        MSP_TOP + 8,
+    )
+    assert parent.hint == "stack scan (r7, which the CFI needs, is unknown)"
+
+
+def test_it_stops_where_no_heuristic_is_sound_and_says_what_each_lacked():
+    index = FakeIndex([TASK, WORKER], [fde_for(WORKER, *R7_BASED)])
+    memory = Memory([ram(MSP_TOP, 0x1234, 0x5678)], [code(WORKER, LEAF_CODE)])
+
+    with pytest.raises(NoStep) as stopped:
+        unwinder.step(caller(WORKER.start + 3, sp=MSP_TOP, lr=1), memory, index)
+
+    assert str(stopped.value) == (
+        "the CFA is computed from r7, which is not known here; "
+        "worker keeps its return address in LR, which is lost here; "
+        "no return address found on the stack"
+    )

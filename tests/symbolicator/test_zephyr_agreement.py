@@ -58,7 +58,11 @@ ZEPHYR_REASONS = {
 
 
 def zephyr_from_memfault(
-    coredump: symbolicator.Coredump, *, arch_version: int = 2, crc: bool = False
+    coredump: symbolicator.Coredump,
+    *,
+    arch_version: int = 2,
+    crc: bool = False,
+    exception_frame: int | None = None,
 ) -> bytes:
     """A Zephyr coredump (header version 2, ARM Cortex-M) of a parsed Memfault one.
 
@@ -69,8 +73,12 @@ def zephyr_from_memfault(
        (the firmware has no struct k_thread).
     3. One 'M' block per memory region, in the Memfault dump's order.
     4. With `crc`, the 'C' trailer.
+
+    With `exception_frame`, sp is that address, as Zephyr 3.4 writes it.
     """
-    registers = coredump.registers
+    registers = dict(coredump.registers)
+    if exception_frame is not None:
+        registers["sp"] = exception_frame
     names = BASIC if arch_version == 1 else BASIC + CALLEE_SAVED
     words = [registers[name] for name in names] + ([1, 0] if arch_version == 3 else [])
     blocks = [arch_block(arch_version, words)]
@@ -157,26 +165,62 @@ def test_a_v1_arch_block_without_r4_to_r11_still_unwinds_optimized_code_like_gdb
 
 
 @pytest.mark.parametrize(
-    "scenario", [s for s in SCENARIOS if s.parent.name.endswith("-O0")], ids=scenario_id
+    "scenario", [s for s in THREAD_SCENARIOS if s.parent.name.endswith("-O0")], ids=scenario_id
 )
-def test_a_v1_arch_block_unwinds_unoptimized_code_until_a_cfa_needs_r7(scenario):
-    """At -O0 a function's CFA is r7-based once its prologue has run (5.1): frame 0
-    (and its caller, when the fault is on a function's first instruction) unwind,
-    then the unwind stops on the unknown r7 instead of guessing."""
+def test_a_v1_arch_block_unwinds_unoptimized_code_like_gdb_without_r7(scenario):
+    """At -O0 a function's CFA is r7-based once its prologue has run (5.1), and a v1
+    block has no r7: prologue analysis takes over where the CFI needs it, and recovers
+    the saved r7 for the CFI of the frames further out."""
     trace = zephyr_trace(scenario, zephyr_from_memfault(memfault(scenario), arch_version=1))
-    got, expected = rows(trace.threads[0], scenario), crashed_gdb_rows(scenario)
 
-    assert got
-    assert got == expected[: len(got)]
-    if len(got) < len(expected):
-        assert "r7" in trace.threads[0].stop_reason
+    assert rows(trace.threads[0], scenario) == crashed_gdb_rows(scenario)
 
 
-def test_a_v1_arch_block_names_the_register_it_would_need():
+def test_a_v1_arch_block_marks_the_frames_found_without_r7():
     scenario = FIXTURES / "an385-O0" / "null_write"
     trace = zephyr_trace(scenario, zephyr_from_memfault(memfault(scenario), arch_version=1))
+    hints = [frame.hint for frame in trace.threads[0].frames]
 
-    assert "r7" in trace.threads[0].stop_reason
+    # record_word_store pushes only r7 (a leaf): prologue analysis finds its return
+    # address in LR, and the saved r7 lets the CFI take over again.
+    assert hints[:3] == [
+        "registers from the coredump",
+        "LR: leaf function (r7, which the CFI needs, is unknown)",
+        "CFI",
+    ]
+
+
+def exception_frame_of(scenario: Path) -> int:
+    """Where the core stacked the fault's exception frame: the pre-exception SP less the
+    frame GDB's EXC_RETURN (lr at fault_snapshot_taken) says it was, less the alignment
+    word (B1.5.7)."""
+    exc_return = int(reference(scenario)["fault"]["handler_frames"][0]["registers"]["lr"], 16)
+    registers = memfault(scenario).registers
+    size = 0x20 if exc_return & 0x10 else 0x68
+    return registers["sp"] - size - (4 if registers["xpsr"] & 0x200 else 0)
+
+
+@pytest.mark.parametrize("scenario", THREAD_SCENARIOS, ids=scenario_id)
+def test_an_sp_at_the_exception_frame_unwinds_like_gdb_basic_or_fpu_extended(scenario):
+    """The Memfault dumps keep FPCCR and FPCAR: with lazy stacking pending, they say
+    which frames are FPU extended (an386 fpu_fault, an386-O0 null_write)."""
+    frame = exception_frame_of(scenario)
+    data = zephyr_from_memfault(memfault(scenario), exception_frame=frame)
+    coredump = symbolicator.parse_coredump(data)
+    trace = zephyr_trace(scenario, data)
+
+    assert coredump.extra["zephyr_exception_frame"] == frame
+    assert coredump.registers["sp"] == memfault(scenario).registers["sp"]
+    assert rows(trace.threads[0], scenario) == crashed_gdb_rows(scenario)
+
+
+def test_an_fpu_extended_exception_frame_is_named_in_the_hint():
+    scenario = FIXTURES / "an386-O2" / "fpu_fault"
+    data = zephyr_from_memfault(memfault(scenario), exception_frame=exception_frame_of(scenario))
+
+    assert (
+        "above it the FPU extended frame" in zephyr_trace(scenario, data).threads[0].frames[0].hint
+    )
 
 
 # -- the sample dumps in tests/fixtures/zephyr/ ----------------------------------

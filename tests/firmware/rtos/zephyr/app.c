@@ -11,12 +11,17 @@
  *   comms    prio 3   pending forever on s_comms_sem
  *   rx       prio 3   pending on s_rx_sem with a timeout
  *   logger   prio 4   suspended (k_thread_suspend of itself)
+ *
+ * The fault handler also writes Zephyr's own coredump in two layouts (debug_coredump.c).
  */
 #include "board.h"
 #include "fault.h"
 #include "kernel_structs.h"
 #include "rtos_board.h"
 #include "uart.h"
+
+/* g_scenario of the Zephyr replica only (rtos_board.h has the shared ones): k_oops(). */
+#define RTOS_SCENARIO_OOPS 3u
 
 #define SENSOR_PERIOD_MS 50000
 #define RX_TIMEOUT_MS 30000
@@ -160,11 +165,21 @@ void rtos_isr_hook(void)
     }
 }
 
+/* The oops scenario: a check that gives up the way Zephyr code does, with k_oops(). */
+static void __attribute__((noinline)) storage_check(const struct storage_record *slot)
+{
+    if (slot == NULL) {
+        k_oops();
+    }
+}
+
 static void __attribute__((noinline)) app_run_scenario(uint32_t scenario)
 {
     if (scenario == RTOS_SCENARIO_ISR_FAULT) {
         g_isr_fault_armed = 1u;
         rtos_pend_scenario_irq();
+    } else if (scenario == RTOS_SCENARIO_OOPS) {
+        storage_check(s_storage_slot);
     } else {
         storage_commit(s_storage_slot, 42u);
     }

@@ -141,6 +141,26 @@ struct k_sem {
     unsigned int limit;
 };
 
+/*
+ * k_oops() as Zephyr's ARMv7-M ARCH_EXCEPT (arch/arm/include/cortex_m/error.h): unmask
+ * BASEPRI, reason in r0, svc #2 (_SVC_CALL_RUNTIME_EXCEPT); the SVC handler enters the fatal
+ * error path with the SVC's exception frame, as k_panic() and a failed __ASSERT do. Like
+ * Zephyr's, nothing after the svc is marked unreachable, so the stacked pc stays inside the
+ * caller.
+ */
+#define K_ERR_KERNEL_OOPS 3
+#define _SVC_CALL_RUNTIME_EXCEPT 2
+#define k_oops()                                                                          \
+    do {                                                                                  \
+        __asm volatile("eors r0, r0\n\t"                                                  \
+                       "msr BASEPRI, r0\n\t"                                              \
+                       "movs r0, %[reason]\n\t"                                           \
+                       "svc %[id]\n\t"                                                    \
+                       :                                                                  \
+                       : [reason] "i"(K_ERR_KERNEL_OOPS), [id] "i"(_SVC_CALL_RUNTIME_EXCEPT) \
+                       : "r0", "memory");                                                 \
+    } while (0)
+
 #define EAGAIN 11
 #define EBUSY 16
 

@@ -88,11 +88,20 @@ void __attribute__((naked)) PendSV_Handler(void)
                    ".ltorg");
 }
 
-/* No system calls in this replica. */
-void SVC_Handler(void)
+/*
+ * Only ARCH_EXCEPT's svc #2 (k_oops) is used here. Zephyr's z_arm_svc hands its exception
+ * frame to z_do_kernel_oops and the fatal error path; here it enters the fault path like the
+ * fault shims of src/fault_entry.c, with the Memfault reason KernelPanic.
+ */
+void __attribute__((naked)) SVC_Handler(void)
 {
-    for (;;) {
-    }
+    __asm volatile("mrs r0, psp\n\t"
+                   "mrs r1, msp\n\t"
+                   "ldr r2, =g_fault_sp_snapshot\n\t"
+                   "stmia r2, {r0, r1}\n\t"
+                   "movw r3, #0x8008\n\t"
+                   "b fault_snapshot_taken\n\t"
+                   ".ltorg");
 }
 
 void SysTick_Handler(void)
