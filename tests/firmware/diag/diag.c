@@ -78,6 +78,10 @@ volatile uint32_t g_scenario __attribute__((section(".noinit")));
 struct diag_config g_diag_config __attribute__((aligned(32))) = {.gain = 3u, .offset = 7u};
 static volatile uint32_t *volatile s_null_record = (volatile uint32_t *)0x8u;
 static uint32_t s_first_reason;
+/* MPU_CTRL when the fault was taken: fault_handler_c disables the MPU before it writes
+ * the dump (a stack overflow leaves the exception frame in a guard), and the MPU block
+ * should say what governed the faulting access. */
+static uint32_t s_mpu_ctrl_at_fault;
 static uint32_t s_fault_depth;
 static uint8_t s_extra_copy[32];
 
@@ -183,6 +187,7 @@ void __wrap_fault_handler_c(const struct fault_regs *regs, uint32_t reason)
     s_fault_depth++;
     if (s_fault_depth == 1u) {
         s_first_reason = reason;
+        s_mpu_ctrl_at_fault = MPU_CTRL;
         if (g_scenario == DIAG_HANDLER_FAULT) {
             diag_coredump_save_extra();
         }
@@ -214,7 +219,7 @@ static uint32_t put_mpu(uint32_t offset)
     offset = put_word(offset, 0u);
     offset = put_word(offset, 8u + 8u * MPU_REGIONS);
     offset = put_word(offset, REG32(MPU_TYPE_ADDRESS));
-    offset = put_word(offset, MPU_CTRL);
+    offset = put_word(offset, s_mpu_ctrl_at_fault);
     for (uint32_t i = 0; i < MPU_REGIONS; i++) {
         MPU_RNR = i;
         offset = put_word(offset, MPU_RBAR);
