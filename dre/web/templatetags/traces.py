@@ -56,3 +56,14 @@ def _high_water(stack) -> str:
     if stack.get("used") is not None:  # traces stored before in_use existed
         return f"peak {stack['used']}"
     return "peak unknown"
+
+
+@register.filter
+def bytes_size(value):
+    """An MPU region size: 32 B, 1 KB, 64 KB, 4 MB (always a power of two)."""
+    if value is None:
+        return ""
+    for unit, shift in (("GB", 30), ("MB", 20), ("KB", 10)):
+        if value >= 1 << shift and value % (1 << shift) == 0:
+            return f"{value >> shift} {unit}"
+    return f"{value} B"
