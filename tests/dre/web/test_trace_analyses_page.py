@@ -39,7 +39,7 @@ def test_a_thread_deep_in_its_stack_shows_its_use_from_the_sp_and_a_warning(clie
     assert "stack 1960 of 2048 bytes in use (96%); peak 1992 (97%)" in page
     assert '<li class="warning stack-warning">96 % of the stack in use at the crash' in page
     text = squeeze(page)
-    assert "main 0x20000200 – 0x20000a00 2048 B 0x20000258 1960 B (96%)" in text
+    assert "main 0x20000200 \u2013 0x20000a00 2048 B 0x20000258 1960 B (96%)" in text
 
 
 def test_a_port_dump_shows_the_high_water_mark_as_not_captured(client, bob, project, run_on_commit):
@@ -47,7 +47,7 @@ def test_a_port_dump_shows_the_high_water_mark_as_not_captured(client, bob, proj
     from tests.firmware_fixtures import FIXTURES
 
     run_on_commit(store_elf, project, "freertos-an385-O0")
-    data = (FIXTURES / "freertos-an385-O0" / "task_fault" / "coredump-freertos-port.bin")
+    data = FIXTURES / "freertos-an385-O0" / "task_fault" / "coredump-freertos-port.bin"
     from dre.crashes.models import Coredump
     from dre.crashes.services import coredump_ingest_bytes
 
@@ -91,7 +91,7 @@ def test_the_mpu_panel_marks_the_region_that_refused_the_access(client, bob, dia
     assert 'id="panel-mpu"' in page
     assert '<tr class=" hit" data-region="6">' in page
     text = squeeze(page)
-    assert "6 fault 0x200000a0 32 B – RO none yes 1 1 1 1" in text
+    assert "6 fault 0x200000a0 32 B \u2013 RO none yes 1 1 1 1" in text
     assert "5 0x00000000 64 KB 0 RO RO no 0 1 0 0" in text
     assert "Write access is refused to all code (read-only (AP))" in page
 
