@@ -1,0 +1,98 @@
+"""An engineer reads the trace page's analysis panels in a real browser: the stacks, a
+fault inside the fault handler (and its link to the first fault's frame), the MPU table
+with the refusing region marked, and the interrupts."""
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the `browser` fixture then skips, or fails in CI, and says why
+    expect = None
+
+import pytest
+
+from dre.crashes.models import Coredump
+from dre.crashes.services import coredump_ingest_bytes
+from dre.fleet.services import device_seen
+from tests.browser.conftest import log_in, screenshot
+from tests.dre.conftest import store_elf
+from tests.firmware_fixtures import coredump_path
+
+DIAG = "diag-an385-O0"
+
+
+@pytest.fixture
+def diag(project, transactional_db):
+    store_elf(project, DIAG)
+
+    def send(scenario):
+        coredump = coredump_ingest_bytes(
+            project,
+            coredump_path(DIAG, scenario).read_bytes(),
+            source=Coredump.Source.UPLOAD,
+            device=device_seen(project, "dev-1"),
+        )
+        coredump.refresh_from_db()
+        return coredump.trace
+
+    return send
+
+
+def open_trace(page, trace):
+    log_in(page, "alice")
+    page.goto(f"/acme/sensors/traces/{trace.pk}/")
+    expect(page.locator("#analyses")).to_be_visible()
+
+
+def test_alice_sees_a_thread_at_96_percent_and_jumps_to_its_sp(page, alice, diag):
+    open_trace(page, diag("deep_stack"))
+
+    row = page.locator("#panel-stacks tr.warning")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("1960 B (96%)")
+    expect(row).to_contain_text("96 % of the stack in use at the crash")
+    expect(page.locator("details.thread.crashed span.stack.warning")).to_contain_text("peak 1992")
+    row.locator("a.memory-jump").click()
+    expect(page.locator("#memory-at")).to_have_value("0x20000258")
+    expect(page.locator("#memory-view .byte.target")).to_have_count(1)
+    screenshot(page, "analyses-stacks")
+    page.console.assert_clean()
+
+
+def test_alice_is_told_the_registers_are_a_second_faults_and_finds_the_first(page, alice, diag):
+    open_trace(page, diag("handler_fault"))
+
+    panel = page.locator("#panel-fault-path")
+    expect(panel).to_contain_text("The registers on this page are those of a second fault")
+    expect(panel).to_contain_text("MemManage (recorded reason 0x9200)")
+    expect(page.locator("h1")).to_contain_text("then a fault in the fault handler")
+    panel.locator("a.frame-link").click()
+    expect(page.locator("#selected-frame")).to_contain_text("scenario_handler_fault")
+    expect(page.locator("li.frame.selected")).to_have_attribute("data-frame", "5")
+    screenshot(page, "analyses-fault-path")
+    page.console.assert_clean()
+
+
+def test_alice_reads_the_mpu_table_with_the_refusing_region_marked(page, alice, diag):
+    open_trace(page, diag("mpu_fault"))
+
+    table = page.locator("#mpu-regions")
+    expect(table.locator("tbody tr")).to_have_count(8)
+    expect(table.locator("tr.hit")).to_have_count(1)
+    expect(table.locator("tr.hit")).to_have_attribute("data-region", "6")
+    expect(page.locator("#mpu-explanation")).to_contain_text("Write access is refused")
+    table.locator("tr[data-region='6'] a.memory-jump").click()
+    expect(page.locator("#memory-at")).to_have_value("0x200000a0")
+    expect(page.locator("#memory-view")).to_contain_text("g_diag_config")
+    screenshot(page, "analyses-mpu")
+    page.console.assert_clean()
+
+
+def test_alice_sees_which_interrupt_faulted_and_which_wait(page, alice, diag):
+    open_trace(page, diag("irq_pending"))
+
+    expect(page.locator("#irq-context")).to_contain_text("IRQ 9 (Timer1_IRQHandler)")
+    rows = page.locator("#irq-table tbody tr")
+    expect(rows.filter(has_text="IRQ 3")).to_contain_text("yes")
+    expect(page.locator("#irq-table tr.active")).to_have_count(2)  # MemManage and IRQ 9
+    expect(page.locator("#mpu-regions tr.hit")).to_have_attribute("data-region", "0")
+    screenshot(page, "analyses-interrupts")
+    page.console.assert_clean()
