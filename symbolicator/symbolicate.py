@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from symbolicator.coredump import Coredump
 from symbolicator.faults import analyze_fault, describe_fault, describe_title
+from symbolicator.heap import analyze_heap
 from symbolicator.index import SymbolIndex
 from symbolicator.interrupts import analyze_interrupts
 from symbolicator.memory import SOURCE_COREDUMP, Memory, Span
@@ -54,6 +55,8 @@ def symbolicate(coredump: Coredump, index: SymbolIndex, *, variables: bool = Tru
     trace.mpu = _mpu(coredump, memory, analysis)
     interrupts = analyze_interrupts(memory, index, trace.fault["context"])
     trace.interrupts = interrupts.to_dict() if interrupts else None
+    heap = analyze_heap(memory, index)
+    trace.heap = heap.to_dict() if heap else None
     return trace
 
 

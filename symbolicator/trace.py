@@ -90,6 +90,7 @@ class Trace:
     summary: str | None = None  # the fault in one sentence, with the place
     mpu: dict | None = None  # symbolicator.mpu.MpuAnalysis.to_dict(), when the MPU was captured
     interrupts: dict | None = None  # symbolicator.interrupts.InterruptAnalysis.to_dict()
+    heap: dict | None = None  # symbolicator.heap.HeapAnalysis.to_dict()
 
     @property
     def crashed_thread(self) -> Thread | None:

@@ -96,3 +96,15 @@ def test_alice_sees_which_interrupt_faulted_and_which_wait(page, alice, diag):
     expect(page.locator("#mpu-regions tr.hit")).to_have_attribute("data-region", "0")
     screenshot(page, "analyses-interrupts")
     page.console.assert_clean()
+
+
+def test_alice_reads_the_heap_and_opens_a_free_block_in_memory(page, alice, diag):
+    open_trace(page, diag("heap_fault"))
+
+    expect(page.locator("#heap-summary")).to_contain_text("fragmentation 37%")
+    expect(page.locator("#heap-allocations tbody tr")).to_have_count(5)
+    expect(page.locator("#heap-allocations tbody tr").nth(1)).to_contain_text("freed")
+    page.locator("#heap-free-blocks a.memory-jump").first.click()
+    expect(page.locator("#memory-view")).to_contain_text("ucHeap")
+    screenshot(page, "analyses-heap")
+    page.console.assert_clean()

@@ -58,6 +58,7 @@ DIAG_SCENARIOS = {
     "irq_pending": 2,
     "deep_stack": 3,
     "handler_fault": 4,
+    "heap_fault": 5,
 }
 KERNELS = ("freertos", "zephyr")
 MACHINES = {"an385": "mps2-an385", "an386": "mps2-an386"}

@@ -7,6 +7,7 @@ reading the same memory from the exported ELF core.
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import tempfile
@@ -170,7 +171,7 @@ def test_it_says_plainly_whose_registers_these_are():
     )
     assert built.summary.endswith(
         "its context, unwound through the handler's exception frame: "
-        "scenario_handler_fault() at diag/diag.c:172."
+        "scenario_handler_fault() at diag/diag.c:176."
     )
 
 
@@ -377,3 +378,79 @@ def test_the_diag_crashes_unwind_like_gdb(scenario):
     ):
         expected = [(int(f["pc"], 16), f["function"]) for f in gdb["frames"]]
         assert [(f.pc, f.function) for f in ours.frames] == expected, ours.name
+
+
+# Heap ------------------------------------------------------------------------------------
+
+
+def heap(scenario: str = "heap_fault") -> dict:
+    return trace(scenario).heap
+
+
+def test_it_walks_the_heap_4_free_list_to_pxend():
+    free = heap()["freertos"]
+
+    assert (free["status"], free["scheme"]) == ("walked", "heap_4")
+    assert [b["size"] for b in free["free_blocks"]] == [112, 208, 552]  # 100 and 200 B freed
+    assert (free["free_bytes"], free["largest_free"], free["fragmentation_percent"]) == (
+        872, 552, 37,
+    )  # fmt: skip
+    assert free["free_bytes_remaining"] == free["free_bytes"]  # the kernel's own count
+
+
+def test_the_free_list_is_what_gdb_reads_from_the_same_memory(gdb):
+    first, end = gdb_reads(gdb, "heap_fault", "p/x xStart.pxNextFreeBlock", "p/x pxEnd")
+    free = heap()["freertos"]["free_blocks"]
+    walked = gdb_reads(gdb, "heap_fault", *(f"p/x *(BlockLink_t *){b['address']}" for b in free))
+
+    assert gdb_word(first) == free[0]["address"]
+    nexts = [int(re.search(r"pxNextFreeBlock = (0x[0-9a-f]+)", w).group(1), 16) for w in walked]
+    assert nexts == [b["address"] for b in free[1:]] + [gdb_word(end)]
+
+
+def test_heap_4_blocks_tile_the_heap_allocated_and_free():
+    free = heap()["freertos"]
+    blocks = sorted(free["free_blocks"] + free["allocated_blocks"], key=lambda b: b["address"])
+
+    for block, after in itertools.pairwise(blocks):
+        assert block["address"] + block["size"] == after["address"]
+    assert [b["size"] for b in free["allocated_blocks"]] == [32, 80, 24]
+
+
+def test_it_lists_the_sdk_pools_allocations_newest_first_with_their_callers():
+    sdk = heap()["sdk"]
+
+    assert (sdk["in_use_blocks"], sdk["max_in_use_blocks"]) == (3, 5)
+    assert [(a["size"], a["in_use"], a["function"]) for a in sdk["allocations"]] == [
+        (16, True, "packet_alloc"),
+        (200, False, "sample_buffer_alloc"),
+        (72, True, "packet_alloc"),
+        (100, False, "sample_buffer_alloc"),
+        (24, True, "packet_alloc"),
+    ]
+    allocated = {b["address"] + 8 for b in heap()["freertos"]["allocated_blocks"]}
+    assert {a["address"] for a in sdk["allocations"] if a["in_use"]} == allocated
+
+
+def test_a_heap_never_used_is_said_so():
+    assert heap("mpu_fault")["freertos"]["status"] == "uninitialized"
+
+
+def test_the_heap_is_not_captured_where_its_memory_is_missing():
+    from symbolicator.heap import analyze_heap
+    from symbolicator.memory import Memory, Span
+
+    coredump = symbolicator.parse_coredump((DIAG / "heap_fault" / "coredump.bin").read_bytes())
+    index = index_for(DIAG.name)
+    heap_start = index.symbol_named("ucHeap").address
+    spans = [
+        Span(r.address, r.data[: max(0, heap_start - r.address)] if r.address < heap_start <= r.end
+             else r.data, "coredump")
+        for r in coredump.regions
+    ]  # fmt: skip
+
+    found = analyze_heap(Memory(spans, index.read_only), index)
+
+    assert found.freertos.status == "not_captured"
+    assert found.sdk.status == "not_captured"
+    assert found.freertos.free_blocks == []

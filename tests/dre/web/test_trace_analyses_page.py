@@ -69,7 +69,7 @@ def test_a_fault_in_the_fault_handler_says_whose_registers_these_are(client, bob
     assert "The registers on this page are those of a second fault" in page
     text = squeeze(page)
     assert "First fault MemManage (recorded reason 0x9200)" in text
-    assert "Its context frame #5: scenario_handler_fault diag/diag.c:172" in text
+    assert "Its context frame #5: scenario_handler_fault diag/diag.c:176" in text
     assert "MemManage in thread main, then a fault in the fault handler" in page
 
 
@@ -116,3 +116,15 @@ def test_a_trace_without_mpu_or_interrupt_data_shows_no_such_panels(client, bob,
     assert 'id="panel-mpu"' not in page
     assert 'id="panel-interrupts"' not in page
     assert 'id="panel-stacks"' in page
+
+
+def test_the_heap_panel_shows_the_free_list_and_recent_allocations(client, bob, diag):
+    page = page_of(client, bob, diag("heap_fault"))
+
+    assert 'id="panel-heap"' in page
+    text = squeeze(page)
+    assert "3 free blocks, 872 bytes free, largest 552 bytes, fragmentation 37%" in text
+    assert "3 allocated blocks" in text
+    assert "3 blocks in use, at most 5." in text
+    assert "200 B freed sample_buffer_alloc diag/diag.c:" in text
+    assert "16 B in use packet_alloc diag/diag.c:" in text

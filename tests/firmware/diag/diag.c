@@ -11,6 +11,8 @@
  *   handler_fault  main writes to NULL; while the fault handler collects extra memory it
  *                  reads a no-access guard with memcpy: a second fault inside the first's
  *                  handler, escalated to HardFault; the dump keeps the first reason
+ *   heap_fault     five allocations from two callers, two of them freed (heap.c: FreeRTOS
+ *                  heap_4's structures, the SDK's heap statistics), then a NULL write
  *
  * __wrap_coredump_write adds what the SDK's arch regions add beyond the base firmware
  * (memfault-formats.md 1.5, 1.6): ICTR, DEMCR, the NVIC priorities and the MPU block.
@@ -22,6 +24,7 @@
 #include "board.h"
 #include "coredump.h"
 #include "fault.h"
+#include "heap.h"
 #include "isr.h"
 #include "scenarios.h"
 #include "scheduler.h"
@@ -65,6 +68,7 @@ enum diag_scenario {
     DIAG_IRQ_PENDING = 2,
     DIAG_DEEP_STACK = 3,
     DIAG_HANDLER_FAULT = 4,
+    DIAG_HEAP_FAULT = 5,
 };
 
 struct diag_config {
@@ -246,6 +250,40 @@ uint32_t __wrap_coredump_write(const struct coredump_crash *crash)
     return offset;
 }
 
+struct packet {
+    struct packet *next;
+    uint32_t length;
+};
+
+static void *volatile s_heap_blocks[5];
+
+static struct packet *__attribute__((noinline)) packet_alloc(uint32_t length)
+{
+    struct packet *packet = diag_malloc(sizeof(*packet) + length);
+
+    packet->next = NULL;
+    packet->length = length;
+    return packet;
+}
+
+static uint8_t *__attribute__((noinline)) sample_buffer_alloc(uint32_t bytes)
+{
+    return diag_malloc(bytes);
+}
+
+static void scenario_heap_fault(void)
+{
+    s_heap_blocks[0] = packet_alloc(16u);
+    s_heap_blocks[1] = sample_buffer_alloc(100u);
+    s_heap_blocks[2] = packet_alloc(64u);
+    s_heap_blocks[3] = sample_buffer_alloc(200u);
+    s_heap_blocks[4] = packet_alloc(8u);
+    diag_free(s_heap_blocks[1]);
+    diag_free(s_heap_blocks[3]);
+    struct packet *first = s_heap_blocks[0];
+    first->next->length = 5u;
+}
+
 struct diag_entry {
     const char *name;
     void (*run)(void);
@@ -256,6 +294,7 @@ static const struct diag_entry k_diag[] = {
     [DIAG_IRQ_PENDING] = {"irq_pending", scenario_irq_pending},
     [DIAG_DEEP_STACK] = {"deep_stack", scenario_deep_stack},
     [DIAG_HANDLER_FAULT] = {"handler_fault", scenario_handler_fault},
+    [DIAG_HEAP_FAULT] = {"heap_fault", scenario_heap_fault},
 };
 
 void scenario_run(uint32_t id)
