@@ -23,12 +23,12 @@ DIAG = "diag-an385-O0"
 def diag(project, transactional_db):
     store_elf(project, DIAG)
 
-    def send(scenario):
+    def send(scenario, serial="dev-1"):
         coredump = coredump_ingest_bytes(
             project,
             coredump_path(DIAG, scenario).read_bytes(),
             source=Coredump.Source.UPLOAD,
-            device=device_seen(project, "dev-1"),
+            device=device_seen(project, serial),
         )
         coredump.refresh_from_db()
         return coredump.trace
@@ -107,4 +107,32 @@ def test_alice_reads_the_heap_and_opens_a_free_block_in_memory(page, alice, diag
     page.locator("#heap-free-blocks a.memory-jump").first.click()
     expect(page.locator("#memory-view")).to_contain_text("ucHeap")
     screenshot(page, "analyses-heap")
+    page.console.assert_clean()
+
+
+def test_alice_compares_two_traces_of_an_issue_side_by_side(page, alice, diag):
+    first = diag("deep_stack", serial="dev-1")
+    second = diag("deep_stack", serial="dev-2")
+    log_in(page, "alice")
+    page.goto(f"/acme/sensors/issues/{first.issue_id}/")
+
+    page.click("#compare-link")
+
+    header = page.locator("#compare-header")
+    expect(header).to_contain_text(f"trace #{first.pk}")
+    expect(header).to_contain_text(f"trace #{second.pk}")
+    expect(header.locator("tr", has_text="Device")).to_contain_text("dev-2")
+    expect(page.locator("#compare-threads details.thread-pair")).to_have_count(4)
+    expect(page.locator("#compare-threads details.thread-pair").first).to_contain_text(
+        "deep_stack_leaf"
+    )
+    expect(page.locator("#compare-variables")).to_contain_text("none")
+    expect(page.locator("#compare-globals tbody")).to_be_visible()
+    page.select_option("select[name=a]", str(second.pk))
+    page.select_option("select[name=b]", str(first.pk))
+    page.click("#compare-pick button[type=submit]")
+    columns = page.locator("#compare-header thead th")
+    expect(columns.nth(1)).to_have_text(f"trace #{second.pk}")
+    expect(columns.nth(2)).to_have_text(f"trace #{first.pk}")
+    screenshot(page, "compare")
     page.console.assert_clean()

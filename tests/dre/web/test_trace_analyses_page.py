@@ -69,7 +69,7 @@ def test_a_fault_in_the_fault_handler_says_whose_registers_these_are(client, bob
     assert "The registers on this page are those of a second fault" in page
     text = squeeze(page)
     assert "First fault MemManage (recorded reason 0x9200)" in text
-    assert "Its context frame #5: scenario_handler_fault diag/diag.c:176" in text
+    assert "Its context frame #5 : scenario_handler_fault diag/diag.c:176" in text
     assert "MemManage in thread main, then a fault in the fault handler" in page
 
 
@@ -128,3 +128,34 @@ def test_the_heap_panel_shows_the_free_list_and_recent_allocations(client, bob, 
     assert "3 blocks in use, at most 5." in text
     assert "200 B freed sample_buffer_alloc diag/diag.c:" in text
     assert "16 B in use packet_alloc diag/diag.c:" in text
+
+
+def test_two_traces_of_an_issue_compare_side_by_side(client, bob, project, diag):
+    from dre.fleet.services import device_seen
+
+    first = diag("deep_stack", device=device_seen(project, "dev-1"))
+    second = diag("deep_stack", device=device_seen(project, "dev-2"))
+    assert first.issue_id == second.issue_id
+    client.force_login(bob)
+    issue_page = client.get(f"/acme/sensors/issues/{first.issue_id}/").content.decode()
+    assert 'id="compare-link"' in issue_page
+
+    page = client.get(f"/acme/sensors/issues/{first.issue_id}/compare/").content.decode()
+
+    text = squeeze(page)
+    assert f"trace #{first.pk} trace #{second.pk}" in text
+    assert "Device dev-1 dev-2" in text
+    assert "#0 deep_stack_leaf diag/diag.c:" in text
+    assert "Globals that differ" in page
+
+
+def test_comparing_a_trace_of_another_issue_is_not_found(client, bob, diag):
+    first = diag("deep_stack")
+    other = diag("mpu_fault")
+    client.force_login(bob)
+
+    response = client.get(
+        f"/acme/sensors/issues/{first.issue_id}/compare/?a={first.pk}&b={other.pk}"
+    )
+
+    assert response.status_code == 404
