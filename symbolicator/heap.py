@@ -117,6 +117,7 @@ def _sdk(reader, memory, index) -> SdkHeapStats | None:
 
 
 def _global(reader, name: str):
+    """The variable's address and type (its bytes are read by the walks themselves)."""
     found = reader.global_named(name)
     return found if found is not None and found.address is not None else None
 
@@ -150,6 +151,8 @@ def _allocation(data: bytes, entry, index) -> Allocation | None:
     if ptr == 0:
         return None
     info = member(entry, "info")
+    if info is None:
+        raise LayoutError("no member info")
     size_bits = _bits(data, info, "size")
     in_use = _bits(data, info, "in_use")
     caller = _field(data, entry, "lr")
