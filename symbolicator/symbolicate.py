@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from symbolicator.coredump import Coredump
 from symbolicator.faults import analyze_fault, describe_fault, describe_title
+from symbolicator.heap import analyze_heap
 from symbolicator.index import SymbolIndex
+from symbolicator.interrupts import analyze_interrupts
 from symbolicator.memory import SOURCE_COREDUMP, Memory, Span
+from symbolicator.mpu import ACCESSES, analyze_mpu, check_access
 from symbolicator.rtos import ThreadInfo, discover_threads
+from symbolicator.rtos.stack_usage import stack_usage
 from symbolicator.symbolize import symbolize_with_scopes
 from symbolicator.trace import Frame, Thread, Trace, VariableInfo
 from symbolicator.unwind.cortex_m import stacking_failure
@@ -55,7 +59,29 @@ def symbolicate(coredump: Coredump, index: SymbolIndex, *, variables: bool = Tru
     trace.fault = analysis.to_dict()
     trace.title = describe_title(analysis)
     trace.summary = describe_fault(analysis)
+    trace.mpu = _mpu(coredump, memory, analysis)
+    interrupts = analyze_interrupts(memory, index, trace.fault["context"])
+    trace.interrupts = interrupts.to_dict() if interrupts else None
+    heap = analyze_heap(memory, index)
+    trace.heap = heap.to_dict() if heap else None
     return trace
+
+
+# The MemManage causes whose address the MPU refused (MMFAR, or the PC for a fetch).
+MPU_CAUSES = {"DACCVIOL", "IACCVIOL"}
+
+
+def _mpu(coredump: Coredump, memory: Memory, analysis) -> dict | None:
+    """The region table, and the region that refused the faulting access."""
+    if "mpu" not in coredump.extra:
+        return None
+    mpu = analyze_mpu(coredump.extra["mpu"], memory)
+    address = analysis.address
+    if address is not None and analysis.cause in MPU_CAUSES:
+        access = analysis.access.value if analysis.access.value in ACCESSES else "read"
+        handler = analysis.context.exception if analysis.context.mode == "handler" else None
+        mpu.fault = check_access(mpu, address.address, access, handler=handler)
+    return mpu.to_dict()
 
 
 def thread_contexts(coredump: Coredump, index: SymbolIndex, memory: Memory) -> list[list[tuple]]:
@@ -109,7 +135,7 @@ def _thread(
         name=info.name,
         crashed=crashed,
         state=info.state,
-        stack=info.stack,
+        stack=stack_usage(info.stack, _thread_sp(registers, crashed)),
         priority=info.priority,
         notes=list(info.notes),
         problems=list(info.problems),
@@ -132,6 +158,17 @@ def _thread(
             f"Unwinding ended: {result.stop.reason}"
         )
     return thread
+
+
+def _thread_sp(registers: dict | None, crashed: bool) -> int | None:
+    """The thread's own SP at the crash. Kernel threads run on PSP (the crashed one too,
+    even when an interrupt or the fault handler ran on MSP above it); a switched-out
+    thread's is the SP its saved context restores."""
+    if registers is None:
+        return None
+    if crashed and "psp" in registers:
+        return registers["psp"]
+    return registers.get("sp")
 
 
 def frame_contexts(frames: list[UnwoundFrame], memory, index) -> list[FrameContext | None]:

@@ -88,6 +88,9 @@ class Trace:
     fault: dict | None = None  # symbolicator.faults.FaultAnalysis.to_dict()
     title: str | None = None  # short: fault kind, cause and function
     summary: str | None = None  # the fault in one sentence, with the place
+    mpu: dict | None = None  # symbolicator.mpu.MpuAnalysis.to_dict(), when the MPU was captured
+    interrupts: dict | None = None  # symbolicator.interrupts.InterruptAnalysis.to_dict()
+    heap: dict | None = None  # symbolicator.heap.HeapAnalysis.to_dict()
 
     @property
     def crashed_thread(self) -> Thread | None:

@@ -286,6 +286,11 @@ def globals_matching(loaded: Loaded, query: str, offset: int = 0) -> dict:
     }
 
 
+def globals_all(loaded: Loaded) -> list[dict]:
+    """Every global and file static with its printed value (for comparing two traces)."""
+    return _all_globals(loaded)
+
+
 def _all_globals(loaded: Loaded) -> list[dict]:
     """Every global's value printed once per coredump; a coredump never changes, so the
     list is kept for the next search in a small per-process cache."""

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dre.web.views import home, inspect, issue, issues, project_settings, traces
+from dre.web.views import compare, home, inspect, issue, issues, project_settings, traces
 
 P = "<slug:org>/<slug:project>"
 T = f"{P}/traces/<int:trace_id>"
@@ -15,6 +15,7 @@ urlpatterns = [
     path(f"{P}/issues/bulk/", issues.issues_bulk_action, name="issues-bulk"),
     path(f"{P}/issues/<int:issue_id>/", issue.issue_detail, name="issue-detail"),
     path(f"{P}/issues/<int:issue_id>/comments/", issue.issue_comment, name="issue-comment"),
+    path(f"{P}/issues/<int:issue_id>/compare/", compare.issue_compare, name="issue-compare"),
     path(f"{P}/issues/<int:issue_id>/<slug:action>/", issue.issue_action, name="issue-action"),
     path(f"{P}/traces/", traces.trace_list, name="trace-list"),
     path(f"{T}/", traces.trace_detail, name="trace-detail"),

@@ -22,6 +22,7 @@ from symbolicator.faults import exceptions as exc
 from symbolicator.faults.access import access_of
 from symbolicator.faults.asserts import ArgumentReader, detect_assertion, frame_arguments
 from symbolicator.faults.bits import BitKind, decode_fault_registers
+from symbolicator.faults.fault_path import detect_fault_path
 from symbolicator.faults.model import (
     AnalysisStatus,
     Context,
@@ -30,8 +31,10 @@ from symbolicator.faults.model import (
     FaultFlag,
     FaultKind,
     Place,
+    StackOverflow,
 )
 from symbolicator.faults.overflow import detect_stack_overflow
+from symbolicator.faults.overflow import reported as _reported_overflow
 from symbolicator.faults.reasons import (
     LOCKUP,
     WATCHDOGS,
@@ -359,6 +362,12 @@ def _detect(analysis: FaultAnalysis, inputs: _Inputs) -> None:
         analysis.place = _place(inputs, at)
         analysis.caller = None
     registers = inputs.registers
+    analysis.fault_path = detect_fault_path(
+        analysis.context, inputs.frames, inputs.coredump.trace_reason
+    )
+    if analysis.fault_path is not None:
+        analysis.stack_overflow = _first_fault_overflow(analysis, inputs)
+        return
     analysis.stack_overflow = detect_stack_overflow(
         analysis.causes,
         registers.get("sp"),
@@ -367,6 +376,25 @@ def _detect(analysis: FaultAnalysis, inputs: _Inputs) -> None:
         inputs.trace.threads if inputs.trace is not None else [],
         (inputs.coredump.trace_reason, analysis.zephyr_reason),
         inputs.frames,
+    )
+
+
+def _first_fault_overflow(analysis: FaultAnalysis, inputs: _Inputs) -> StackOverflow | None:
+    """After a fault in the fault path the registers, SP and fault bits are the second
+    fault's: only the recorded reasons can still say the first was a stack overflow, and
+    whose stack it was is the thread that ran then."""
+    evidence = _reported_overflow(inputs.coredump.trace_reason, analysis.zephyr_reason)
+    if not evidence:
+        return None
+    thread = inputs.thread
+    bounds = (thread.stack or {}) if thread is not None else {}
+    return StackOverflow(
+        thread=thread.name if thread is not None else None,
+        stack=None,
+        sp=bounds.get("sp"),
+        stack_base=bounds.get("base"),
+        stack_size=bounds.get("size"),
+        evidence=evidence,
     )
 
 

@@ -77,6 +77,8 @@ STACKING = ("MSTKERR", "STKERR", "STKOF")
 def describe_title(analysis: FaultAnalysis) -> str:
     """A short name for the fault, for issue and trace titles: kind, cause and function
     ("UsageFault: divide by zero in calc_ratio"), never addresses."""
+    if analysis.fault_path is not None:
+        return _fault_path_title(analysis)
     function = _function_name(analysis.caller if analysis.cause == "INVSTATE" else analysis.place)
     where = f" in {function}" if function else ""
     if analysis.assertion is not None:
@@ -94,6 +96,8 @@ def _function_name(place: Place | None) -> str | None:
 
 
 def describe_fault(analysis: FaultAnalysis) -> str:
+    if analysis.fault_path is not None:
+        return _fault_path(analysis)
     if analysis.assertion is not None:
         return _assertion(analysis)
     if analysis.stack_overflow is not None:
@@ -114,6 +118,44 @@ def _fault(analysis: FaultAnalysis) -> str:
         f"{_address(analysis)}{where}{caller if analysis.caller else ''}"
         f"{_context(analysis)}{_qualifiers(analysis)}"
     )
+
+
+def _first_fault_name(analysis: FaultAnalysis) -> str:
+    path = analysis.fault_path
+    if analysis.stack_overflow is not None:
+        return "Stack overflow"
+    if path.first_reason_name is not None:
+        return REASON_TITLES.get(path.first_reason_name, path.first_reason_name)
+    return "A fault"
+
+
+def _fault_path_title(analysis: FaultAnalysis) -> str:
+    """The first fault leads: it is what grouping and the reader care about."""
+    path = analysis.fault_path
+    thread = f" in thread {path.first_thread}" if path.first_thread else ""
+    return f"{_first_fault_name(analysis)}{thread}, then a fault in the fault handler"
+
+
+def _fault_path(analysis: FaultAnalysis) -> str:
+    """Say plainly whose registers these are, then what is left of the first fault."""
+    path = analysis.fault_path
+    handler = path.functions[0] if path.functions else path.interrupted_handler
+    second = _fault(analysis) if analysis.cause is not None else _reported(analysis)
+    text = (
+        f"A second fault inside the fault handler ({handler}): the registers are those of "
+        f"the second fault, not of the crash. {second}. "
+    )
+    reason = ""
+    if path.first_reason is not None:
+        reason = f" (recorded reason {path.first_reason_name}, 0x{path.first_reason:04X})"
+    thread = f" in thread {path.first_thread}" if path.first_thread else ""
+    text += f"The first fault: {_first_fault_name(analysis)}{reason}{thread}"
+    if path.first_context == "unwound":
+        text += "; its context, unwound through the handler's exception frame:"
+        text += _place(path.first_place, "").replace("  ", " ", 1)
+    else:
+        text += "; its registers were lost with the second fault"
+    return text + "."
 
 
 def _assertion(analysis: FaultAnalysis) -> str:

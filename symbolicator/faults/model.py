@@ -104,6 +104,21 @@ class Assertion:
 
 
 @dataclass
+class FaultPath:
+    """A second fault inside the fault handler or coredump saver (fault_path.py)."""
+
+    evidence: list[str]  # "interrupted_fault_handler", "fault_path_frames"
+    interrupted_handler: str | None = None  # the handler the second fault hit: "MemManage"
+    functions: list[str] = field(default_factory=list)  # fault-path functions in the frames
+    first_reason: int | None = None  # the recorded trace reason: the first fault's
+    first_reason_name: str | None = None
+    first_thread: str | None = None  # the thread that ran when the first fault hit
+    first_context: str = "lost"  # "unwound": frames from first_frame are the first fault's
+    first_frame: int | None = None  # index into the crashed thread's frames
+    first_place: Place | None = None
+
+
+@dataclass
 class FaultAnalysis:
     status: AnalysisStatus
     reason: str  # why the status, in a few words
@@ -133,6 +148,7 @@ class FaultAnalysis:
     registers: dict[str, int] = field(default_factory=dict)  # raw, as captured
     bits: list[DecodedBit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    fault_path: FaultPath | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -152,6 +168,11 @@ class FaultAnalysis:
         for name, kind in nested.items():
             if fields.get(name) is not None:
                 fields[name] = kind(**fields[name])
+        if fields.get("fault_path") is not None:
+            path = dict(fields["fault_path"])
+            place = path.get("first_place")
+            path["first_place"] = Place(**place) if place else None
+            fields["fault_path"] = FaultPath(**path)
         fields["status"] = AnalysisStatus(fields["status"])
         fields["kind"] = FaultKind(fields["kind"])
         fields["access"] = Access(fields.get("access", Access.NONE))

@@ -42,7 +42,7 @@ def detect_stack_overflow(
     owner = _owner(threads, sp, stack)
     evidence = [bit for bit in STACKING_BITS if bit in causes]
     evidence += _bounds_evidence(owner, sp, address)
-    evidence += _reported(*reasons)
+    evidence += reported(*reasons)
     if not evidence:
         return None
     if owner is not None and _exhausted(owner):
@@ -110,7 +110,7 @@ def _bounds_evidence(owner: Thread | None, sp, address: FaultAddress | None) -> 
     return evidence
 
 
-def _reported(trace_reason: int | None, zephyr_reason: int | None) -> list[str]:
+def reported(trace_reason: int | None, zephyr_reason: int | None) -> list[str]:
     evidence = []
     if trace_reason == STACK_OVERFLOW:
         evidence.append("trace_reason")

@@ -32,6 +32,7 @@ class ThreadInfo:
         if self.stack_size is not None:
             out["size"] = self.stack_size
             if self.stack_unused is not None:
+                out["unused"] = self.stack_unused
                 out["used"] = self.stack_size - self.stack_unused
         return out
 

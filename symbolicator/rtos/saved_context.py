@@ -8,7 +8,6 @@ the hardware exception frame PendSV was entered with.
 
 from __future__ import annotations
 
-from symbolicator.errors import UnreadableMemory
 from symbolicator.unwind import cortex_m
 
 THREAD_PSP_BASIC = 0xFFFFFFFD
@@ -37,9 +36,23 @@ def read_saved_context(
 
 
 def unused_stack(memory, base: int, size: int, fill: int) -> int | None:
-    """Bytes from the stack's low end that still hold the fill byte, or None if not captured."""
-    try:
-        data = memory.read(base, size)
-    except UnreadableMemory:
+    """Bytes from the stack's low end that still hold the fill byte, or None when the
+    captured memory does not reach from the base to the first overwritten byte (a port
+    that keeps only the top of each stack): the bytes not seen may have been used."""
+    data = _captured_from(memory, base, size)
+    unused = len(data) - len(data.lstrip(bytes([fill])))
+    if unused == len(data) and len(data) < size:
         return None
-    return len(data) - len(data.lstrip(bytes([fill])))
+    return unused
+
+
+def _captured_from(memory, address: int, size: int) -> bytes:
+    """The longest readable run of bytes from `address`, at most `size`."""
+    out = b""
+    while len(out) < size:
+        span = memory.span_at(address + len(out))
+        if span is None:
+            break
+        offset = address + len(out) - span.address
+        out += span.data[offset : offset + size - len(out)]
+    return out

@@ -54,6 +54,14 @@ RTOS_SCENARIOS = {
 }
 # The Zephyr replica also raises an error through SVC, as k_oops() does (rtos/zephyr/app.c).
 ZEPHYR_SCENARIOS = {**RTOS_SCENARIOS, "oops": 3}
+# The diag variants (diag/diag.c, "diag-<board>-<opt>") run the test firmware's scheduler.
+DIAG_SCENARIOS = {
+    "mpu_fault": 1,
+    "irq_pending": 2,
+    "deep_stack": 3,
+    "handler_fault": 4,
+    "heap_fault": 5,
+}
 KERNELS = ("freertos", "zephyr")
 MACHINES = {"an385": "mps2-an385", "an386": "mps2-an386"}
 # Virtual time from instruction counts, and no real-time wait in WFI: identical runs.
@@ -123,6 +131,8 @@ def variant_kernel(variant: str) -> str:
 
 
 def variant_scenarios(variant: str) -> dict[str, int]:
+    if variant.startswith("diag-"):
+        return DIAG_SCENARIOS
     kernel = variant_kernel(variant)
     if kernel == "dre":
         return SCENARIOS
@@ -429,12 +439,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=sorted({*SCENARIOS, *ZEPHYR_SCENARIOS}),
+        choices=sorted({*SCENARIOS, *ZEPHYR_SCENARIOS, *DIAG_SCENARIOS}),
         help="only these scenarios (default: all of each variant)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="scenarios run in parallel")
     args = parser.parse_args(argv)
-    scenarios = args.scenario or [*SCENARIOS, *ZEPHYR_SCENARIOS]
+    scenarios = args.scenario or [*SCENARIOS, *ZEPHYR_SCENARIOS, *DIAG_SCENARIOS]
     try:
         for variant in args.variants:
             variant_capture(variant, args.build, args.fixtures, scenarios, args.jobs)

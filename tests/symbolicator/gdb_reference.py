@@ -40,7 +40,17 @@ def scenario_dirs() -> list[Path]:
 
 def rtos_scenario_dirs() -> list[Path]:
     """The FreeRTOS and Zephyr look-alike builds."""
-    return sorted(p.parent for p in FIXTURES.glob("*-an38*-O*/*/gdb.json"))
+    return sorted(
+        p.parent
+        for kernel in ("freertos", "zephyr")
+        for p in FIXTURES.glob(f"{kernel}-an38*-O*/*/gdb.json")
+    )
+
+
+def diag_scenario_dirs() -> list[Path]:
+    """The diag builds (the trace page's analyses). Their handler_fault gdb.json is GDB's
+    view of the first fault, stopped in the handler, not of the dump's second fault."""
+    return sorted(p.parent for p in FIXTURES.glob("diag-an38*-O*/*/gdb.json"))
 
 
 def reference(scenario: Path) -> dict:

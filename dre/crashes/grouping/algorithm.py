@@ -11,6 +11,10 @@ Changelog:
   the trace has one, else the trace reason's name. Exception frames, frames
   without a function name, C runtime functions and direct recursion do not
   contribute. Addresses never contribute: they change with every build.
+  A fault inside the fault handler (fault.fault_path, set by the symbolicator) groups
+  by the first fault: its recorded reason and thread, then its own frames (those after
+  the handler's exception frame) when unwinding recovered them. Traces without it keep
+  their fingerprints.
 """
 
 from __future__ import annotations
@@ -105,13 +109,33 @@ def group(
 
 def _reason(trace: dict) -> str:
     fault = trace.get("fault") or {}
+    if path := fault.get("fault_path"):
+        return _fault_path_reason(trace, path)
     if fault.get("kind") in ("fault", "stack_overflow", "assert", "watchdog"):
         parts = [fault["kind"], fault.get("exception"), fault.get("cause")]
         return " ".join(p for p in parts if p)
     return reason_name(trace.get("trace_reason"))
 
 
+def _fault_path_reason(trace: dict, path: dict) -> str:
+    """A fault inside the fault handler groups by the first fault: its recorded reason and
+    the thread it hit, never by the handler code (memcpy) the second fault stopped in."""
+    reason = path.get("first_reason_name") or reason_name(trace.get("trace_reason"))
+    thread = path.get("first_thread")
+    return f"fault_path {reason}" + (f" thread {thread}" if thread else "")
+
+
 def _crashed_frames(trace: dict) -> list[dict]:
+    """The crashed thread's frames; after a fault in the fault path only the first fault's
+    (those after the handler's exception frame), or none when they were lost."""
+    path = (trace.get("fault") or {}).get("fault_path")
+    if path:
+        first = path.get("first_frame")
+        return _crashed_thread_frames(trace)[first:] if first is not None else []
+    return _crashed_thread_frames(trace)
+
+
+def _crashed_thread_frames(trace: dict) -> list[dict]:
     for thread in trace.get("threads", []):
         if thread.get("crashed"):
             return thread.get("frames", [])

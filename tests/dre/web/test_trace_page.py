@@ -38,7 +38,7 @@ def test_every_thread_is_listed_and_the_crashing_one_is_open(client, bob, trace)
         assert f'<span class="thread-name">{name}</span>' in page
     assert '<details class="thread crashed" data-thread="0" open>' in page
     assert '<details class="thread" data-thread="1" >' in page
-    assert "stack 208 of 2048 bytes (10%)" in page
+    assert "stack 176 of 2048 bytes in use (9%); peak 208 (10%)" in page
     assert "Unwinding ended: outermost frame" in page
 
 

@@ -404,8 +404,36 @@
     observer.observe(section);
   }
 
+  // -- analyses: links into the frames and the memory viewer --------------------------------
+
+  function showFrame(thread, frame) {
+    const item = document.querySelector(`li.frame[data-thread="${thread}"][data-frame="${frame}"]`);
+    if (!item) return;
+    item.closest("details.thread").open = true;
+    const details = item.querySelector("details.frame-details");
+    if (details && !details.open) details.open = true; // its toggle event selects it
+    else selectFrame(item);
+    item.scrollIntoView({ block: "center" });
+  }
+
+  function setupAnalyses() {
+    for (const link of document.querySelectorAll("#analyses a.frame-link")) {
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        showFrame(config.crashed, link.dataset.frame);
+      });
+    }
+    for (const link of document.querySelectorAll("#analyses a.memory-jump")) {
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        showMemory(link.dataset.at);
+      });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     setupTabs();
+    setupAnalyses();
     setupFrames();
     setupMemory();
     setupGlobals();
