@@ -122,6 +122,10 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+# Under gunicorn set DATABASE_CONN_MAX_AGE (e.g. 60): a device request then reuses its
+# thread's connection instead of opening one. A connection kept across requests is
+# checked before reuse, so a restarted PostgreSQL costs one retry, not an error.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
 
 # The s3 extra (pip install 'dre[s3]'): BLOB_STORAGE_BACKEND=storages.backends.s3.S3Storage.
 # Credentials come the way boto3 finds them (AWS_ACCESS_KEY_ID and
