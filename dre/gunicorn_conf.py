@@ -23,9 +23,10 @@ def _int(name: str, default: int) -> int:
 # open more database connections than a default PostgreSQL allows (100).
 bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{_int('PORT', 8000)}"
 workers = _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 12))
-# Threads let a worker keep connections alive and overlap database round trips.
+# Threads let a worker keep connections alive and overlap its requests' waits on
+# PostgreSQL commits and Redis: ingest is mostly waiting, not computing.
 worker_class = "gthread"
-threads = _int("GUNICORN_THREADS", 4)
+threads = _int("GUNICORN_THREADS", 8)
 # A request that takes longer than this is stuck: the worker is killed and replaced.
 # The largest upload (a symbol file, MAX_SYMBOL_FILE_BYTES) streams to storage
 # within it only on a fast link, hence the setting.

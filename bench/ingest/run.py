@@ -1,6 +1,6 @@
 """Ingest under the production server, and worker throughput: figures and ratios.
 
-    .venv/bin/python bench/ingest/run.py [--requests 1500] [--clients 8] [--workers 2]
+    .venv/bin/python bench/ingest/run.py [--requests 1500] [--clients 32] [--workers 2]
                                          [--only ingest|worker] [--coredumps 200] [--profile]
 
 Ingest (what devices wait for):
@@ -73,7 +73,7 @@ def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1500, help="per endpoint")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=8, help="client threads")
+    parser.add_argument("--clients", type=int, default=32, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--time-limit", type=float, default=120, help="seconds per phase")
     parser.add_argument("--coredumps", type=int, default=200, help="per worker data set")
