@@ -84,12 +84,15 @@ def _arguments():
 
 
 def _environment(args, database_url: str) -> dict[str, str]:
+    files = Path(tempfile.mkdtemp(prefix="dre-bench-ingest-"))
+    (files / "static").mkdir()
     return {
         **os.environ,
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0",
         "CACHE_URL": os.environ.get("CACHE_URL") or "redis://127.0.0.1:6379/1",
-        "BLOB_ROOT": tempfile.mkdtemp(prefix="dre-bench-ingest-"),
+        "BLOB_ROOT": str(files / "blobs"),
+        "STATIC_ROOT": str(files / "static"),
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -168,7 +171,7 @@ def _clean_up(server: str, name: str, env: dict[str, str]) -> None:
     connections.close_all()
     with _maintenance(server) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    shutil.rmtree(env["BLOB_ROOT"], ignore_errors=True)
+    shutil.rmtree(Path(env["BLOB_ROOT"]).parent, ignore_errors=True)
     _purge_published(env["CELERY_BROKER_URL"])
 
 
