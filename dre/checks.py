@@ -72,11 +72,31 @@ def check_blob_storage(app_configs, **kwargs):
         return [
             Error(
                 f"BLOB_STORAGE_BACKEND {backend!r} cannot be imported: {exc}",
-                hint="For S3-compatible storage install the s3 extra: pip install -e '.[s3]'.",
+                hint=(
+                    "For S3-compatible storage install the s3 extra: pip install 'dre[s3]' "
+                    "(from a checkout: pip install -e '.[s3]')."
+                ),
                 id="dre.E005",
             )
         ]
     return []
+
+
+@register("dre")
+def check_s3_bucket(app_configs, **kwargs):
+    """Without a bucket the first coredump upload would fail, not the start."""
+    storage = settings.STORAGES["default"]
+    if storage["BACKEND"] != settings.S3_STORAGE_BACKEND:
+        return []
+    if storage.get("OPTIONS", {}).get("bucket_name"):
+        return []
+    return [
+        Error(
+            "BLOB_STORAGE_BACKEND is S3 but BLOB_S3_BUCKET is not set.",
+            hint="Set BLOB_S3_BUCKET (and BLOB_S3_ENDPOINT_URL for a store other than AWS).",
+            id="dre.E007",
+        )
+    ]
 
 
 @register("dre")

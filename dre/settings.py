@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,8 +97,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
 # Blobs (raw coredumps, symbol files, indexes) go through Django's storage API.
-# BLOB_STORAGE_BACKEND may name any storage class, e.g. django-storages'
-# "storages.backends.s3.S3Storage" configured by its own AWS_* variables.
+# BLOB_STORAGE_BACKEND may name any storage class; S3 is configured below.
 MEDIA_ROOT = env.path("BLOB_ROOT", default=str(VAR_DIR / "blobs"))
 STORAGES = {
     "default": {
@@ -105,8 +105,45 @@ STORAGES = {
             "BLOB_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
         )
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Served by WhiteNoise from STATIC_ROOT (after collectstatic), gzip next to each file.
+    # Not the manifest storage: it would make every page fail until collectstatic ran.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# -- Production: TLS behind a proxy, S3 blobs ----------------------------------
+# HTTPS=true is the one switch for a site served over TLS: redirects to https and
+# secure cookies. HSTS is separate because browsers remember it.
+HTTPS = env.bool("HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Only behind a proxy that sets (and never passes through) these headers: a
+# client could otherwise claim https or another host.
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+# Under gunicorn set DATABASE_CONN_MAX_AGE (e.g. 60): a device request then reuses its
+# thread's connection instead of opening one. A connection kept across requests is
+# checked before reuse, so a restarted PostgreSQL costs one retry, not an error.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
+
+# The s3 extra (pip install 'dre[s3]'): BLOB_STORAGE_BACKEND=storages.backends.s3.S3Storage.
+# Credentials come the way boto3 finds them (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or an instance role), never from this file.
+S3_STORAGE_BACKEND = "storages.backends.s3.S3Storage"
+if STORAGES["default"]["BACKEND"] == S3_STORAGE_BACKEND:
+    STORAGES["default"]["OPTIONS"] = {
+        "bucket_name": env.str("BLOB_S3_BUCKET", default=""),
+        "endpoint_url": env.str("BLOB_S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("BLOB_S3_REGION", default="") or None,
+        "location": env.str("BLOB_S3_PREFIX", default=""),
+        # Blobs are private: reads go through dre, never through a public URL.
+        "default_acl": None,
+        "querystring_auth": True,
+    }
 
 # Celery: no broker configured means tasks run in-process right after the
 # transaction that queued them commits.

@@ -18,6 +18,7 @@ from dre.accounts.services import (
     project_key_create,
 )
 from dre.celery import app as celery_app
+from dre.ingest.auth import project_key_cache_clear
 from dre.symbols.cache import symbol_index_cache_clear
 
 PASSWORD = "correct horse battery staple"
@@ -46,6 +47,7 @@ def _isolated_blobs_and_cache(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "blobs")
     cache.clear()
     symbol_index_cache_clear()  # indexes loaded from another test's blobs
+    project_key_cache_clear()
     # Unit tests run tasks in-process; tests/integration runs a real worker.
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True

@@ -59,6 +59,7 @@ def coredump_create(
     source: str,
     device: Device | None = None,
     software_version: SoftwareVersion | None = None,
+    format_name: str = "",
 ) -> Coredump:
     """Record a stored coredump blob and queue its processing after commit.
 
@@ -73,6 +74,7 @@ def coredump_create(
         size=stored.size,
         md5=stored.md5,
         source=source,
+        format=format_name,
     )
     _queue_symbolicate(coredump.pk)
     return coredump
@@ -93,11 +95,15 @@ def coredump_ingest_bytes(
             f"not a coredump format dre knows (first bytes: {data[:8].hex(' ') or 'none'})"
         )
     stored = blobs.blob_save_bytes(blobs.blob_name("coredumps", project.pk, ".core"), data)
-    coredump = coredump_create(
-        project, stored, source=source, device=device, software_version=software_version
+    # One INSERT with the format: this runs inside the device's request.
+    return coredump_create(
+        project,
+        stored,
+        source=source,
+        device=device,
+        software_version=software_version,
+        format_name=format_name,
     )
-    Coredump.objects.filter(pk=coredump.pk).update(format=format_name)
-    return coredump
 
 
 def _queue_symbolicate(coredump_id: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 
 from django.contrib.auth import authenticate, get_user_model
 
@@ -19,9 +20,35 @@ from dre.accounts.selectors import api_token_get, has_role, project_key_get
 PROJECT_KEY_HEADER = "Memfault-Project-Key"
 
 
+# Every device request carries its project key, so this process remembers which
+# project a key belongs to for KEY_CACHE_SECONDS instead of asking the database each
+# time. The price: a revoked key is refused within that time, not at once. Unknown
+# keys are never remembered, so a new key works immediately.
+KEY_CACHE_SECONDS = 30
+KEY_CACHE_SIZE = 10_000
+_known_keys: dict[str, tuple[float, Project]] = {}
+
+
 def project_from_key(request) -> Project | None:
-    key = project_key_get(request.headers.get(PROJECT_KEY_HEADER))
-    return key.project if key else None
+    secret = (request.headers.get(PROJECT_KEY_HEADER) or "").strip()
+    if not secret:
+        return None
+    now = time.monotonic()
+    known = _known_keys.get(secret)
+    if known is not None and known[0] > now:
+        return known[1]
+    key = project_key_get(secret)
+    if key is None:
+        _known_keys.pop(secret, None)
+        return None
+    if len(_known_keys) >= KEY_CACHE_SIZE:
+        _known_keys.clear()
+    _known_keys[secret] = (now + KEY_CACHE_SECONDS, key.project)
+    return key.project
+
+
+def project_key_cache_clear() -> None:
+    _known_keys.clear()
 
 
 def principal_from_request(request):

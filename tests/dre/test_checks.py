@@ -53,3 +53,16 @@ def test_a_request_limit_below_a_coredump_is_an_error(settings):
     settings.MAX_COREDUMP_BYTES = 100
 
     assert ids(checks.check_limits(None)) == ["dre.E006"]
+
+
+def test_s3_storage_without_a_bucket_is_an_error(settings):
+    s3 = {"BACKEND": settings.S3_STORAGE_BACKEND, "OPTIONS": {"bucket_name": ""}}
+    settings.STORAGES = {**settings.STORAGES, "default": s3}
+
+    assert ids(checks.check_s3_bucket(None)) == ["dre.E007"]
+
+
+def test_the_missing_storage_hint_names_the_s3_extra(settings):
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.Nope"}}
+
+    assert "pip install 'dre[s3]'" in checks.check_blob_storage(None)[0].hint

@@ -1,6 +1,8 @@
 """Fixed-window rate limits."""
 
 import pytest
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCacheClient
 
 from dre.ingest.ratelimit import parse_rate, rate_limit_hit
 
@@ -29,3 +31,16 @@ def test_it_counts_within_a_window_and_says_how_long_to_wait():
 def test_identities_count_separately():
     assert rate_limit_hit("t", "a", "1/m", 0) is None
     assert rate_limit_hit("t", "b", "1/m", 0) is None
+
+
+def test_on_redis_a_window_counts_in_one_key_that_expires_with_it():
+    if not isinstance(cache._cache, RedisCacheClient):
+        pytest.skip("CACHE_URL is not Redis")
+    now = 1_000_000.0  # window 16666 of a minute
+    for _ in range(3):
+        rate_limit_hit("t", "a", "5/m", now)
+
+    key = cache.make_and_validate_key("ratelimit:t:a:16666")
+    client = cache._cache.get_client(key)
+    assert cache.get("ratelimit:t:a:16666") == 3
+    assert 0 < client.ttl(key) <= 61

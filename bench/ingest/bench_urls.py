@@ -1,0 +1,20 @@
+"""dre's URLs and the bench's no-op view (bench_settings.py)."""
+
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def noop(request):
+    """The cheapest POST Django answers through dre's middleware: the body is read, not kept."""
+    request.body  # noqa: B018  (read it, as the ingest views do)
+    return HttpResponse("Accepted", status=202, content_type="text/plain")
+
+
+urlpatterns = [
+    path("bench/noop", noop),
+    path("", include("dre.urls")),
+]

@@ -1,0 +1,126 @@
+"""Worker throughput: coredumps symbolicated and grouped per second by one process.
+
+The coredumps are stored first without queueing them; then coredump_symbolicate runs on
+each in turn in this process, exactly as the Celery task calls it, and the grouping task
+it queues on commit runs eagerly right after it. The broker's own round trips are not
+included: a worker process with prefetch 1 adds one receive and one acknowledgement.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import hashlib
+import io
+import pstats
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIGFW = ROOT / "bench" / "build" / "bigfw"
+TARGET_PER_SECOND = 50
+
+
+def run(count: int, profile: bool) -> None:
+    from dre.celery import app
+
+    app.conf.task_always_eager = True
+    print(f"\nworker: {count} coredumps per data set, symbolicated and grouped in one process")
+    print(f"{'data set':16} {'crashes':>8} {'per s':>7} {'median ms':>10} {'p95 ms':>8}  states")
+    for name, pairs in data_sets().items():
+        if pairs:
+            measure(name, pairs, count, profile)
+        else:
+            print(f"{name:16} missing: make -C bench builds it")
+
+
+def data_sets() -> dict[str, list[tuple[Path, Path, str]]]:
+    """(ELF, coredump, software version) of every fixture crash, and of bigfw's."""
+    from dre.demo import fixture_builds
+
+    fixtures = [
+        (build / "firmware.elf", coredump, f"1.0.0+{build.name}")
+        for build in fixture_builds()
+        for coredump in sorted(build.glob("*/coredump.bin"))
+    ]
+    bigfw = [(BIGFW / "firmware.elf", BIGFW / "crash" / "coredump.bin", "1.0.0+bigfw")]
+    return {"test fixtures": fixtures, "bench firmware": bigfw if bigfw[0][1].exists() else []}
+
+
+def measure(name: str, pairs, count: int, profile: bool) -> None:
+    project = _project(name)
+    for elf, version in {(elf, version) for elf, _, version in pairs}:
+        _upload_elf(project, elf, version)
+    ids = [_store_coredump(project, pairs[i % len(pairs)][1]) for i in range(count)]
+    profiler = cProfile.Profile() if profile else None
+    times = _symbolicate_all(ids, profiler)
+    _print_row(name, times, ids)
+    if profiler:
+        _print_profile(profiler)
+
+
+def _project(name: str):
+    from django.utils.text import slugify
+
+    from dre.accounts.models import Organization
+    from dre.accounts.services import project_create
+
+    return project_create(organization=Organization.objects.get(slug="bench"), slug=slugify(name))
+
+
+def _upload_elf(project, elf: Path, version: str) -> None:
+    """As CI uploads it; indexing runs here (eager), before anything is timed."""
+    from dre import blobs
+    from dre.symbols.services import symbol_file_ingest
+
+    stored = blobs.blob_save_bytes(blobs.blob_name("symbols", project.pk, ".elf"), elf.read_bytes())
+    symbol_file_ingest(project, stored, name=elf.name, software_type="dre-testfw",
+                       software_version=version)  # fmt: skip
+
+
+def _store_coredump(project, path: Path) -> int:
+    """What coredump_ingest_bytes stores, minus queueing it: the bench runs it itself."""
+    import symbolicator
+    from dre import blobs
+    from dre.crashes.models import Coredump
+
+    data = path.read_bytes()
+    stored = blobs.blob_save_bytes(blobs.blob_name("coredumps", project.pk, ".core"), data)
+    return Coredump.objects.create(
+        project=project, blob=stored.name, size=stored.size,
+        md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        source=Coredump.Source.UPLOAD, format=symbolicator.detect_format(data),
+    ).pk  # fmt: skip
+
+
+def _symbolicate_all(ids: list[int], profiler) -> list[float]:
+    from dre.crashes.services import coredump_symbolicate
+
+    times = []
+    for coredump_id in ids:
+        started = time.perf_counter()
+        if profiler:
+            profiler.runcall(coredump_symbolicate, coredump_id)
+        else:
+            coredump_symbolicate(coredump_id)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _print_row(name: str, times: list[float], ids: list[int]) -> None:
+    from dre.crashes.models import Coredump
+
+    states = Counter(Coredump.objects.filter(pk__in=ids).values_list("state", flat=True))
+    ms = sorted(t * 1000 for t in times)
+    p95 = ms[round(0.95 * (len(ms) - 1))]
+    per_second = len(times) / sum(times)
+    verdict = "met" if per_second >= TARGET_PER_SECOND else "MISSED"
+    print(f"{name:16} {len(times):8d} {per_second:7.1f} {statistics.median(ms):10.1f} "
+          f"{p95:8.1f}  {dict(states)}  (target {TARGET_PER_SECOND}/s: {verdict})")  # fmt: skip
+
+
+def _print_profile(profiler) -> None:
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
+    print(out.getvalue())

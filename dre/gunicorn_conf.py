@@ -1,0 +1,45 @@
+"""gunicorn settings for dre's web process, from the environment (see .env.example).
+
+    gunicorn -c python:dre.gunicorn_conf dre.wsgi
+
+gunicorn reads this module's names as its settings. Requests are short (ingest
+stores bytes and queues the rest; pages read the database), so a few threads
+per worker and a tight timeout suit them; the slow work is in Celery workers.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise SystemExit(f"{name}={value!r} is not a whole number") from None
+
+
+# gunicorn's advice: (2 x cores) + 1 workers. Capped so a big machine does not
+# open more database connections than a default PostgreSQL allows (100).
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{_int('PORT', 8000)}"
+workers = _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 12))
+# Threads let a worker keep connections alive and overlap its requests' waits on
+# PostgreSQL commits and Redis: ingest is mostly waiting, not computing.
+worker_class = "gthread"
+threads = _int("GUNICORN_THREADS", 8)
+# A request that takes longer than this is stuck: the worker is killed and replaced.
+# The largest upload (a symbol file, MAX_SYMBOL_FILE_BYTES) streams to storage
+# within it only on a fast link, hence the setting.
+timeout = _int("GUNICORN_TIMEOUT", 60)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
+max_requests_jitter = max_requests // 10
+# Import the app before forking: workers share its memory and start fast.
+preload_app = True
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Headers a proxy on another machine sets; gunicorn trusts only these addresses.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")

@@ -1,0 +1,111 @@
+"""Blobs in S3 (the s3 extra: django-storages and boto3) against a real S3 API server,
+moto's, on a free port: every kind of blob is written there and read back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from dre import blobs
+from dre.crashes.models import Coredump
+from dre.symbols.models import SymbolFile
+from dre.symbols.services import symbol_file_ingest
+from symbolicator import SymbolIndex
+from tests.dre.conftest import send_coredump
+from tests.firmware_fixtures import coredump_path, elf_path
+
+ROOT = Path(__file__).resolve().parents[2]
+CREDENTIALS = {"access_key": "dre-test", "secret_key": "dre-test-secret"}
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def bucket(settings, s3_endpoint):
+    """A new bucket per test, and dre's blob storage pointed at it as settings.py does."""
+    name = f"dre-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=CREDENTIALS["access_key"],
+        aws_secret_access_key=CREDENTIALS["secret_key"],
+    )
+    client.create_bucket(Bucket=name)
+    options = {"bucket_name": name, "endpoint_url": s3_endpoint, "region_name": "us-east-1"}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": settings.S3_STORAGE_BACKEND, "OPTIONS": options | CREDENTIALS},
+    }
+    return lambda key: client.get_object(Bucket=name, Key=key)["Body"].read()
+
+
+def test_a_raw_coredump_is_stored_in_the_bucket_as_it_arrived(bucket, project):
+    coredump = send_coredump(project)
+
+    assert bucket(coredump.blob) == coredump_path().read_bytes()
+    assert blobs.blob_read(coredump.blob) == coredump_path().read_bytes()
+
+
+def test_an_uploaded_symbol_file_and_its_index_live_in_the_bucket(bucket, project, run_on_commit):
+    data = elf_path().read_bytes()
+    with elf_path().open("rb") as upload:  # streamed, as the API's upload is
+        stored = blobs.blob_save_stream(blobs.blob_name("symbols", project.pk, ".elf"), upload,
+                                        limit=len(data))  # fmt: skip
+
+    symbol_file = run_on_commit(symbol_file_ingest, project, stored, name="firmware.elf")
+
+    symbol_file.refresh_from_db()
+    assert symbol_file.state == SymbolFile.State.READY
+    assert bucket(symbol_file.blob) == data
+    assert SymbolIndex.from_bytes(bucket(symbol_file.index_blob)) is not None
+
+
+def test_a_crash_is_symbolicated_from_blobs_read_back_from_the_bucket(
+    bucket, project, run_on_commit
+):
+    data = elf_path().read_bytes()
+    stored = blobs.blob_save_bytes(blobs.blob_name("symbols", project.pk, ".elf"), data)
+    run_on_commit(symbol_file_ingest, project, stored, name="firmware.elf")
+
+    coredump = run_on_commit(send_coredump, project)
+
+    coredump.refresh_from_db()
+    assert coredump.state == Coredump.State.GROUPED
+    assert coredump.trace.data["threads"][0]["frames"][0]["function"] == "record_word_store"
+
+
+def test_the_settings_read_the_bucket_from_the_environment():
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "BLOB_STORAGE_BACKEND": "storages.backends.s3.S3Storage",
+        "BLOB_S3_BUCKET": "crashes",
+        "BLOB_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "BLOB_S3_PREFIX": "dre",
+    }
+    show = "from django.core.files.storage import default_storage as s; " \
+           "print(s.bucket_name, s.endpoint_url, s.location)"  # fmt: skip
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", show],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert done.stdout.split() == ["crashes", "http://127.0.0.1:9000", "dre"], done.stderr
