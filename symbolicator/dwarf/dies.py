@@ -17,9 +17,11 @@ import bisect
 import struct
 import threading
 from array import array
+from contextlib import contextmanager
 
 from symbolicator.dwarf import constants as c
 from symbolicator.dwarf import forms
+from symbolicator.dwarf.forms import DwarfError
 from symbolicator.dwarf.info import (
     Unit,
     _first_die_attributes,
@@ -101,7 +103,7 @@ class DieReader:
         index = bisect.bisect_right(self._unit_offsets, offset) - 1
         if index < 0:
             return None
-        with self._lock:
+        with self._lock, _decoding(self._unit_offsets[index]):
             layout = self._layout(self._unit_offsets[index])
             top = layout.top_level_holding(offset)
             if top is not None and top not in self._dies:
@@ -125,10 +127,25 @@ class DieReader:
     def _layout(self, unit_offset: int) -> _UnitLayout:
         layout = self._units.get(unit_offset)
         if layout is None:
-            unit = _unit_header(self.sections, unit_offset, self._abbrev_cache)
-            unit.attributes = _first_die_attributes(unit)
-            layout = self._units[unit_offset] = _UnitLayout(unit)
+            with _decoding(unit_offset):
+                unit = _unit_header(self.sections, unit_offset, self._abbrev_cache)
+                unit.attributes = _first_die_attributes(unit)
+                layout = self._units[unit_offset] = _UnitLayout(unit)
         return layout
+
+
+@contextmanager
+def _decoding(unit_offset: int):
+    """DIEs are decoded here on first use, long after the index was built: what reading
+    past the end of a section or a bad offset raises is reported as the DwarfError of a
+    corrupt unit, as the index build reports it."""
+    try:
+        yield
+    except forms.DECODING_ERRORS as error:
+        raise DwarfError(
+            f"malformed .debug_info in the unit at offset 0x{unit_offset:x} "
+            f"({type(error).__name__}: {error})"
+        ) from error
 
 
 class _UnitLayout:
@@ -204,8 +221,8 @@ def _sibling(unit: Unit, abbrev, pos: int) -> int | None:
     if not abbrev.has_children or abbrev.sibling_offset is None:
         return None
     (sibling,) = struct.unpack_from("<I", unit.sections.info, pos + abbrev.sibling_offset)
-    # Only forwards: a corrupt link pointing back would never end.
-    return unit.offset + sibling if unit.offset + sibling > pos else None
+    # Only forwards and within the unit: a corrupt link pointing back would never end.
+    return unit.offset + sibling if pos < unit.offset + sibling <= unit.end else None
 
 
 def _parse_subtree(unit: Unit, start: int) -> dict[int, Die]:

@@ -1,0 +1,89 @@
+"""Damaged .debug_info, byte by byte: the DIE walkers end, and what they cannot decode
+is a DwarfError that names it (DWARF 5 sections 7.5.1-7.5.3; issue 12's fuzzing)."""
+
+import struct
+
+import pytest
+
+from symbolicator.dwarf import constants as c
+from symbolicator.dwarf.dies import DieReader
+from symbolicator.dwarf.forms import DwarfError
+from symbolicator.dwarf.info import iter_units, walk
+from symbolicator.dwarf.sections import DwarfSections
+from symbolicator.index.dwarf_scan import DESCEND, WANTED
+from tests.fuzzing import bounded
+
+TAG_STRUCTURE_TYPE, TAG_BASE_TYPE = 0x13, 0x24
+
+# Abbreviations: 1 a compile unit with a name and children; 2 a structure with children
+# and a DW_AT_sibling (ref4) to jump over them; 3 a base type with no attributes.
+ABBREV = b"".join(
+    bytes(declaration)
+    for declaration in (
+        [1, c.TAG_COMPILE_UNIT, 1, c.AT_NAME, c.FORM_STRING, 0, 0],
+        [2, TAG_STRUCTURE_TYPE, 1, c.AT_SIBLING, c.FORM_REF4, 0, 0],
+        [3, TAG_BASE_TYPE, 0, 0, 0],
+        [0],
+    )
+)
+STRUCT_AT = 11 + 5  # after the DWARF 4 unit header and the unit DIE (code, "a.c\0")
+
+
+def unit(sibling: int, *, struct_code: int = 2) -> DwarfSections:
+    """One DWARF 4 unit: the unit DIE, a structure whose DW_AT_sibling is `sibling`
+    (unit-relative) holding one base type, then a base type after it."""
+    dies = b"\x01a.c\x00" + bytes([struct_code]) + struct.pack("<I", sibling)
+    dies += b"\x03\x00" + b"\x03\x00"  # its child, the end of its children; the sibling; end
+    body = struct.pack("<HIB", 4, 0, 4) + dies
+    return DwarfSections(info=struct.pack("<I", len(body)) + body, abbrev=ABBREV)
+
+
+def walked(sections: DwarfSections) -> list:
+    (found,) = iter_units(sections)
+    with bounded(5, 256 << 20):  # before the fix: a loop that never ended
+        return list(walk(found, WANTED | {TAG_BASE_TYPE}, DESCEND))
+
+
+def test_the_walker_jumps_over_a_subtree_to_its_sibling():
+    after = STRUCT_AT + 1 + 4 + 2
+    assert [die.offset for die in walked(unit(after))] == [after]
+
+
+@pytest.mark.parametrize("sibling", [STRUCT_AT, 0, 0xFFFF], ids=["itself", "back", "past the end"])
+def test_the_walker_does_not_follow_a_sibling_that_points_back_or_out_of_the_unit(sibling):
+    """Found by fuzzing: a DW_AT_sibling pointing back sent the index build into a loop
+    that never ended while its memory grew. Like GDB, the walker enters the children
+    instead, so it finds both base types."""
+    assert [die.offset for die in walked(unit(sibling))] == [STRUCT_AT + 5, STRUCT_AT + 7]
+
+
+@pytest.mark.parametrize("sibling", [STRUCT_AT, 0xFFFF], ids=["itself", "past the end"])
+def test_the_lazy_reader_does_not_follow_a_bad_sibling_either(sibling):
+    reader = DieReader(unit(sibling))
+    with bounded(5, 256 << 20):
+        found = reader.top_level(0, TAG_BASE_TYPE)
+    assert [die.offset for die in found] == [STRUCT_AT + 7]
+
+
+def test_an_abbreviation_code_the_table_lacks_is_a_dwarf_error_naming_the_die():
+    """Found by fuzzing: KeyError escaped from the walker's table of steps."""
+    with pytest.raises(DwarfError, match="DIE at offset 0x10 uses abbreviation code 9"):
+        walked(unit(0, struct_code=9))
+
+
+def test_the_lazy_reader_reports_an_unknown_code_as_a_dwarf_error():
+    with pytest.raises(DwarfError, match="abbreviation code 9 is not declared"):
+        DieReader(unit(0, struct_code=9)).top_level(0, TAG_BASE_TYPE)
+
+
+def test_a_unit_cut_short_is_a_dwarf_error_of_that_unit_when_read_lazily():
+    sections = unit(0)
+    cut = DwarfSections(info=sections.info[:-3], abbrev=sections.abbrev)
+    with pytest.raises(DwarfError, match=r"malformed \.debug_info in the unit at offset 0x0"):
+        DieReader(cut).die(STRUCT_AT + 7)
+
+
+def test_a_string_offset_past_the_string_section_is_a_dwarf_error():
+    """Found by fuzzing: ValueError from bytes.index escaped while reading a name."""
+    with pytest.raises(DwarfError, match=r"no string at offset 7 of \.debug_str \(4 bytes\)"):
+        DwarfSections(str=b"abc\x00").string_at(7)
