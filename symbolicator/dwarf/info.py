@@ -198,6 +198,7 @@ class Unit:
         raise DwarfError(f"form 0x{form:x} is not a string form")
 
     def address(self, form: int, value) -> int:
+        _check_number(form, value)
         if form in forms.ADDRESS_INDEX_FORMS:
             at = self.addr_base + self.address_size * value
             return _u32_at(self.sections.addr, at, "addr")
@@ -205,6 +206,7 @@ class Unit:
 
     def reference(self, form: int, value) -> int:
         """A reference attribute as an offset into .debug_info."""
+        _check_number(form, value)
         if form in forms.UNIT_REFERENCE_FORMS:
             return self.offset + value
         return value
@@ -216,6 +218,15 @@ class Unit:
     def comp_dir(self) -> str:
         found = self.attributes.get(c.AT_COMP_DIR)
         return self.string(*found) if found else ""
+
+
+def _check_number(form: int, value) -> None:
+    """An address, reference or offset attribute must have a form that holds a number;
+    a damaged abbreviation can give it a string or block form instead."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DwarfError(
+            f"malformed .debug_info: an attribute that needs a number has form 0x{form:x}"
+        )
 
 
 def _u32_at(data: bytes, at: int, section: str) -> int:

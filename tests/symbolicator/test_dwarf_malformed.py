@@ -9,6 +9,8 @@ from symbolicator.dwarf import constants as c
 from symbolicator.dwarf.dies import DieReader
 from symbolicator.dwarf.forms import DwarfError
 from symbolicator.dwarf.info import iter_units, walk
+from symbolicator.dwarf.lines import parse_header
+from symbolicator.dwarf.ranges import die_ranges, range_list
 from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.index.dwarf_scan import DESCEND, WANTED
 from tests.fuzzing import bounded
@@ -32,10 +34,15 @@ STRUCT_AT = 11 + 5  # after the DWARF 4 unit header and the unit DIE (code, "a.c
 def unit(sibling: int, *, struct_code: int = 2) -> DwarfSections:
     """One DWARF 4 unit: the unit DIE, a structure whose DW_AT_sibling is `sibling`
     (unit-relative) holding one base type, then a base type after it."""
-    dies = b"\x01a.c\x00" + bytes([struct_code]) + struct.pack("<I", sibling)
+    dies = bytes([struct_code]) + struct.pack("<I", sibling)
     dies += b"\x03\x00" + b"\x03\x00"  # its child, the end of its children; the sibling; end
-    body = struct.pack("<HIB", 4, 0, 4) + dies
-    return DwarfSections(info=struct.pack("<I", len(body)) + body, abbrev=ABBREV)
+    return sections_with(dies)
+
+
+def sections_with(dies: bytes, abbrev: bytes = ABBREV) -> DwarfSections:
+    """A DWARF 4 unit (section 7.5.1.1) whose unit DIE, named a.c, holds `dies`."""
+    body = struct.pack("<HIB", 4, 0, 4) + b"\x01a.c\x00" + dies
+    return DwarfSections(info=struct.pack("<I", len(body)) + body, abbrev=abbrev)
 
 
 def walked(sections: DwarfSections) -> list:
@@ -87,3 +94,47 @@ def test_a_string_offset_past_the_string_section_is_a_dwarf_error():
     """Found by fuzzing: ValueError from bytes.index escaped while reading a name."""
     with pytest.raises(DwarfError, match=r"no string at offset 7 of \.debug_str \(4 bytes\)"):
         DwarfSections(str=b"abc\x00").string_at(7)
+
+
+def test_an_address_in_a_string_form_is_a_dwarf_error():
+    """Found by fuzzing: a damaged abbreviation gave DW_AT_low_pc a string form, and
+    TypeError escaped from the address arithmetic."""
+    subprogram = [4, c.TAG_SUBPROGRAM, 0, c.AT_LOW_PC, c.FORM_STRING, c.AT_HIGH_PC, c.FORM_DATA4]
+    abbrev = ABBREV[:-1] + bytes([*subprogram, 0, 0, 0])
+    (found,) = iter_units(sections_with(b"\x04main\x00" + struct.pack("<I", 8) + b"\x00", abbrev))
+    (die,) = walk(found, WANTED, DESCEND)
+    with pytest.raises(DwarfError, match="an attribute that needs a number has form 0x8"):
+        die_ranges(found, die.attributes)
+
+
+def test_a_range_list_offset_in_a_block_form_is_a_dwarf_error():
+    with pytest.raises(DwarfError, match="DW_AT_ranges has form 0xa"):
+        range_list(next(iter_units(unit(0))), c.FORM_BLOCK1, b"\x00")
+
+
+def line_table_v5(file_formats: list[tuple[int, int]], file_entry: bytes) -> DwarfSections:
+    """A DWARF 5 line table header (section 6.2.4) with one directory and one file."""
+    after_length = struct.pack("<HBB", 5, 4, 0)
+    fields = struct.pack("<BBBbBB", 2, 1, 1, -5, 14, 13) + bytes(
+        [0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1]
+    )
+    fields += bytes([1, c.LNCT_PATH, c.FORM_STRING, 1]) + b"/src\x00"
+    fields += bytes([len(file_formats)]) + bytes(b for pair in file_formats for b in pair)
+    fields += b"\x01" + file_entry
+    body = after_length + struct.pack("<I", len(fields)) + fields
+    return DwarfSections(line=struct.pack("<I", len(body)) + body)
+
+
+def test_a_line_table_file_entry_reads_its_path_and_directory():
+    sections = line_table_v5(
+        [(c.LNCT_PATH, c.FORM_STRING), (c.LNCT_DIRECTORY_INDEX, c.FORM_UDATA)], b"a.c\x00\x00"
+    )
+    (entry,) = parse_header(sections, 0, "", "").files
+    assert (entry.name, entry.directory) == ("a.c", "/src")
+
+
+def test_a_file_path_in_a_number_form_is_a_dwarf_error():
+    """Found by fuzzing: an int where the path belongs reached os.path.join (TypeError)."""
+    sections = line_table_v5([(c.LNCT_PATH, c.FORM_UDATA)], b"\x07")
+    with pytest.raises(DwarfError, match=r"malformed \.debug_line: .* gives int, not str"):
+        parse_header(sections, 0, "", "")

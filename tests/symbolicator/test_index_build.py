@@ -9,6 +9,7 @@ from elftools.elf.elffile import ELFFile
 import symbolicator
 from symbolicator.dwarf.forms import DwarfError
 from symbolicator.errors import SymbolicatorError
+from symbolicator.index.builder import _check_storable
 from symbolicator.index.lines import LineTable
 from tests.firmware_fixtures import elf_path
 
@@ -43,3 +44,13 @@ def test_a_line_outside_32_bits_is_a_dwarf_error_not_an_index_that_cannot_be_sto
         LineTable.build([(0x100, 1, -1, 0x100, 1)])
     with pytest.raises(DwarfError, match=r"a row's starts value 4294967296 "):
         LineTable.build([(1 << 32, 1, 1, 0x100, 1)])
+
+
+def test_an_index_with_a_value_no_column_can_store_fails_at_build_not_when_stored():
+    """A damaged ELF can give a value outside 32 bits (a call line in DW_FORM_sdata
+    below zero, say): the build stores the index once to find out, so the worker
+    records a DwarfError instead of an OverflowError escaping from to_bytes."""
+    index = symbolicator.build_index(elf_path().read_bytes())
+    index.symbols["sizes"][0] = -1
+    with pytest.raises(DwarfError, match="does not fit the symbol index's 32-bit columns"):
+        _check_storable(index)
