@@ -184,6 +184,8 @@ class ElfImage:
             raise ElfError(f".symtab entries of {table['sh_entsize']} bytes are not supported")
         names = self.elf.get_section(table["sh_link"]).data()
         data = table.data()
+        if len(data) % layout.size:  # pyelftools reads what is left of a section cut short
+            raise ElfError(f".symtab of {len(data)} bytes is not a whole number of entries")
         return [
             SymtabEntry(_c_string(names, fields[0]), *fields[1:])
             for fields in map(_symbol_fields[self.elf.elfclass], layout.iter_unpack(data))

@@ -60,6 +60,13 @@ def test_a_damaged_symbol_table_is_an_elf_error(field, value, message):
         symbolicator.build_index(patched(".symtab", field, value))
 
 
+def test_a_symbol_table_cut_short_by_the_end_of_the_file_is_an_elf_error():
+    """Found by fuzzing: struct.error escaped from unpacking a partial last entry."""
+    data = patched(".symtab", SH_OFFSET, len(elf_path().read_bytes()) - 20)
+    with pytest.raises(ElfError, match=r"\.symtab of 20 bytes is not a whole number of entries"):
+        symbolicator.build_index(data)
+
+
 def test_a_build_id_note_not_named_gnu_is_not_a_build_id():
     """Found by fuzzing: type 3 means NT_GNU_BUILD_ID only in a note named "GNU"; any
     other name left pyelftools' raw bytes where a hex string was expected (TypeError)."""
