@@ -28,17 +28,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dre.settings")
 
 from tests import fuzzing
-from tests.fuzzing import KINDS, Mutation
+from tests.fuzzing import SIZES, Mutation
 
 
-def random_mutations(rng: random.Random) -> list[Mutation]:
+def random_mutations(target: fuzzing.Target, rng: random.Random) -> list[Mutation]:
     """One to four mutations, mostly small ones, as the Hypothesis strategy draws them."""
     return [
         Mutation(
-            kind=rng.choice(KINDS),
+            kind=rng.choice(target.kinds),
             at=rng.getrandbits(32),
             value=rng.getrandbits(32),
-            size=rng.choice((1, 2, 3, 4, 8, 16, 64, 300)),
+            size=rng.choice(SIZES),
             window=rng.getrandbits(8),
         )
         for _ in range(rng.choice((1, 1, 2, 3, 4)))
@@ -50,7 +50,7 @@ def fuzz(target: fuzzing.Target, seconds: float, rng: random.Random) -> dict:
     ran, documented, failures = 0, Counter(), {}
     stop = time.monotonic() + seconds
     while time.monotonic() < stop:
-        seed, mutations = rng.choice(seeds), random_mutations(rng)
+        seed, mutations = rng.choice(seeds), random_mutations(target, rng)
         ran += 1
         try:
             error = fuzzing.exercise(target, seed, fuzzing.mutate(seed, mutations))

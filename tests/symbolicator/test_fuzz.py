@@ -21,25 +21,25 @@ from tests.fuzzing import (
 
 
 @fuzz_settings(300)
-@given(seed=st.sampled_from(MEMFAULT.seeds()), mutations=mutation_lists())
+@given(seed=st.sampled_from(MEMFAULT.seeds()), mutations=mutation_lists(MEMFAULT))
 def test_it_parses_and_symbolicates_a_damaged_memfault_coredump_or_says_why_not(seed, mutations):
     exercise(MEMFAULT, seed, mutate(seed, mutations))
 
 
 @fuzz_settings(300)
-@given(seed=st.sampled_from(ZEPHYR.seeds()), mutations=mutation_lists())
+@given(seed=st.sampled_from(ZEPHYR.seeds()), mutations=mutation_lists(ZEPHYR))
 def test_it_parses_and_symbolicates_a_damaged_zephyr_coredump_or_says_why_not(seed, mutations):
     exercise(ZEPHYR, seed, mutate(seed, mutations))
 
 
 @fuzz_settings(150)
-@given(seed=st.sampled_from(ZEPHYR_LOG.seeds()), mutations=mutation_lists())
+@given(seed=st.sampled_from(ZEPHYR_LOG.seeds()), mutations=mutation_lists(ZEPHYR_LOG))
 def test_it_reads_a_damaged_zephyr_log_or_says_why_not(seed, mutations):
     exercise(ZEPHYR_LOG, seed, mutate(seed, mutations))
 
 
-@fuzz_settings(300)
-@given(seed=st.sampled_from(ELF.seeds()), mutations=mutation_lists())
+@fuzz_settings(200)
+@given(seed=st.sampled_from(ELF.seeds()), mutations=mutation_lists(ELF))
 def test_it_indexes_a_damaged_elf_and_symbolicates_with_it_or_says_what_is_malformed(
     seed, mutations
 ):

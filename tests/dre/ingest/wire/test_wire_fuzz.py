@@ -18,24 +18,24 @@ from tests.fuzzing import (
 
 
 @fuzz_settings(500)
-@given(seed=st.sampled_from(CHUNKS.seeds()), mutations=mutation_lists())
+@given(seed=st.sampled_from(CHUNKS.seeds()), mutations=mutation_lists(CHUNKS))
 def test_it_reassembles_damaged_chunks_or_says_why_not(seed, mutations):
     exercise(CHUNKS, seed, mutate(seed, mutations))
 
 
 @fuzz_settings(500)
-@given(seed=st.sampled_from(MESSAGES.seeds()), mutations=mutation_lists())
+@given(seed=st.sampled_from(MESSAGES.seeds()), mutations=mutation_lists(MESSAGES))
 def test_it_decodes_a_damaged_message_or_says_why_not(seed, mutations):
     exercise(MESSAGES, seed, mutate(seed, mutations))
 
 
 @fuzz_settings(500)
-@given(seed=st.sampled_from(RLE.seeds()), mutations=mutation_lists())
+@given(seed=st.sampled_from(RLE.seeds()), mutations=mutation_lists(RLE))
 def test_it_expands_damaged_rle_or_says_why_not(seed, mutations):
     exercise(RLE, seed, mutate(seed, mutations))
 
 
 @fuzz_settings(500)
-@given(seed=st.sampled_from(EVENTS.seeds()), mutations=mutation_lists())
+@given(seed=st.sampled_from(EVENTS.seeds()), mutations=mutation_lists(EVENTS))
 def test_it_decodes_damaged_cbor_events_or_says_why_not(seed, mutations):
     exercise(EVENTS, seed, mutate(seed, mutations))
