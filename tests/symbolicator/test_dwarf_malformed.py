@@ -10,6 +10,7 @@ from symbolicator.dwarf.dies import DieReader
 from symbolicator.dwarf.forms import DwarfError
 from symbolicator.dwarf.info import iter_units, walk
 from symbolicator.dwarf.lines import parse_header
+from symbolicator.dwarf.loclists import location_list
 from symbolicator.dwarf.ranges import die_ranges, range_list
 from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.index.dwarf_scan import DESCEND, WANTED
@@ -138,3 +139,14 @@ def test_a_file_path_in_a_number_form_is_a_dwarf_error():
     sections = line_table_v5([(c.LNCT_PATH, c.FORM_UDATA)], b"\x07")
     with pytest.raises(DwarfError, match=r"malformed \.debug_line: .* gives int, not str"):
         parse_header(sections, 0, "", "")
+
+
+def test_a_location_list_cut_short_is_a_dwarf_error_for_the_pc_it_cannot_answer():
+    """Found by fuzzing: the struct.error of a .debug_loc entry cut before its length
+    was kept and raised again for every pc the list did not cover."""
+    sections = unit(0)
+    loc = struct.pack("<II", 0x100, 0x200)  # DWARF 4 2.6.2: begin, end, then a u16 length
+    (found,) = iter_units(DwarfSections(info=sections.info, abbrev=sections.abbrev, loc=loc))
+    locations = location_list(found, c.FORM_SEC_OFFSET, 0)
+    with pytest.raises(DwarfError, match="malformed location list at offset 0"):
+        locations.at(0x150)
