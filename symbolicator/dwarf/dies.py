@@ -63,6 +63,15 @@ class Die:
         found = self.attributes.get(name)
         return found[1] if found else default
 
+    def number(self, name: int, default=None):
+        """A constant attribute's value, else `default`: where it is missing, and where its
+        form holds no number (DWARF 5 lets sizes and bounds computed at run time be an
+        expression or a reference, which are not read here; a damaged abbreviation can
+        give any form)."""
+        found = self.attributes.get(name)
+        value = found[1] if found else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+
     def form(self, name: int) -> int | None:
         found = self.attributes.get(name)
         return found[0] if found else None
