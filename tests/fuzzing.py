@@ -237,7 +237,8 @@ def zephyr_binary_seeds() -> list[Seed]:
 def _flash_partition(dump: bytes) -> bytes:
     """The coredump partition as Zephyr's flash backend writes it: struct flash_hdr_t
     ("CD", u16 version 1, u32 size, u16 flags, u16 checksum, i32 error) padded to the
-    write block, the dump, erased flash (subsys/debug/coredump/coredump_backend_flash.c)."""
+    write block, the dump, erased flash (cortex-m-unwinding.md 5.1, from Zephyr's
+    subsys/debug/coredump/coredump_backend_flash_partition.c)."""
     header = struct.pack("<2sHIHHi", b"CD", 1, len(dump), 0, sum(dump) & 0xFFFF, 0)
     return header + b"\xff" * 16 + dump + b"\xff" * 64
 
