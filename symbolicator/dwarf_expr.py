@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from symbolicator.errors import SymbolicatorError, UnreadableMemory
-from symbolicator.leb128 import read_sleb, read_uleb
+from symbolicator.leb128 import Leb128Error, read_sleb, read_uleb
 
 MASK = 0xFFFFFFFF
 
@@ -121,16 +121,28 @@ def locate(expression: bytes, context: Context):
     return InMemory(state.stack[-1] & MASK)
 
 
+# DW_OP_skip and DW_OP_bra can jump back, so a damaged expression may loop; GCC's
+# longest expressions run a few dozen operations.
+MAX_OPERATIONS = 10_000
+
+
 def _run(code: bytes, context: Context, stack: list[int]) -> _State:
     state = _State(code, context, stack)
-    while state.offset < len(code):
-        opcode = code[state.offset]
-        state.offset += 1
-        handler = _handler(opcode)
-        if handler is None:
-            raise ExpressionError(f"unsupported DWARF operation 0x{opcode:02x}")
-        handler(state, opcode)
-    return state
+    try:
+        for _ in range(MAX_OPERATIONS):
+            if state.offset >= len(code):
+                return state
+            opcode = code[state.offset]
+            state.offset += 1
+            handler = _handler(opcode)
+            if handler is None:
+                raise ExpressionError(f"unsupported DWARF operation 0x{opcode:02x}")
+            handler(state, opcode)
+    except (IndexError, struct.error, Leb128Error) as error:  # an operand cut off by the end
+        raise ExpressionError(
+            f"DWARF operation at offset {state.offset} runs past the expression's {len(code)} bytes"
+        ) from error
+    raise ExpressionError(f"DWARF expression still running after {MAX_OPERATIONS} operations")
 
 
 def _handler(opcode: int):
@@ -302,14 +314,20 @@ def _plus_uconst(state, opcode):
 
 
 def _skip(state, opcode):
-    jump = _fixed(state, "<h")  # counted from after the operand
-    state.offset += jump
+    _jump(state, _fixed(state, "<h"))  # counted from after the operand
 
 
 def _bra(state, opcode):
     jump = _fixed(state, "<h")
     if _pop(state) != 0:
-        state.offset += jump
+        _jump(state, jump)
+
+
+def _jump(state, jump: int) -> None:
+    target = state.offset + jump
+    if not 0 <= target <= len(state.code):
+        raise ExpressionError(f"DWARF expression branches to offset {target}, outside it")
+    state.offset = target
 
 
 def _piece(state, opcode):

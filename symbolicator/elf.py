@@ -6,13 +6,15 @@ came out of blob storage without touching the filesystem.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 from dataclasses import dataclass
 from functools import cached_property
 from typing import BinaryIO, NamedTuple
 
-from elftools.common.exceptions import ELFError
+from elftools.common.exceptions import DWARFError, ELFError
+from elftools.construct.core import ConstructError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
@@ -23,6 +25,29 @@ MEMFAULT_BUILD_ID_SYMBOL = "g_memfault_build_id"
 MEMFAULT_DERIVED_BUILD_ID_SYMBOL = "g_memfault_sdk_derived_build_id"
 MEMFAULT_BUILD_ID_TYPE_DERIVED = 3
 BUILD_ID_LEN = 20
+
+
+# What pyelftools raises on bytes it cannot parse: its own errors, and those of the
+# construct library it carries, on a field cut short or a value out of range.
+PYELFTOOLS_ERRORS = (ELFError, DWARFError, ConstructError)
+
+
+def _reading(what: str):
+    """Turn pyelftools' errors about a damaged file into ElfError, naming what was being
+    read. pyelftools parses lazily, so any method that reaches into it can meet damage;
+    each public one is wrapped, and no pyelftools error leaves this module."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def reading(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except PYELFTOOLS_ERRORS as error:
+                raise ElfError(f"malformed ELF: reading {what}: {error}") from error
+
+        return reading
+
+    return decorate
 
 
 @dataclass(frozen=True)
@@ -52,7 +77,7 @@ class ElfImage:
         stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
         try:
             self.elf = ELFFile(stream)
-        except ELFError as exc:
+        except PYELFTOOLS_ERRORS as exc:
             raise ElfError(f"not an ELF file: {exc}") from exc
 
     @property
@@ -68,9 +93,11 @@ class ElfImage:
         return self.elf.header["e_entry"]
 
     @property
+    @_reading("the section headers")
     def has_dwarf(self) -> bool:
         return self.elf.get_section_by_name(".debug_info") is not None
 
+    @_reading("the DWARF sections")
     def dwarf_sections(self) -> dict[str, bytes]:
         """Contents of the DWARF sections, keyed as DwarfSections names them."""
         from symbolicator.dwarf.sections import SECTION_NAMES
@@ -82,15 +109,26 @@ class ElfImage:
                 found[key] = section.data()
         return found
 
+    @_reading("the section headers")
+    def section_contents(self, name: str) -> tuple[int, bytes] | None:
+        """(load address, bytes) of the named section, if it has any."""
+        section = self.elf.get_section_by_name(name)
+        if section is None or not section["sh_size"]:
+            return None
+        return section["sh_addr"], section.data()
+
     @cached_property
+    @_reading("the notes")
     def gnu_build_id(self) -> bytes | None:
         """The descriptor of the NT_GNU_BUILD_ID note, the bytes `ld --build-id` wrote."""
         for section in self.elf.iter_sections():
             if section["sh_type"] != "SHT_NOTE":
                 continue
             for note in section.iter_notes():
-                if note["n_type"] == "NT_GNU_BUILD_ID":
-                    return bytes.fromhex(note["n_desc"])
+                # Type 3 is a build id only in a note named "GNU" (ELF gABI "Note
+                # Section": types are per name); pyelftools decodes only those.
+                if note["n_type"] == "NT_GNU_BUILD_ID" and note["n_name"] == "GNU":
+                    return bytes(note["n_descdata"])
         return None
 
     @cached_property
@@ -134,6 +172,7 @@ class ElfImage:
         return sorted(found)
 
     @cached_property
+    @_reading(".symtab")
     def _symtab(self) -> list[SymtabEntry]:
         """Every .symtab entry, in table order. Unpacked with struct rather than through
         pyelftools, which builds a parser object per field: 100x slower on 26,000 symbols."""
@@ -145,11 +184,14 @@ class ElfImage:
             raise ElfError(f".symtab entries of {table['sh_entsize']} bytes are not supported")
         names = self.elf.get_section(table["sh_link"]).data()
         data = table.data()
+        if len(data) % layout.size:  # pyelftools reads what is left of a section cut short
+            raise ElfError(f".symtab of {len(data)} bytes is not a whole number of entries")
         return [
             SymtabEntry(_c_string(names, fields[0]), *fields[1:])
             for fields in map(_symbol_fields[self.elf.elfclass], layout.iter_unpack(data))
         ]
 
+    @_reading("the section headers")
     def section_indexes(self) -> list[int]:
         """Indexes of the allocated sections, in the order section_ranges lists them."""
         return [
@@ -158,6 +200,7 @@ class ElfImage:
             if section["sh_flags"] & SH_FLAGS.SHF_ALLOC and section["sh_size"]
         ]
 
+    @_reading("the section headers")
     def section_ranges(self) -> list[tuple[int, int, bool]]:
         """[start, end) load addresses of the allocated sections, and whether each is code."""
         found = []
@@ -179,6 +222,7 @@ class ElfImage:
         return self.read_file_bytes(symbol.address, symbol.size)
 
     @cached_property
+    @_reading("the read-only sections")
     def read_only_sections(self) -> list[ReadOnlySection]:
         """Allocated sections with contents that are not writable: code and constants."""
         found = []
@@ -191,6 +235,7 @@ class ElfImage:
             found.append(ReadOnlySection(section.name, section["sh_addr"], section.data()))
         return found
 
+    @_reading("the sections")
     def read_file_bytes(self, address: int, size: int) -> bytes | None:
         """Bytes as stored in the file at a load address (initial values for .data)."""
         for section in self.elf.iter_sections():

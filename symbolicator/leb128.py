@@ -6,32 +6,65 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from symbolicator.errors import SymbolicatorError
+
+# Every number DWARF encodes fits 64 bits. Padding (continuation bytes of zero bits) is
+# allowed at any length, as LLVM's decoder allows it; set bits beyond 64 are refused,
+# which also keeps a long run of 0xff bytes from building an ever larger integer.
+MAX_BITS = 64
+
+
+class Leb128Error(SymbolicatorError):
+    """A LEB128 number runs past the end of its data or does not fit 64 bits."""
+
 
 def read_uleb(data, offset: int) -> tuple[int, int]:
-    value = data[offset]
+    try:
+        value = data[offset]
+    except IndexError:
+        raise _past_end(offset, data) from None
     if value < 0x80:  # most numbers in DWARF fit in one byte
         return value, offset + 1
-    value = shift = 0
-    while True:
-        byte = data[offset]
-        offset += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, offset
+    start, value, shift = offset, 0, 0
+    try:
+        while True:
+            byte = data[offset]
+            offset += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value, offset
+            if shift >= MAX_BITS:
+                _check_width(value, f" at offset {start}")
+    except IndexError:
+        raise _past_end(start, data) from None
 
 
 def read_sleb(data, offset: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[offset]
-        offset += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            if byte & 0x40:
-                value -= 1 << shift
-            return value, offset
+    start, value, shift = offset, 0, 0
+    try:
+        while True:
+            byte = data[offset]
+            offset += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                if byte & 0x40:
+                    value -= 1 << shift
+                return value, offset
+            if shift >= MAX_BITS:
+                _check_width(value, f" at offset {start}")
+    except IndexError:
+        raise _past_end(start, data) from None
+
+
+def _check_width(value: int, where: str) -> None:
+    if value >> MAX_BITS:
+        raise Leb128Error(f"LEB128 number{where} does not fit {MAX_BITS} bits")
+
+
+def _past_end(start: int, data) -> Leb128Error:
+    return Leb128Error(f"LEB128 number at offset {start} runs past the end ({len(data)} bytes)")
 
 
 def encode_uleb(value: int) -> bytes:
@@ -61,6 +94,8 @@ def next_uleb(stream: Iterator[int]) -> int:
         if byte < 0x80:
             break
         shift += 7
+        if shift >= MAX_BITS:
+            _check_width(value, "")
     return value
 
 
@@ -74,4 +109,6 @@ def next_sleb(stream: Iterator[int]) -> int:
             if byte & 0x40:
                 value -= 1 << shift
             break
+        if shift >= MAX_BITS:
+            _check_width(value, "")
     return value

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from symbolicator.cfi import rules
 from symbolicator.cfi.parser import CfiError, Fde
-from symbolicator.leb128 import read_sleb, read_uleb
+from symbolicator.leb128 import Leb128Error, read_sleb, read_uleb
 
 
 @dataclass
@@ -33,9 +33,17 @@ class _Machine:
 def row_for(fde: Fde, pc: int) -> Row:
     """The unwind row of `fde` that applies at `pc` (the last row starting at or before it)."""
     machine = _Machine(fde, pc, location=fde.start)
-    _run(machine, fde.cie.instructions)
-    machine.initial = machine.row.copy()
-    _run(machine, fde.instructions)
+    try:
+        _run(machine, fde.cie.instructions)
+        machine.initial = machine.row.copy()
+        _run(machine, fde.instructions)
+    except (IndexError, struct.error, Leb128Error) as error:
+        # The instructions are only decoded here, for the pc an unwind step needs; an
+        # operand cut off by the end of them is a CfiError, which the unwinder reports
+        # as a step it cannot take.
+        raise CfiError(
+            f"CFA instructions of the FDE at {fde.offset} run past their end ({error})"
+        ) from error
     return machine.row
 
 

@@ -79,6 +79,12 @@ def _parse_header(data: bytes) -> tuple[int, int]:
 
 def _parse_footer(data: bytes, end: int, coredump: Coredump) -> int:
     """Return where the blocks end, reading the footer when the bytes hold it."""
+    # total_size counts the header and the footer (memfault-formats.md 1.1).
+    if end < HEADER.size + FOOTER.size:
+        raise CoredumpFormatError(
+            f"header gives a total size of {end}, too small for a version 2 coredump's "
+            f"{HEADER.size}-byte header and {FOOTER.size}-byte footer"
+        )
     footer_at = end - FOOTER.size
     if len(data) < end:
         coredump.truncated = True

@@ -17,9 +17,11 @@ import bisect
 import struct
 import threading
 from array import array
+from contextlib import contextmanager
 
 from symbolicator.dwarf import constants as c
 from symbolicator.dwarf import forms
+from symbolicator.dwarf.forms import DwarfError
 from symbolicator.dwarf.info import (
     Unit,
     _first_die_attributes,
@@ -61,6 +63,15 @@ class Die:
         found = self.attributes.get(name)
         return found[1] if found else default
 
+    def number(self, name: int, default=None):
+        """A constant attribute's value, else `default`: where it is missing, and where its
+        form holds no number (DWARF 5 lets sizes and bounds computed at run time be an
+        expression or a reference, which are not read here; a damaged abbreviation can
+        give any form)."""
+        found = self.attributes.get(name)
+        value = found[1] if found else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+
     def form(self, name: int) -> int | None:
         found = self.attributes.get(name)
         return found[0] if found else None
@@ -101,7 +112,7 @@ class DieReader:
         index = bisect.bisect_right(self._unit_offsets, offset) - 1
         if index < 0:
             return None
-        with self._lock:
+        with self._lock, _decoding(self._unit_offsets[index]):
             layout = self._layout(self._unit_offsets[index])
             top = layout.top_level_holding(offset)
             if top is not None and top not in self._dies:
@@ -125,10 +136,25 @@ class DieReader:
     def _layout(self, unit_offset: int) -> _UnitLayout:
         layout = self._units.get(unit_offset)
         if layout is None:
-            unit = _unit_header(self.sections, unit_offset, self._abbrev_cache)
-            unit.attributes = _first_die_attributes(unit)
-            layout = self._units[unit_offset] = _UnitLayout(unit)
+            with _decoding(unit_offset):
+                unit = _unit_header(self.sections, unit_offset, self._abbrev_cache)
+                unit.attributes = _first_die_attributes(unit)
+                layout = self._units[unit_offset] = _UnitLayout(unit)
         return layout
+
+
+@contextmanager
+def _decoding(unit_offset: int):
+    """DIEs are decoded here on first use, long after the index was built: what reading
+    past the end of a section or a bad offset raises is reported as the DwarfError of a
+    corrupt unit, as the index build reports it."""
+    try:
+        yield
+    except forms.DECODING_ERRORS as error:
+        raise DwarfError(
+            f"malformed .debug_info in the unit at offset 0x{unit_offset:x} "
+            f"({type(error).__name__}: {error})"
+        ) from error
 
 
 class _UnitLayout:
@@ -204,8 +230,8 @@ def _sibling(unit: Unit, abbrev, pos: int) -> int | None:
     if not abbrev.has_children or abbrev.sibling_offset is None:
         return None
     (sibling,) = struct.unpack_from("<I", unit.sections.info, pos + abbrev.sibling_offset)
-    # Only forwards: a corrupt link pointing back would never end.
-    return unit.offset + sibling if unit.offset + sibling > pos else None
+    # Only forwards and within the unit: a corrupt link pointing back would never end.
+    return unit.offset + sibling if pos < unit.offset + sibling <= unit.end else None
 
 
 def _parse_subtree(unit: Unit, start: int) -> dict[int, Die]:

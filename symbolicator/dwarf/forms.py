@@ -11,11 +11,17 @@ import struct
 
 from symbolicator.dwarf import constants as c
 from symbolicator.errors import SymbolicatorError
-from symbolicator.leb128 import read_sleb, read_uleb
+from symbolicator.leb128 import Leb128Error, read_sleb, read_uleb
 
 
 class DwarfError(SymbolicatorError):
     """DWARF data that cannot be decoded."""
+
+
+# What the decoders raise on damaged bytes: reading past the end of a section (IndexError,
+# struct.error, Leb128Error), a string without its terminator (ValueError), an unknown
+# code (KeyError). Where DWARF is decoded on demand these become a DwarfError.
+DECODING_ERRORS = (IndexError, KeyError, ValueError, struct.error, Leb128Error)
 
 
 # Forms of a fixed size on a 32-bit target with 32-bit DWARF (ref_addr and

@@ -47,6 +47,16 @@ _DECLARATION = re.compile(
 )
 
 
+class AbbrevTable(dict):
+    """code -> Abbrev. A DIE whose code the table lacks is corrupt debug information,
+    reported as such wherever a DIE is decoded."""
+
+    def __missing__(self, code: int):
+        raise DwarfError(
+            f"malformed .debug_info: abbreviation code {code} is not declared in its unit's table"
+        )
+
+
 def parse_abbrevs(data: bytes, offset: int, address_size: int, version: int) -> dict[int, Abbrev]:
     """The unit's abbreviation table, code -> Abbrev.
 
@@ -54,7 +64,7 @@ def parse_abbrevs(data: bytes, offset: int, address_size: int, version: int) -> 
     bytes: GCC repeats the same few hundred declarations in every unit's table, so
     most are never decoded byte by byte.
     """
-    table = {}
+    table = AbbrevTable()
     while data[offset]:  # a zero code ends the table
         found = _DECLARATION.match(data, offset)
         if found is None:
@@ -184,19 +194,19 @@ class Unit:
             return self.sections.string_at(value, line_str=True)
         if form in forms.STRING_FORMS:  # strx*: an index into .debug_str_offsets
             at = self.str_offsets_base + 4 * value
-            return self.sections.string_at(
-                struct.unpack_from("<I", self.sections.str_offsets, at)[0]
-            )
+            return self.sections.string_at(_u32_at(self.sections.str_offsets, at, "str_offsets"))
         raise DwarfError(f"form 0x{form:x} is not a string form")
 
     def address(self, form: int, value) -> int:
+        _check_number(form, value)
         if form in forms.ADDRESS_INDEX_FORMS:
             at = self.addr_base + self.address_size * value
-            return struct.unpack_from("<I", self.sections.addr, at)[0]
+            return _u32_at(self.sections.addr, at, "addr")
         return value
 
     def reference(self, form: int, value) -> int:
         """A reference attribute as an offset into .debug_info."""
+        _check_number(form, value)
         if form in forms.UNIT_REFERENCE_FORMS:
             return self.offset + value
         return value
@@ -208,6 +218,22 @@ class Unit:
     def comp_dir(self) -> str:
         found = self.attributes.get(c.AT_COMP_DIR)
         return self.string(*found) if found else ""
+
+
+def _check_number(form: int, value) -> None:
+    """An address, reference or offset attribute must have a form that holds a number;
+    a damaged abbreviation can give it a string or block form instead."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DwarfError(
+            f"malformed .debug_info: an attribute that needs a number has form 0x{form:x}"
+        )
+
+
+def _u32_at(data: bytes, at: int, section: str) -> int:
+    """An entry of .debug_str_offsets or .debug_addr, which an index attribute names."""
+    if not 0 <= at <= len(data) - 4:
+        raise DwarfError(f"malformed DWARF: index to offset {at} of .debug_{section} is outside it")
+    return struct.unpack_from("<I", data, at)[0]
 
 
 def iter_units(sections: DwarfSections) -> Iterator[Unit]:
@@ -308,10 +334,19 @@ def walk(unit: Unit, wanted: frozenset[int], descend: frozenset[int]) -> Iterato
             if depth < 0:
                 return
             continue
-        step, size, abbrev = steps[code]
+        try:
+            step, size, abbrev = steps[code]
+        except KeyError:
+            raise unknown_abbreviation(code, die_offset) from None
         if step == _JUMP:
-            pos = unit.offset + struct.unpack_from("<I", data, pos + size)[0]
-            continue
+            sibling = unit.offset + struct.unpack_from("<I", data, pos + size)[0]
+            if pos < sibling <= unit.end:
+                pos = sibling
+                continue
+            # A link back (or out of the unit) would walk in circles: like GDB, which
+            # complains "DW_AT_sibling points backwards" and does not follow it
+            # (gdb/dwarf2/cooked-indexer.c), walk the DIE's children instead.
+            step, size = _SKIP, abbrev.fixed_size
         if step == _YIELD:
             attributes, pos = read_attributes(unit, abbrev, pos)
             yield Die(die_offset, abbrev.tag, depth, attributes)
@@ -320,6 +355,13 @@ def walk(unit: Unit, wanted: frozenset[int], descend: frozenset[int]) -> Iterato
         else:
             pos = skip_attributes(unit, abbrev, pos)
         depth += abbrev.has_children
+
+
+def unknown_abbreviation(code: int, die_offset: int) -> DwarfError:
+    return DwarfError(
+        f"malformed .debug_info: the DIE at offset 0x{die_offset:x} uses abbreviation "
+        f"code {code}, which its unit's table does not declare"
+    )
 
 
 # What walk does with a DIE: yield it, jump over its subtree (to DW_AT_sibling), or skip

@@ -140,11 +140,23 @@ def _directory(header: LineHeader, index: int) -> str:
 
 def _entries_v5(sections: DwarfSections, header: LineHeader, pos: int) -> None:
     directories, pos = _entry_table(sections, pos)
-    header.directories.extend(entry.get(c.LNCT_PATH, "") for entry in directories)
+    header.directories.extend(_content(entry, c.LNCT_PATH, "", str) for entry in directories)
     files, pos = _entry_table(sections, pos)
     for entry in files:
-        directory = _directory(header, entry.get(c.LNCT_DIRECTORY_INDEX, 0))
-        header.files.append(FileEntry(entry.get(c.LNCT_PATH, ""), directory))
+        directory = _directory(header, _content(entry, c.LNCT_DIRECTORY_INDEX, 0, int))
+        header.files.append(FileEntry(_content(entry, c.LNCT_PATH, "", str), directory))
+
+
+def _content(entry: dict, content: int, default, kind: type):
+    """An entry's field, in the form the table's entry format gives it: DW_LNCT_path
+    takes a string form, DW_LNCT_directory_index a constant (DWARF 5 6.2.4.1)."""
+    value = entry.get(content, default)
+    if not isinstance(value, kind):
+        raise DwarfError(
+            f"malformed .debug_line: content type 0x{content:x} of a file entry has a form "
+            f"that gives {type(value).__name__}, not {kind.__name__}"
+        )
+    return value
 
 
 def _entry_table(sections: DwarfSections, pos: int) -> tuple[list[dict], int]:

@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass, field
 
 from symbolicator.dwarf import constants as c
+from symbolicator.dwarf import forms
 from symbolicator.dwarf.forms import DwarfError
 from symbolicator.dwarf.info import Unit
 from symbolicator.dwarf.ranges import unit_base_address
@@ -64,8 +65,10 @@ def location_list(unit: Unit, form: int, value: int) -> LocationList:
             _v5(unit, value, found)
         else:
             _v4(unit, value, found)
-    except (DwarfError, struct.error, IndexError) as error:
+    except DwarfError as error:
         found.error = error.with_traceback(None)
+    except forms.DECODING_ERRORS as error:  # kept, then raised for a pc: as a DwarfError
+        found.error = DwarfError(f"malformed location list at offset {value}: {error}")
     return found
 
 

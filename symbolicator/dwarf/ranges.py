@@ -47,6 +47,8 @@ def unit_base_address(unit: Unit) -> int:
 
 
 def range_list(unit: Unit, form: int, value: int) -> list[tuple[int, int]]:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise forms.DwarfError(f"malformed .debug_info: DW_AT_ranges has form 0x{form:x}")
     if unit.version >= 5:
         if form == c.FORM_RNGLISTX:
             base = unit.rnglists_base

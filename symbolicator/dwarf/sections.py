@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from symbolicator.dwarf.forms import DwarfError
+
 
 @dataclass(frozen=True)
 class DwarfSections:
@@ -23,7 +25,12 @@ class DwarfSections:
 
     def string_at(self, offset: int, *, line_str: bool = False) -> str:
         data = self.line_str if line_str else self.str
-        end = data.index(b"\x00", offset)
+        end = data.find(b"\x00", offset)
+        if end < 0:
+            name = ".debug_line_str" if line_str else ".debug_str"
+            raise DwarfError(
+                f"malformed DWARF: no string at offset {offset} of {name} ({len(data)} bytes)"
+            )
         return data[offset:end].decode("utf-8", errors="replace")
 
 

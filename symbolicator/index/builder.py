@@ -18,20 +18,44 @@ from symbolicator.index.frames import FrameTable
 from symbolicator.index.functions import NO_DWARF, Function, FunctionTable
 from symbolicator.index.inlines import InlineTable
 from symbolicator.index.lines import LineTable
+from symbolicator.leb128 import Leb128Error
 from symbolicator.memory import SOURCE_ELF, Span
 
 # What reading past the end of a section, an unknown abbreviation code or a bad
 # offset raises in the decoders: a corrupt ELF, reported as such.
-MALFORMED = (IndexError, KeyError, ValueError, OverflowError, StopIteration, struct.error)
+MALFORMED = (
+    IndexError,
+    KeyError,
+    ValueError,
+    OverflowError,
+    StopIteration,
+    struct.error,
+    Leb128Error,  # the decoders' numbers: say which part of the ELF held it
+)
 
 
 def build(elf_data: bytes) -> SymbolIndex:
     with _cyclic_gc_paused():
         try:
-            return _build(elf_data)
+            index = _build(elf_data)
         except MALFORMED as error:
             detail = f"{type(error).__name__}: {error}"[:120]
             raise DwarfError(f"the ELF's debug information is malformed ({detail})") from error
+    _check_storable(index)
+    return index
+
+
+def _check_storable(index: SymbolIndex) -> None:
+    """Store the index once, here, where a failure is the ELF's: every table is kept as
+    32-bit columns, and a damaged ELF can give a value that fits none (a call line in
+    DW_FORM_sdata below zero, an address past 4 GiB). Storing takes under 1 % of the build."""
+    try:
+        index.to_bytes()
+    except (OverflowError, TypeError) as error:
+        raise DwarfError(
+            f"the ELF's debug information is malformed: a value does not fit the symbol "
+            f"index's 32-bit columns ({error})"
+        ) from error
 
 
 @contextlib.contextmanager
@@ -161,7 +185,7 @@ def _call_target(found, elf: ElfImage, origin: int | None) -> int | None:
 def _frame_sections(elf: ElfImage) -> dict[str, FrameSection]:
     found = {}
     for name, key in ((".debug_frame", "debug_frame"), (".eh_frame", "eh_frame")):
-        section = elf.elf.get_section_by_name(name)
-        if section is not None and section["sh_size"]:
-            found[key] = FrameSection(section.data(), section["sh_addr"], key == "eh_frame")
+        section = elf.section_contents(name)
+        if section is not None:
+            found[key] = FrameSection(section[1], section[0], key == "eh_frame")
     return found

@@ -29,6 +29,7 @@ import bisect
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+from symbolicator.dwarf.forms import DwarfError
 from symbolicator.index.container import as_u32_array, u32_array
 
 NO_FILE = 0xFFFFFFFF
@@ -251,7 +252,10 @@ class LineTable:
             ):
                 merged.append(step)
                 last = step
-        return cls(*(list(map(itemgetter(n), merged)) for n in range(5)))  # columns, in C
+        columns = [list(map(itemgetter(n), merged)) for n in range(5)]  # in C
+        for name, column in zip(cls.COLUMNS, columns, strict=True):
+            _check_u32(name, column)
+        return cls(*columns)
 
     def lookup(self, address: int) -> tuple[int, int] | None:
         """(file id, line) for an address, or None where there is no line."""
@@ -278,3 +282,11 @@ class LineTable:
     @classmethod
     def from_sections(cls, sections, prefix: str) -> LineTable:
         return cls(*(as_u32_array(sections[f"{prefix}.{n}"]) for n in cls.COLUMNS))
+
+
+def _check_u32(name: str, column: list[int]) -> None:
+    """The index stores each column as 32-bit numbers. A damaged line program can take
+    the line below zero (DW_LNS_advance_line) or the address past 32 bits."""
+    if column and (min(column) < 0 or max(column) > 0xFFFFFFFF):
+        value = min(column) if min(column) < 0 else max(column)
+        raise DwarfError(f"malformed .debug_line: a row's {name} value {value} is outside 32 bits")

@@ -167,11 +167,13 @@ class TypeReader:
 
 
 def _base(reader: TypeReader, die: Die) -> Type:
-    return Type("base", die.name, die.value(AT_BYTE_SIZE, 0), encoding=die.value(AT_ENCODING))
+    return Type("base", die.name, die.number(AT_BYTE_SIZE, 0), encoding=die.value(AT_ENCODING))
 
 
 def _pointer(reader: TypeReader, die: Die) -> Type:
-    return Type("pointer", die.name, die.value(AT_BYTE_SIZE, 4), target=reader._target(die) or VOID)
+    return Type(
+        "pointer", die.name, die.number(AT_BYTE_SIZE, 4), target=reader._target(die) or VOID
+    )
 
 
 def _typedef(reader: TypeReader, die: Die) -> Type:
@@ -185,7 +187,7 @@ def _qualifier(reader: TypeReader, die: Die) -> Type:
 def _record(kind: str):
     def build(reader: TypeReader, die: Die) -> Type:
         record = Type(
-            kind, die.name, die.value(AT_BYTE_SIZE, 0), declaration=die.has(c.AT_DECLARATION)
+            kind, die.name, die.number(AT_BYTE_SIZE, 0), declaration=die.has(c.AT_DECLARATION)
         )
         record.members = [
             _member(reader, child) for child in die.children if child.tag == TAG_MEMBER
@@ -197,18 +199,18 @@ def _record(kind: str):
 
 def _member(reader: TypeReader, die: Die) -> Member:
     member_type = reader.type_of(die)
-    offset = die.value(AT_DATA_MEMBER_LOCATION, 0)
-    if not isinstance(offset, int):
-        offset = 0  # a location expression: only C++ virtual bases use those
-    bit_size = die.value(AT_BIT_SIZE)
+    # A location expression instead of a constant: only C++ virtual bases use those.
+    offset = die.number(AT_DATA_MEMBER_LOCATION, 0)
+    bit_size = die.number(AT_BIT_SIZE)
     bit_offset = 0
-    if die.has(AT_DATA_BIT_OFFSET):  # DWARF 4+: bits from the start of the object
-        total = die.value(AT_DATA_BIT_OFFSET)
-        offset, bit_offset = total // 8, total % 8
-    elif bit_size is not None and die.has(AT_BIT_OFFSET):
+    data_bit_offset = die.number(AT_DATA_BIT_OFFSET)
+    big_endian_bit_offset = die.number(AT_BIT_OFFSET)
+    if data_bit_offset is not None:  # DWARF 4+: bits from the start of the object
+        offset, bit_offset = data_bit_offset // 8, data_bit_offset % 8
+    elif bit_size is not None and big_endian_bit_offset is not None:
         # DWARF 2/3: big-endian bit numbering within a storage unit of byte_size
-        storage = die.value(AT_BYTE_SIZE, member_type.byte_size)
-        total = offset * 8 + storage * 8 - die.value(AT_BIT_OFFSET) - bit_size
+        storage = die.number(AT_BYTE_SIZE, member_type.byte_size)
+        total = offset * 8 + storage * 8 - big_endian_bit_offset - bit_size
         offset, bit_offset = total // 8, total % 8
     return Member(die.name, member_type, offset, bit_size, bit_offset)
 
@@ -233,12 +235,13 @@ def _array(reader: TypeReader, die: Die) -> Type:
     dimensions = []
     for child in die.children:
         if child.tag == TAG_SUBRANGE:
-            if child.has(AT_COUNT):
-                dimensions.append(child.value(AT_COUNT))
-            elif child.has(AT_UPPER_BOUND) and isinstance(child.value(AT_UPPER_BOUND), int):
-                dimensions.append(child.value(AT_UPPER_BOUND) + 1)
+            count, upper_bound = child.number(AT_COUNT), child.number(AT_UPPER_BOUND)
+            if count is not None:
+                dimensions.append(count)
+            elif upper_bound is not None:
+                dimensions.append(upper_bound + 1)
             else:
-                dimensions.append(None)  # a flexible array member: no bound
+                dimensions.append(None)  # a flexible array member (or a VLA): no bound
     return Type("array", target=reader._target(die) or VOID, dimensions=dimensions or [None])
 
 

@@ -576,3 +576,16 @@ def test_an_expression_cfa_is_computed_from_the_registers():
     expression = bytes([0x7D, 0x10])  # DW_OP_breg13 16
 
     assert rules.CfaExpression(expression).compute({SP: 0x20000000}, None) == 0x20000010
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [op(ADVANCE_LOC2, b"\x40"), op(DEF_CFA, uleb(SP)), op(DEF_CFA_OFFSET, b"\x80")],
+    ids=["fixed operand", "missing operand", "LEB128 operand"],
+)
+def test_instructions_cut_off_by_their_end_are_a_cfi_error(cut):
+    """Found by fuzzing (issue 12): struct.error, IndexError and Leb128Error escaped from
+    the instructions, which are decoded only when an unwind step needs them; the
+    unwinder turns a CfiError into a step it cannot take."""
+    with pytest.raises(CfiError, match="CFA instructions of the FDE at 32 run past their end"):
+        row_for(fde(cut), START + 0x80)

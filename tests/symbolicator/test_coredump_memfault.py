@@ -90,6 +90,14 @@ def test_it_rejects_a_broken_footer():
         parse_coredump(bytes(data))
 
 
+@pytest.mark.parametrize("total_size", [12, 27])
+def test_it_rejects_a_v2_total_size_with_no_room_for_the_footer(total_size):
+    """Found by fuzzing (issue 12): the footer was read at a negative offset."""
+    data = b"CORE" + struct.pack("<II", 2, total_size)
+    with pytest.raises(CoredumpFormatError, match=f"total size of {total_size}, too small"):
+        parse_coredump(data)
+
+
 def test_it_rejects_unknown_formats_and_versions():
     with pytest.raises(CoredumpFormatError, match="unrecognized coredump format"):
         parse_coredump(b"\x7fELF" + b"\x00" * 40)

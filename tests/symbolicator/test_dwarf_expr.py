@@ -226,6 +226,28 @@ def test_bra_counts_backwards_from_after_its_operand():
     assert evaluate(loop) == 0
 
 
+def test_an_expression_that_never_ends_is_stopped():
+    """Found by fuzzing (issue 12): DW_OP_skip back to itself looped for ever."""
+    forever = op(SKIP, struct.pack("<h", -3))
+    with pytest.raises(ExpressionError, match="still running after 10000 operations"):
+        evaluate(forever)
+
+
+def test_a_branch_out_of_the_expression_is_an_error():
+    with pytest.raises(ExpressionError, match="branches to offset -7, outside it"):
+        evaluate(op(SKIP, struct.pack("<h", -10)))
+    with pytest.raises(ExpressionError, match="branches to offset 5, outside it"):
+        evaluate(lit(1) + op(BRA, struct.pack("<h", 1)))
+
+
+def test_an_operand_cut_off_by_the_end_is_an_expression_error():
+    """Found by fuzzing: struct.error and IndexError escaped from truncated operands."""
+    with pytest.raises(ExpressionError, match="runs past the expression's 3 bytes"):
+        evaluate(op(CONST4U, b"\x78\x56"))
+    with pytest.raises(ExpressionError, match="runs past"):
+        evaluate(op(BREG0 + 13) + b"\x80", registers={13: 0})
+
+
 # -- register based addressing (2.5.1.2) and register locations (2.6.1.1.3) -----------------
 
 

@@ -7,7 +7,10 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 import symbolicator
+from symbolicator.dwarf.forms import DwarfError
 from symbolicator.errors import SymbolicatorError
+from symbolicator.index.builder import _check_storable
+from symbolicator.index.lines import LineTable
 from tests.firmware_fixtures import elf_path
 
 
@@ -30,5 +33,24 @@ def test_a_corrupt_debug_section_is_a_symbolicator_error(section, fill):
 
 
 def test_the_message_names_what_the_decoder_met():
-    with pytest.raises(SymbolicatorError, match=r"malformed \(KeyError: 25\)"):
+    with pytest.raises(SymbolicatorError, match=r"malformed \.debug_info: .*abbreviation code 25"):
         symbolicator.build_index(corrupted(".debug_abbrev", 0x00))
+
+
+def test_a_line_outside_32_bits_is_a_dwarf_error_not_an_index_that_cannot_be_stored():
+    """Found by fuzzing (issue 12): DW_LNS_advance_line took a line below zero, and
+    OverflowError escaped later from to_bytes."""
+    with pytest.raises(DwarfError, match=r"malformed \.debug_line: a row's lines value -1 "):
+        LineTable.build([(0x100, 1, -1, 0x100, 1)])
+    with pytest.raises(DwarfError, match=r"a row's starts value 4294967296 "):
+        LineTable.build([(1 << 32, 1, 1, 0x100, 1)])
+
+
+def test_an_index_with_a_value_no_column_can_store_fails_at_build_not_when_stored():
+    """A damaged ELF can give a value outside 32 bits (a call line in DW_FORM_sdata
+    below zero, say): the build stores the index once to find out, so the worker
+    records a DwarfError instead of an OverflowError escaping from to_bytes."""
+    index = symbolicator.build_index(elf_path().read_bytes())
+    index.symbols["sizes"][0] = -1
+    with pytest.raises(DwarfError, match="does not fit the symbol index's 32-bit columns"):
+        _check_storable(index)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from symbolicator.leb128 import next_sleb, next_uleb, read_sleb, read_uleb
+import pytest
+
+from symbolicator.leb128 import Leb128Error, next_sleb, next_uleb, read_sleb, read_uleb
 
 UNSIGNED = [
     (2, b"\x02"),
@@ -28,3 +30,29 @@ def test_it_reads_the_specs_signed_examples_at_an_offset_and_from_a_stream():
         stream = iter(encoded + b"\x05")
         assert next_sleb(stream) == value
         assert next(stream) == 5
+
+
+def test_a_number_cut_off_by_the_end_of_its_data_is_a_leb128_error():
+    """Found by fuzzing (issue 12): IndexError escaped from the middle of a number."""
+    with pytest.raises(Leb128Error, match="at offset 1 runs past the end"):
+        read_uleb(b"\x00\x80\x80", 1)
+    with pytest.raises(Leb128Error, match="at offset 3 runs past the end"):
+        read_uleb(b"\x00\x80\x80", 3)
+    with pytest.raises(Leb128Error, match="runs past the end"):
+        read_sleb(b"\xff", 0)
+
+
+def test_a_number_wider_than_64_bits_is_refused_before_it_grows():
+    """A run of 0xff bytes would otherwise build one ever larger integer, in time
+    that grows with the square of its length."""
+    with pytest.raises(Leb128Error, match="does not fit 64 bits"):
+        read_uleb(b"\xff" * 100_000 + b"\x01", 0)
+    with pytest.raises(Leb128Error, match="does not fit 64 bits"):
+        read_sleb(b"\xff" * 100_000 + b"\x01", 0)
+    with pytest.raises(Leb128Error, match="does not fit 64 bits"):
+        next_uleb(iter(b"\xff" * 100_000))
+
+
+def test_padding_of_any_length_is_read_as_the_number_it_pads():
+    assert read_uleb(b"\x81" + b"\x80" * 20 + b"\x00", 0) == (1, 22)
+    assert read_uleb(b"\xff" * 9 + b"\x01", 0) == (2**64 - 1, 10)

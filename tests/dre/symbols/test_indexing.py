@@ -18,5 +18,5 @@ def test_an_elf_whose_dwarf_cannot_be_decoded_is_failed_with_the_reason(project,
     symbol_file.refresh_from_db()
 
     assert symbol_file.state == SymbolFile.State.FAILED
-    assert symbol_file.error.startswith("indexing failed: the ELF's debug information is malformed")
+    assert symbol_file.error.startswith("indexing failed: malformed .debug_info: abbreviation")
     assert blobs.blob_read(symbol_file.blob) == data  # the upload itself is kept
