@@ -102,6 +102,15 @@ def _heartbeat(model, pk, token, state, stop: threading.Event, interval: float) 
         connection.close()
 
 
+def drop_broken_connection() -> None:
+    """After the database dropped us (a restart, pg_terminate_backend): let the next
+    query reconnect. Only outside a transaction, where Django reconnects by itself."""
+    if connection.in_atomic_block or connection.connection is None:
+        return
+    if not connection.is_usable():
+        connection.close()
+
+
 def error_summary(exc: BaseException, limit: int = 6) -> tuple[str, str]:
     """The error line and a short traceback (innermost frames) for people to read."""
     message = f"{type(exc).__name__}: {exc}"

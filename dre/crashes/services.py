@@ -224,7 +224,7 @@ def _hand_back(coredump: Coredump) -> None:
     down this fails too, and the lease running out brings the coredump back.
     """
     try:
-        connection.close_if_unusable_or_obsolete()
+        leases.drop_broken_connection()
         leases.held(Coredump, coredump.pk, coredump.attempts, State.PROCESSING).update(
             state=State.RECEIVED,
             state_changed=timezone.now(),

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -156,7 +156,7 @@ def _fail(symbol_file: SymbolFile, error: str) -> None:
 def _hand_back(symbol_file: SymbolFile) -> None:
     """After a database or broker blink; the attempt does not count (see crashes)."""
     try:
-        connection.close_if_unusable_or_obsolete()
+        leases.drop_broken_connection()
         _held(symbol_file).update(
             state=State.RECEIVED,
             state_changed=timezone.now(),
