@@ -186,8 +186,10 @@ def _publish(task, argument: int, coredump_id: int) -> None:
     """
     try:
         task.delay(argument)
-    except Exception:  # kombu and redis-py raise several kinds; all mean "not queued"
-        log.warning("could not queue %s for coredump %s; the sweeper will", task.name, coredump_id)
+    except Exception as exc:  # kombu and redis-py raise several kinds; all mean "not queued"
+        log.warning(
+            "could not queue %s for coredump %s (%s); the sweeper will", task.name, coredump_id, exc
+        )
         return
     Coredump.objects.filter(pk=coredump_id).update(queued=timezone.now())
 

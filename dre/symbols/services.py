@@ -79,8 +79,10 @@ def _publish(symbol_file_id: int) -> None:
 
     try:
         index_symbol_file.delay(symbol_file_id)
-    except Exception:  # kombu and redis-py raise several kinds; all mean "not queued"
-        log.warning("could not queue indexing of symbol file %s; the sweeper will", symbol_file_id)
+    except Exception as exc:  # kombu and redis-py raise several kinds; all mean "not queued"
+        log.warning(
+            "could not queue indexing of symbol file %s (%s); the sweeper will", symbol_file_id, exc
+        )
         return
     SymbolFile.objects.filter(pk=symbol_file_id).update(queued=timezone.now())
 
