@@ -46,6 +46,8 @@ from dre.symbols.selectors import symbol_file_for
 log = logging.getLogger(__name__)
 
 State = Coredump.State
+# Rows one sweep publishes at most; the sweep task's time limit bounds the rest.
+SWEEP_BATCH = 1000
 
 
 class NotACoredump(Exception):
@@ -178,7 +180,7 @@ def _queue_symbolicate(coredump_id: int) -> None:
     transaction.on_commit(lambda: _publish(symbolicate_coredump, coredump_id, coredump_id))
 
 
-def _publish(task, argument: int, coredump_id: int) -> None:
+def _publish(task, argument: int, coredump_id: int) -> bool:
     """Hand a task to the broker; a broker that is down loses nothing.
 
     The row is committed before this runs; `queued` stays None when publishing
@@ -190,8 +192,9 @@ def _publish(task, argument: int, coredump_id: int) -> None:
         log.warning(
             "could not queue %s for coredump %s (%s); the sweeper will", task.name, coredump_id, exc
         )
-        return
+        return False
     Coredump.objects.filter(pk=coredump_id).update(queued=timezone.now())
+    return True
 
 
 # -- symbolicate -------------------------------------------------------------
@@ -556,26 +559,24 @@ def _publish_unqueued(now) -> int:
     waiting = Coredump.objects.filter(
         Q(queued__isnull=True, state_changed__lt=grace) | Q(queued__lt=lost),
         state__in=[State.RECEIVED, State.SYMBOLICATED],
-    )
+    ).order_by("state_changed")[:SWEEP_BATCH]
     count = 0
     for coredump_id, state in waiting.values_list("pk", "state"):
-        if state == State.RECEIVED:
-            _publish_now(coredump_id)
-        else:
-            _publish_group(coredump_id)
+        publish = _publish_now if state == State.RECEIVED else _publish_group
+        if not publish(coredump_id):
+            break  # the broker is down again: the next sweep goes on
         count += 1
     return count
 
 
-def _publish_group(coredump_id: int) -> None:
+def _publish_group(coredump_id: int) -> bool:
     from dre.crashes.tasks import group_trace
 
     trace_id = Trace.objects.filter(coredump=coredump_id).values_list("pk", flat=True).first()
-    if trace_id is not None:
-        _publish(group_trace, trace_id, coredump_id)
+    return trace_id is None or _publish(group_trace, trace_id, coredump_id)
 
 
-def _publish_now(coredump_id: int) -> None:
+def _publish_now(coredump_id: int) -> bool:
     from dre.crashes.tasks import symbolicate_coredump
 
-    _publish(symbolicate_coredump, coredump_id, coredump_id)
+    return _publish(symbolicate_coredump, coredump_id, coredump_id)

@@ -72,7 +72,7 @@ def _queue_index(symbol_file_id: int) -> None:
     transaction.on_commit(lambda: _publish(symbol_file_id))
 
 
-def _publish(symbol_file_id: int) -> None:
+def _publish(symbol_file_id: int) -> bool:
     """Hand indexing to the broker; when it is down `queued` stays None and the
     sweeper publishes later, so an upload never fails after its bytes are stored."""
     from dre.symbols.tasks import index_symbol_file
@@ -83,8 +83,9 @@ def _publish(symbol_file_id: int) -> None:
         log.warning(
             "could not queue indexing of symbol file %s (%s); the sweeper will", symbol_file_id, exc
         )
-        return
+        return False
     SymbolFile.objects.filter(pk=symbol_file_id).update(queued=timezone.now())
+    return True
 
 
 def _read_build_id(stored: blobs.StoredBlob) -> str:
@@ -242,7 +243,9 @@ def _publish_unqueued(now) -> int:
         | Q(queued__lt=now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)),
         state=State.RECEIVED,
     )
-    ids = list(waiting.values_list("pk", flat=True))
-    for symbol_file_id in ids:
-        _publish(symbol_file_id)
-    return len(ids)
+    count = 0
+    for symbol_file_id in waiting.values_list("pk", flat=True)[:1000]:
+        if not _publish(symbol_file_id):
+            break  # the broker is down again: the next sweep goes on
+        count += 1
+    return count

@@ -73,3 +73,25 @@ def test_a_failed_symbol_file_is_indexed_again_and_releases_its_waiting_crashes(
 
     coredump.refresh_from_db()
     assert coredump.state == Coredump.State.GROUPED
+
+
+def test_an_upload_while_the_broker_is_down_is_kept_and_indexed_at_the_next_sweep(
+    project, run_on_commit, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from dre.symbols.tasks import index_symbol_file
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(index_symbol_file, "delay", refuse)
+    symbol_file = run_on_commit(store_elf, project)
+    symbol_file.refresh_from_db()
+    assert (symbol_file.state, symbol_file.queued) == (SymbolFile.State.RECEIVED, None)
+    monkeypatch.undo()
+
+    assert run_on_commit(symbol_files_requeue_stuck, timezone.now() + timedelta(seconds=10)) == 1
+
+    symbol_file.refresh_from_db()
+    assert symbol_file.state == SymbolFile.State.READY
