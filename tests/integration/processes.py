@@ -79,14 +79,25 @@ class Worker:
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
             command += ["--beat", "--schedule", str(log.with_suffix(".beat"))]
-        self.log = log
-        self.process = subprocess.Popen(
-            command,
-            env=env,
-            stdout=log.open("w"),
+        self.command, self.env, self.log = command, env, log
+        self.restarts = 0
+        self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            self.command,
+            env=self.env,
+            stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def supervise(self) -> None:
+        """Restart the worker if it exited, as systemd's Restart=always would. Celery
+        5.7's worker exits when the broker connection drops while it holds messages."""
+        if self.process.poll() is not None:
+            self.restarts += 1
+            self.process = self._spawn()
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
