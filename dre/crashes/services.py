@@ -175,12 +175,10 @@ def coredump_bytes(coredump: Coredump) -> bytes:
 
 
 def _queue_symbolicate(coredump_id: int) -> None:
-    from dre.crashes.tasks import symbolicate_coredump
-
-    transaction.on_commit(lambda: _publish(symbolicate_coredump, coredump_id, coredump_id))
+    transaction.on_commit(lambda: _publish_now(coredump_id))
 
 
-def _publish(task, argument: int, coredump_id: int) -> bool:
+def _publish(task, argument: int, coredump_id: int, waiting_for: str) -> bool:
     """Hand a task to the broker; a broker that is down loses nothing.
 
     The row is committed before this runs; `queued` stays None when publishing
@@ -193,7 +191,9 @@ def _publish(task, argument: int, coredump_id: int) -> bool:
             "could not queue %s for coredump %s (%s); the sweeper will", task.name, coredump_id, exc
         )
         return False
-    Coredump.objects.filter(pk=coredump_id).update(queued=timezone.now())
+    # Only while the row still waits for this task: a worker may already have moved
+    # it on, and a later stage's "not queued yet" must not be overwritten.
+    Coredump.objects.filter(pk=coredump_id, state=waiting_for).update(queued=timezone.now())
     return True
 
 
@@ -400,7 +400,7 @@ def coredumps_release_for(symbol_file: SymbolFile) -> int:
 def _queue_group(trace_id: int, coredump_id: int) -> None:
     from dre.crashes.tasks import group_trace
 
-    transaction.on_commit(lambda: _publish(group_trace, trace_id, coredump_id))
+    transaction.on_commit(lambda: _publish(group_trace, trace_id, coredump_id, State.SYMBOLICATED))
 
 
 def grouping_rules_of(project_id: int) -> grouping.Rules:
@@ -573,10 +573,10 @@ def _publish_group(coredump_id: int) -> bool:
     from dre.crashes.tasks import group_trace
 
     trace_id = Trace.objects.filter(coredump=coredump_id).values_list("pk", flat=True).first()
-    return trace_id is None or _publish(group_trace, trace_id, coredump_id)
+    return trace_id is None or _publish(group_trace, trace_id, coredump_id, State.SYMBOLICATED)
 
 
 def _publish_now(coredump_id: int) -> bool:
     from dre.crashes.tasks import symbolicate_coredump
 
-    return _publish(symbolicate_coredump, coredump_id, coredump_id)
+    return _publish(symbolicate_coredump, coredump_id, coredump_id, State.RECEIVED)

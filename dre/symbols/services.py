@@ -84,7 +84,7 @@ def _publish(symbol_file_id: int) -> bool:
             "could not queue indexing of symbol file %s (%s); the sweeper will", symbol_file_id, exc
         )
         return False
-    SymbolFile.objects.filter(pk=symbol_file_id).update(queued=timezone.now())
+    SymbolFile.objects.filter(pk=symbol_file_id, state=State.RECEIVED).update(queued=timezone.now())
     return True
 
 
