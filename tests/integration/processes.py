@@ -123,5 +123,25 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def kill_pool_processes(self) -> list[int]:
+        """SIGKILL the pool processes only, as the OOM killer picks the one that grew;
+        the worker's main process stays and forks new ones."""
+        children = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        for pid in children:
+            os.kill(int(pid), signal.SIGKILL)
+        return [int(pid) for pid in children]
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
+
+
+class Beat(Worker):
+    """`celery beat` on its own, as a deployment that runs it apart from the workers."""
+
+    def __init__(self, env: dict, log: Path):
+        self.command = [sys.executable, "-m", "celery", "-A", "dre", "beat", "--loglevel", "INFO"]
+        self.command += ["--schedule", str(log.with_suffix(".beat"))]
+        self.env, self.log, self.restarts = env, log, 0
+        self.process = self._spawn()

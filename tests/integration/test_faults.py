@@ -9,6 +9,7 @@ second) so the tests stay fast; production defaults are 60 s and 30 s.
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 
@@ -24,7 +25,7 @@ from dre.symbols.models import SymbolFile
 from tests.dre.conftest import send_coredump, store_elf
 from tests.firmware_fixtures import coredump_path
 from tests.integration.conftest import database_url, wait_for
-from tests.integration.processes import RedisServer, Worker
+from tests.integration.processes import Beat, RedisServer, Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -68,9 +69,9 @@ def _publish_to(url: str) -> None:
 
 
 @pytest.fixture
-def start_worker(broker, settings, tmp_path):
-    env = {
-        **__import__("os").environ,
+def worker_env(broker, settings) -> dict:
+    return {
+        **os.environ,
         "DATABASE_URL": database_url(),
         "BLOB_ROOT": settings.MEDIA_ROOT,
         "DEBUG": "true",
@@ -78,18 +79,37 @@ def start_worker(broker, settings, tmp_path):
         "PROCESSING_LEASE_SECONDS": str(LEASE_SECONDS),
         "SWEEP_INTERVAL_SECONDS": str(SWEEP_SECONDS),
     }
-    workers = []
 
+
+@pytest.fixture
+def processes():
+    """Every worker and beat a test started; stopped, and their logs printed, after it."""
+    started = []
+    yield started
+    for process in started:
+        process.stop()
+        print(f"--- {process.log.name}\n{process.output()}")
+
+
+@pytest.fixture
+def start_worker(worker_env, processes, tmp_path):
     def start(name: str, *, beat: bool = False) -> Worker:
-        worker = Worker(env, tmp_path / f"{name}.log", beat=beat)
-        workers.append(worker)
+        worker = Worker(worker_env, tmp_path / f"{name}.log", beat=beat)
+        processes.append(worker)
         worker.wait_ready()
         return worker
 
-    yield start
-    for worker in workers:
-        worker.stop()
-        print(f"--- {worker.log.name}\n{worker.output()}")
+    return start
+
+
+@pytest.fixture
+def start_beat(worker_env, processes, tmp_path):
+    def start() -> Beat:
+        beat = Beat(worker_env, tmp_path / "beat.log")
+        processes.append(beat)
+        return beat
+
+    return start
 
 
 @contextmanager
@@ -132,6 +152,28 @@ def test_a_worker_killed_mid_task_loses_and_doubles_nothing(
     assert recovery < RECOVERY_BOUND_SECONDS
     with capsys.disabled():
         print(f"\nkill -9 mid-task: 2 coredumps grouped {recovery:.1f}s after the kill")
+
+
+def test_pool_processes_killed_mid_task_lose_and_double_nothing(
+    project, symbol_file, start_worker, start_beat, capsys
+):
+    start_beat()  # the sweeper, apart from the worker as many deployments run it
+    with row_locked("symbols_symbolfile", symbol_file.pk):
+        worker = start_worker("worker")
+        send_coredump(project)
+        wait_for(lambda: count_in(State.PROCESSING) == 1, timeout=30)
+        killed_pids = worker.kill_pool_processes()  # what the OOM killer does
+        killed = time.monotonic()
+    wait_for(lambda: count_in(State.GROUPED) == 1, timeout=60, interval=0.1)
+    recovery = time.monotonic() - killed
+
+    assert killed_pids
+    assert worker.process.poll() is None  # the worker lives on with new pool processes
+    assert_each_crash_counted_once(1)
+    assert Coredump.objects.get().attempts == 2
+    assert recovery < RECOVERY_BOUND_SECONDS
+    with capsys.disabled():
+        print(f"\nkill -9 of pool processes: the coredump grouped {recovery:.1f}s after the kill")
 
 
 def test_a_broker_restart_loses_and_doubles_nothing(
