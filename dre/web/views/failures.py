@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -32,9 +34,22 @@ def failure_list(request, org, project):
         "coredumps": Coredump.objects.filter(**failed)
         .select_related("device")
         .order_by("-state_changed")[:SHOWN],
-        "symbol_files": SymbolFile.objects.filter(**failed).order_by("-state_changed")[:SHOWN],
+        "symbol_files": SymbolFile.objects.filter(**failed)
+        .annotate(waiting=_crashes_waiting_for())
+        .order_by("-state_changed")[:SHOWN],
     }
     return render_page(request, "web/failures.html", context)
+
+
+def _crashes_waiting_for():
+    """How many coredumps wait for a symbol file's build id: they go on when it is
+    reprocessed and becomes ready."""
+    waiting = Coredump.objects.filter(
+        project=OuterRef("project"),
+        build_id=OuterRef("build_id"),
+        state=Coredump.State.AWAITING_SYMBOLS,
+    ).exclude(build_id="")
+    return Coalesce(Subquery(waiting.values("project").annotate(n=Count("pk")).values("n")), 0)
 
 
 @login_required

@@ -36,6 +36,17 @@ def test_it_lists_failed_coredumps_and_symbol_files_with_error_and_traceback(
     assert "Reprocess</button>" not in page  # viewers read, members act
 
 
+def test_it_counts_the_crashes_waiting_for_a_failed_symbol_file(client, bob, failed):
+    build_id = SymbolFile.objects.get().build_id
+    Coredump.objects.update(state=Coredump.State.AWAITING_SYMBOLS, build_id=build_id)
+    send_coredump(failed.project, scenario="div_zero")  # not parsed yet: no build id known
+    client.force_login(bob)
+
+    page = client.get("/acme/sensors/failures/").content.decode()
+
+    assert '<td class="waiting">1</td>' in page
+
+
 def test_a_member_reprocesses_a_failed_coredump_from_the_page(
     client, bob, failed, django_capture_on_commit_callbacks
 ):
