@@ -151,15 +151,33 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
+# How a dead worker's work comes back (README "When workers die"): messages are
+# acknowledged after the task ran (acks_late); a pool process that dies hands its
+# message back at once (reject_on_worker_lost); a whole worker that dies leaves its
+# messages unacknowledged in Redis, which restores them after the visibility
+# timeout. Rows carry leases (dre/leases.py), so a copy delivered while the first
+# worker is still alive does nothing.
+PROCESSING_LEASE_SECONDS = env.int("PROCESSING_LEASE_SECONDS", default=60)
+MAX_PROCESSING_ATTEMPTS = env.int("MAX_PROCESSING_ATTEMPTS", default=3)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": PROCESSING_LEASE_SECONDS,
+    "unacked_restore_interval": max(PROCESSING_LEASE_SECONDS // 6, 1),
+    "unacked_restore_throttle": 1,
+    # A broker that is down must not hold a request: publishing fails fast and
+    # the sweeper publishes later (the row's `queued` is the outbox).
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-coredumps": {
         "task": "dre.crashes.tasks.sweep_stuck_coredumps",
-        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),
+        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=30),
     },
 }
 
@@ -184,8 +202,18 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "dre.accounts.lockout.lockout_response"
-# A coredump whose processing state has not moved for this long is re-queued.
+
+# A message handed to the broker that no worker started within this long is
+# published again (the broker lost it, e.g. a restart without persistence).
 STUCK_AFTER_SECONDS = env.int("STUCK_AFTER_SECONDS", default=900)
+# The same bytes from the same device within this window are one coredump.
+DEDUP_WINDOW_SECONDS = env.int("DEDUP_WINDOW_SECONDS", default=3600)
+# RLE payloads are stored as sent and expanded by the worker; these bound how many
+# expanded bytes one chunk request, and one device in one UTC day, may claim.
+MAX_EXPANDED_BYTES_PER_REQUEST = env.int("MAX_EXPANDED_BYTES_PER_REQUEST", default=16 * 1024 * 1024)
+MAX_EXPANDED_BYTES_PER_DEVICE_DAY = env.int(
+    "MAX_EXPANDED_BYTES_PER_DEVICE_DAY", default=64 * 1024 * 1024
+)
 SYMBOL_INDEX_CACHE_SIZE = env.int("SYMBOL_INDEX_CACHE_SIZE", default=16)
 
 REST_FRAMEWORK = {

@@ -53,6 +53,8 @@ class SymbolFileOut(serializers.ModelSerializer):
             "md5",
             "state",
             "error",
+            "traceback",
+            "attempts",
             "created",
         ]
 
@@ -79,6 +81,8 @@ class CoredumpOut(serializers.ModelSerializer):
             "received",
             "state",
             "error",
+            "traceback",
+            "attempts",
             "trace",
         ]
 

@@ -21,11 +21,21 @@ from dre.accounts.selectors import has_role, projects_for
 from dre.api import serializers as out
 from dre.api.edge import LengthRequired, PayloadTooLarge
 from dre.crashes.models import Coredump, Issue, Trace
-from dre.crashes.services import NotACoredump, coredump_ingest_bytes
+from dre.crashes.services import (
+    NotACoredump,
+    NotFailed,
+    coredump_ingest_bytes,
+    coredump_reprocess,
+)
 from dre.fleet.models import Device
 from dre.fleet.services import InvalidDeviceSerial, device_seen, software_version_get
 from dre.symbols.models import SymbolFile
-from dre.symbols.services import SymbolFileDuplicate, SymbolFileRejected, symbol_file_ingest
+from dre.symbols.services import (
+    SymbolFileDuplicate,
+    SymbolFileRejected,
+    symbol_file_ingest,
+    symbol_file_reprocess,
+)
 
 
 def ordered_by(*fields: str) -> type[pagination.CursorPagination]:
@@ -225,6 +235,41 @@ class CoredumpDetail(ProjectScoped, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return Coredump.objects.filter(project=self.project)
+
+
+class Reprocess(ProjectScoped, APIView):
+    """Process a failed row again from its kept bytes (members); 409 unless it failed."""
+
+    model: type
+    output: type
+    reprocess = None
+
+    def post(self, request, project_id, pk):
+        self.require_member()
+        row = get_object_or_404(self.model.objects.filter(project=self.project), pk=pk)
+        try:
+            self.reprocess(row)
+        except NotFailed as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        row.refresh_from_db()
+        return Response(self.output(row).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CoredumpReprocess(Reprocess):
+    model, output, reprocess = Coredump, out.CoredumpOut, staticmethod(coredump_reprocess)
+
+    @extend_schema(request=None, responses={202: out.CoredumpOut})
+    def post(self, request, project_id, pk):
+        return super().post(request, project_id, pk)
+
+
+class SymbolFileReprocess(Reprocess):
+    model, output = SymbolFile, out.SymbolFileOut
+    reprocess = staticmethod(symbol_file_reprocess)
+
+    @extend_schema(request=None, responses={202: out.SymbolFileOut})
+    def post(self, request, project_id, pk):
+        return super().post(request, project_id, pk)
 
 
 class TraceList(ProjectScoped, generics.ListAPIView):

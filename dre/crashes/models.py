@@ -37,9 +37,19 @@ class Coredump(models.Model):
     symbol_file = models.ForeignKey(
         SymbolFile, models.SET_NULL, null=True, blank=True, related_name="coredumps"
     )
+
+    class Encoding(models.TextChoices):
+        RAW = "", "raw"
+        RLE = "rle", "Memfault RLE"  # as the device sent it; expanded by the worker
+
     blob = models.CharField(max_length=255)
-    size = models.BigIntegerField()
+    size = models.BigIntegerField(help_text="Bytes stored, as sent.")
     md5 = models.CharField(max_length=32)
+    # SHA-256 of the stored bytes: a re-sent coredump is recognized by it (see
+    # coredump_ingest_bytes), per project and device, within DEDUP_WINDOW_SECONDS.
+    content_hash = models.CharField(max_length=64, blank=True)
+    encoding = models.CharField(max_length=8, choices=Encoding.choices, blank=True, default="")
+    expanded_size = models.BigIntegerField(null=True, blank=True, help_text="Bytes once expanded.")
     source = models.CharField(max_length=32, choices=Source.choices)
     format = models.CharField(max_length=32, blank=True)
     build_id = models.CharField(max_length=64, blank=True, db_index=True)
@@ -50,9 +60,17 @@ class Coredump(models.Model):
     state_changed = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True, help_text="Where the last failure happened.")
+    # When the next stage's message was handed to the broker; None while it was not
+    # (the broker was down), so the sweeper publishes it: an outbox in the row.
+    queued = models.DateTimeField(null=True, blank=True)
+    lease_expires = models.DateTimeField(null=True, blank=True)  # see dre/leases.py
 
     class Meta:
-        indexes = [models.Index(fields=["state", "state_changed"])]
+        indexes = [
+            models.Index(fields=["state", "state_changed"]),
+            models.Index(fields=["project", "device", "content_hash", "-received"]),
+        ]
 
     def __str__(self):
         return f"coredump {self.pk} ({self.state})"

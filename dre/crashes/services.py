@@ -8,18 +8,20 @@ twice, and it queues the next stage only once its own transaction commits.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 import symbolicator
-from dre import blobs
+from dre import blobs, leases
 from dre.accounts.models import Project
+from dre.celery import TRANSIENT_ERRORS
 from dre.crashes import grouping
 from dre.crashes.models import (
     Coredump,
@@ -36,6 +38,7 @@ from dre.crashes.models import (
 from dre.crashes.workflow import issue_trace_arrived
 from dre.fleet.models import Device, SoftwareVersion
 from dre.fleet.services import device_seen, hardware_version_get, software_version_get
+from dre.ingest.wire import RleError, rle_decode
 from dre.symbols.cache import symbol_index_load
 from dre.symbols.models import SymbolFile
 from dre.symbols.selectors import symbol_file_for
@@ -43,6 +46,8 @@ from dre.symbols.selectors import symbol_file_for
 log = logging.getLogger(__name__)
 
 State = Coredump.State
+# Rows one sweep publishes at most; the sweep task's time limit bounds the rest.
+SWEEP_BATCH = 1000
 
 
 class NotACoredump(Exception):
@@ -59,7 +64,7 @@ def coredump_create(
     source: str,
     device: Device | None = None,
     software_version: SoftwareVersion | None = None,
-    format_name: str = "",
+    **fields,
 ) -> Coredump:
     """Record a stored coredump blob and queue its processing after commit.
 
@@ -74,7 +79,7 @@ def coredump_create(
         size=stored.size,
         md5=stored.md5,
         source=source,
-        format=format_name,
+        **fields,
     )
     _queue_symbolicate(coredump.pk)
     return coredump
@@ -87,59 +92,176 @@ def coredump_ingest_bytes(
     source: str,
     device: Device | None = None,
     software_version: SoftwareVersion | None = None,
+    sent: bytes | None = None,
 ) -> Coredump:
-    """Store coredump bytes that arrived in a request body or a chunk message."""
+    """Store coredump bytes that arrived in a request body or a chunk message.
+
+    `sent` is the coredump as the device sent it, RLE-encoded (memfault-formats.md
+    2.1), when `data` is its expansion: the compact form is what gets stored, and
+    the worker expands it again. The same stored bytes from the same device within
+    DEDUP_WINDOW_SECONDS are the same crash re-sent after a failed answer: the
+    coredump already recorded is returned instead of a second one.
+    """
     format_name = symbolicator.detect_format(data)
     if format_name is None:
         raise NotACoredump(
             f"not a coredump format dre knows (first bytes: {data[:8].hex(' ') or 'none'})"
         )
-    stored = blobs.blob_save_bytes(blobs.blob_name("coredumps", project.pk, ".core"), data)
-    # One INSERT with the format: this runs inside the device's request.
-    return coredump_create(
-        project,
-        stored,
-        source=source,
-        device=device,
-        software_version=software_version,
-        format_name=format_name,
+    stored_bytes = data if sent is None else sent
+    content_hash = hashlib.sha256(stored_bytes).hexdigest()
+    with transaction.atomic():
+        if duplicate := _resent(project, device, content_hash):
+            log.info("coredump %s re-sent; not stored again", duplicate.pk)
+            return duplicate
+        stored = blobs.blob_save_bytes(
+            blobs.blob_name("coredumps", project.pk, ".core"), stored_bytes
+        )
+        return coredump_create(
+            project,
+            stored,
+            source=source,
+            device=device,
+            software_version=software_version,
+            format=format_name,
+            content_hash=content_hash,
+            encoding=Coredump.Encoding.RAW if sent is None else Coredump.Encoding.RLE,
+            expanded_size=len(data),
+        )
+
+
+def _resent(project: Project, device: Device | None, content_hash: str) -> Coredump | None:
+    # Without a device (an upload that names none) the sender is unknown until the
+    # worker reads the coredump, so there is nothing to tell a retry by.
+    if device is None:
+        return None
+    _lock_for_dedup(project, device, content_hash)
+    return coredump_recent_duplicate(project, device, content_hash)
+
+
+def _lock_for_dedup(project: Project, device: Device, content_hash: str) -> None:
+    """Serialize ingests of the same bytes from the same device until commit.
+
+    A transaction-scoped advisory lock on PostgreSQL, so two concurrent retries
+    cannot both see "not stored yet". SQLite (development only) runs one write
+    transaction at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    key = hashlib.sha256(f"{project.pk}:{device.pk}:{content_hash}".encode())
+    lock_id = int.from_bytes(key.digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def coredump_recent_duplicate(
+    project: Project, device: Device, content_hash: str
+) -> Coredump | None:
+    since = timezone.now() - timedelta(seconds=settings.DEDUP_WINDOW_SECONDS)
+    return (
+        Coredump.objects.filter(
+            project=project, device=device, content_hash=content_hash, received__gte=since
+        )
+        .order_by("pk")
+        .first()
     )
 
 
-def _queue_symbolicate(coredump_id: int) -> None:
-    from dre.crashes.tasks import symbolicate_coredump
+def coredump_bytes(coredump: Coredump) -> bytes:
+    """The coredump itself, expanded from the stored form within MAX_COREDUMP_BYTES."""
+    data = blobs.blob_read(coredump.blob)
+    if coredump.encoding == Coredump.Encoding.RLE:
+        return rle_decode(data, max_output=settings.MAX_COREDUMP_BYTES)
+    return data
 
-    symbolicate_coredump.delay_on_commit(coredump_id)
+
+def _queue_symbolicate(coredump_id: int) -> None:
+    transaction.on_commit(lambda: _publish_now(coredump_id))
+
+
+def _publish(task, argument: int, coredump_id: int, waiting_for: str) -> bool:
+    """Hand a task to the broker; a broker that is down loses nothing.
+
+    The row is committed before this runs; `queued` stays None when publishing
+    fails, and the sweeper publishes it once the broker is back (an outbox).
+    """
+    try:
+        task.delay(argument)
+    except Exception as exc:  # kombu and redis-py raise several kinds; all mean "not queued"
+        log.warning(
+            "could not queue %s for coredump %s (%s); the sweeper will", task.name, coredump_id, exc
+        )
+        return False
+    # Only while the row still waits for this task: a worker may already have moved
+    # it on, and a later stage's "not queued yet" must not be overwritten.
+    Coredump.objects.filter(pk=coredump_id, state=waiting_for).update(queued=timezone.now())
+    return True
 
 
 # -- symbolicate -------------------------------------------------------------
 
 
-def _claim(coredump_id: int, from_states: list[str], to_state: str) -> bool:
-    claimed = Coredump.objects.filter(pk=coredump_id, state__in=from_states).update(
-        state=to_state, state_changed=timezone.now(), attempts=F("attempts") + 1
-    )
-    return claimed == 1
+class LeaseLost(Exception):
+    """Another worker claimed the coredump after our lease ran out; our work is void."""
 
 
 def coredump_symbolicate(coredump_id: int) -> None:
     """Parse the coredump, find its symbols and turn it into a Trace."""
-    if not _claim(coredump_id, [State.RECEIVED], State.PROCESSING):
+    token = leases.claim(Coredump, coredump_id, [State.RECEIVED], State.PROCESSING)
+    if token is None:
         return
     coredump = Coredump.objects.select_related("project", "device").get(pk=coredump_id)
     try:
-        _symbolicate(coredump)
-    except Exception:
-        # Hand the coredump back so the task's retry (or the sweeper) can
-        # claim it again; the error itself goes to the task's log.
-        _set_state(coredump, State.RECEIVED)
-        raise
+        with leases.renewing(Coredump, coredump_id, token, State.PROCESSING):
+            _symbolicate(coredump)
+    except LeaseLost:
+        log.warning("coredump %s: lease lost, another worker has it", coredump_id)
+    except TRANSIENT_ERRORS:
+        _hand_back(coredump)
+        raise  # the task retries with backoff
+    except Exception as exc:
+        _attempt_failed(coredump, exc)
+
+
+def _hand_back(coredump: Coredump) -> None:
+    """After a database or broker blink: back to RECEIVED for the task's retry.
+
+    Not the input's fault, so the attempt does not count. If the database is still
+    down this fails too, and the lease running out brings the coredump back.
+    """
+    try:
+        leases.drop_broken_connection()
+        leases.held(Coredump, coredump.pk, coredump.attempts, State.PROCESSING).update(
+            state=State.RECEIVED,
+            state_changed=timezone.now(),
+            attempts=F("attempts") - 1,
+            lease_expires=None,
+            queued=timezone.now(),
+        )
+    except TRANSIENT_ERRORS:
+        log.warning("coredump %s: could not hand back; its lease will run out", coredump.pk)
+
+
+def _attempt_failed(coredump: Coredump, exc: Exception) -> None:
+    """An unexpected error: record it; retry until MAX_PROCESSING_ATTEMPTS, then fail."""
+    log.exception("coredump %s: attempt %s failed", coredump.pk, coredump.attempts)
+    error, summary = leases.error_summary(exc)
+    final = coredump.attempts >= settings.MAX_PROCESSING_ATTEMPTS
+    with transaction.atomic():
+        leases.held(Coredump, coredump.pk, coredump.attempts, State.PROCESSING).update(
+            state=State.FAILED if final else State.RECEIVED,
+            state_changed=timezone.now(),
+            error=leases.attempts_error(coredump.attempts, error, final),
+            traceback=summary,
+            lease_expires=None,
+        )
+        if not final:
+            _queue_symbolicate(coredump.pk)
 
 
 def _symbolicate(coredump: Coredump) -> None:
     try:
-        parsed = symbolicator.parse_coredump(blobs.blob_read(coredump.blob))
-    except symbolicator.SymbolicatorError as exc:
+        parsed = symbolicator.parse_coredump(coredump_bytes(coredump))
+    except (symbolicator.SymbolicatorError, RleError) as exc:
         _fail(coredump, f"could not parse the coredump: {exc}")
         return
     _record_metadata(coredump, parsed)
@@ -202,13 +324,18 @@ def _symbolicate_with(coredump, parsed, symbol_file: SymbolFile) -> None:
             coredump=coredump,
             defaults={"project_id": coredump.project_id, "data": data, "title": trace_title(data)},
         )
-        Coredump.objects.filter(pk=coredump.pk).update(
+        moved = _held(coredump).update(
             symbol_file=symbol_file,
             state=State.SYMBOLICATED,
             state_changed=timezone.now(),
             error="",
+            traceback="",
+            lease_expires=None,
+            queued=None,
         )
-        _queue_group(saved.pk)
+        if not moved:
+            raise LeaseLost(coredump.pk)  # rolls the trace back with the transaction
+        _queue_group(saved.pk, coredump.pk)
 
 
 def trace_title(data: dict, function: str | None = None) -> str:
@@ -229,10 +356,18 @@ def _top_function(data: dict) -> str | None:
     return None
 
 
+def _held(coredump: Coredump):
+    """The coredump, if our claim on it still holds (`attempts` is its token)."""
+    return leases.held(Coredump, coredump.pk, coredump.attempts, State.PROCESSING)
+
+
 def _set_state(coredump: Coredump, state: str, error: str = "") -> None:
-    Coredump.objects.filter(pk=coredump.pk).update(
-        state=state, state_changed=timezone.now(), error=error
+    """End the symbolicate stage in `state`, if the claim still holds."""
+    moved = _held(coredump).update(
+        state=state, state_changed=timezone.now(), error=error, lease_expires=None
     )
+    if not moved:
+        raise LeaseLost(coredump.pk)
 
 
 def _fail(coredump: Coredump, error: str) -> None:
@@ -250,8 +385,9 @@ def coredumps_release_for(symbol_file: SymbolFile) -> int:
     else:
         return 0
     ids = list(waiting.values_list("pk", flat=True))
+    # Waiting for symbols was no failed attempt: the count starts again.
     Coredump.objects.filter(pk__in=ids, state=State.AWAITING_SYMBOLS).update(
-        state=State.RECEIVED, state_changed=timezone.now()
+        state=State.RECEIVED, state_changed=timezone.now(), attempts=0, queued=None
     )
     for coredump_id in ids:
         _queue_symbolicate(coredump_id)
@@ -261,10 +397,10 @@ def coredumps_release_for(symbol_file: SymbolFile) -> int:
 # -- group -------------------------------------------------------------------
 
 
-def _queue_group(trace_id: int) -> None:
+def _queue_group(trace_id: int, coredump_id: int) -> None:
     from dre.crashes.tasks import group_trace
 
-    group_trace.delay_on_commit(trace_id)
+    transaction.on_commit(lambda: _publish(group_trace, trace_id, coredump_id, State.SYMBOLICATED))
 
 
 def grouping_rules_of(project_id: int) -> grouping.Rules:
@@ -291,7 +427,9 @@ def trace_group(trace_id: int) -> None:
         trace.save(update_fields=["issue", "fingerprint", "grouping", "title"])
         _count_trace(issue, trace)
         issue_trace_arrived(issue, trace)
-        _set_state(coredump, State.GROUPED)
+        Coredump.objects.filter(pk=coredump.pk).update(
+            state=State.GROUPED, state_changed=timezone.now()
+        )
 
 
 def _issue_for(trace: Trace, result: grouping.GroupingResult) -> Issue:
@@ -351,28 +489,94 @@ def _bump(model, issue: Issue, last_seen=None, **key):
     return row, created
 
 
+# -- reprocess -----------------------------------------------------------------
+
+
+class NotFailed(Exception):
+    """Only a failed coredump or symbol file is processed again."""
+
+
+def coredump_reprocess(coredump: Coredump) -> None:
+    """Process a failed coredump again from its kept bytes, after the fix is deployed."""
+    moved = Coredump.objects.filter(pk=coredump.pk, state=State.FAILED).update(
+        state=State.RECEIVED,
+        state_changed=timezone.now(),
+        attempts=0,
+        error="",
+        traceback="",
+        queued=None,
+        lease_expires=None,
+    )
+    if not moved:
+        coredump.refresh_from_db(fields=["state"])
+        raise NotFailed(f"coredump {coredump.pk} is {coredump.state}, not failed")
+    _queue_symbolicate(coredump.pk)
+
+
 # -- sweeper -------------------------------------------------------------------
 
 
 def coredumps_requeue_stuck(now=None) -> int:
-    """Re-queue coredumps whose state has not moved for STUCK_AFTER_SECONDS.
+    """Bring back coredumps whose work was lost; return how many were touched.
 
-    A worker that died mid-task leaves PROCESSING behind; a lost message
-    leaves RECEIVED or SYMBOLICATED. Both are safe to run again.
+    1. PROCESSING with its lease run out: the worker died (kill -9, OOM, hard time
+       limit). Back to RECEIVED, or FAILED once MAX_PROCESSING_ATTEMPTS are used.
+    2. RECEIVED or SYMBOLICATED whose message never reached the broker (`queued` is
+       None a few seconds after the row changed), or reached it more than
+       STUCK_AFTER_SECONDS ago without a worker starting it: published (again).
+    Running a stage twice is safe: each claims its row first.
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
-    stuck = Coredump.objects.filter(state_changed__lt=cutoff)
-    requeued = 0
-    for coredump_id in stuck.filter(state__in=[State.RECEIVED, State.PROCESSING]).values_list(
-        "pk", flat=True
-    ):
-        if _claim(coredump_id, [State.RECEIVED, State.PROCESSING], State.RECEIVED):
-            _queue_symbolicate(coredump_id)
-            requeued += 1
-    for trace_id in Trace.objects.filter(
-        coredump__in=stuck.filter(state=State.SYMBOLICATED)
-    ).values_list("pk", flat=True):
-        _queue_group(trace_id)
-        requeued += 1
-    return requeued
+    return _recover_expired_leases(now) + _publish_unqueued(now)
+
+
+def _recover_expired_leases(now) -> int:
+    expired = Coredump.objects.filter(leases.expired(now), state=State.PROCESSING)
+    count = 0
+    for coredump_id, attempts in expired.values_list("pk", "attempts"):
+        final = attempts >= settings.MAX_PROCESSING_ATTEMPTS
+        changes = {
+            "state": State.RECEIVED,
+            "state_changed": now,
+            "queued": None,
+            "lease_expires": None,
+        }
+        if final:
+            changes.update(state=State.FAILED, error=leases.died_error(attempts))
+        with transaction.atomic():
+            # Conditional on the same expired claim: a worker that claimed it
+            # meanwhile holds a fresh lease and a new token.
+            moved = expired.filter(pk=coredump_id, attempts=attempts).update(**changes)
+            if moved and not final:
+                _queue_symbolicate(coredump_id)
+        count += moved
+    return count
+
+
+def _publish_unqueued(now) -> int:
+    grace = now - timedelta(seconds=5)
+    lost = now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    waiting = Coredump.objects.filter(
+        Q(queued__isnull=True, state_changed__lt=grace) | Q(queued__lt=lost),
+        state__in=[State.RECEIVED, State.SYMBOLICATED],
+    ).order_by("state_changed")[:SWEEP_BATCH]
+    count = 0
+    for coredump_id, state in waiting.values_list("pk", "state"):
+        publish = _publish_now if state == State.RECEIVED else _publish_group
+        if not publish(coredump_id):
+            break  # the broker is down again: the next sweep goes on
+        count += 1
+    return count
+
+
+def _publish_group(coredump_id: int) -> bool:
+    from dre.crashes.tasks import group_trace
+
+    trace_id = Trace.objects.filter(coredump=coredump_id).values_list("pk", flat=True).first()
+    return trace_id is None or _publish(group_trace, trace_id, coredump_id, State.SYMBOLICATED)
+
+
+def _publish_now(coredump_id: int) -> bool:
+    from dre.crashes.tasks import symbolicate_coredump
+
+    return _publish(symbolicate_coredump, coredump_id, coredump_id, State.RECEIVED)

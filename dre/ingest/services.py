@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from dre.accounts.models import Project
@@ -43,12 +44,65 @@ EVENT_KINDS = {
 
 
 @dataclass
+class ExpansionBudget:
+    """How many bytes RLE payloads may still expand to (memfault-formats.md 2.1).
+
+    A 3-byte RLE record can claim megabytes, so one small request could make the
+    server expand gigabytes. Expansion is bounded per request and per device and
+    UTC day; the tighter bound is named in the error.
+    """
+
+    remaining: int
+    limit_name: str
+    refusals: list[str] = field(default_factory=list)
+
+    def allowance(self, message: bytes) -> int:
+        """The payload limit for `message`: only an RLE payload spends the budget."""
+        if not (message[:1] and message[0] & wire.messages.RLE_FLAG):
+            return settings.MAX_COREDUMP_BYTES
+        return max(min(self.remaining, settings.MAX_COREDUMP_BYTES), 0)
+
+    def spend(self, size: int) -> None:
+        self.remaining -= size
+
+    def explain(self, exc: wire.RleExpansionLimit) -> str:
+        if exc.limit >= settings.MAX_COREDUMP_BYTES:
+            return str(exc)
+        refusal = f"{exc}: {self.limit_name} is used up"
+        self.refusals.append(refusal)
+        return refusal
+
+
+def expansion_budget(project: Project, device: Device) -> ExpansionBudget:
+    day_start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    used = Coredump.objects.filter(
+        project=project,
+        device=device,
+        encoding=Coredump.Encoding.RLE,
+        received__gte=day_start,
+    ).aggregate(total=Sum("expanded_size"))["total"]
+    day_left = settings.MAX_EXPANDED_BYTES_PER_DEVICE_DAY - (used or 0)
+    if day_left < settings.MAX_EXPANDED_BYTES_PER_REQUEST:
+        return ExpansionBudget(
+            day_left,
+            f"the device's daily expansion budget "
+            f"(MAX_EXPANDED_BYTES_PER_DEVICE_DAY={settings.MAX_EXPANDED_BYTES_PER_DEVICE_DAY})",
+        )
+    return ExpansionBudget(
+        settings.MAX_EXPANDED_BYTES_PER_REQUEST,
+        f"the request's expansion budget "
+        f"(MAX_EXPANDED_BYTES_PER_REQUEST={settings.MAX_EXPANDED_BYTES_PER_REQUEST})",
+    )
+
+
+@dataclass
 class ChunksReport:
     """What a chunk request led to; problems were recorded, not raised."""
 
     messages: list[DeviceMessage] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     malformed: list[str] = field(default_factory=list)
+    over_budget: list[str] = field(default_factory=list)
 
 
 def chunks_ingest(project: Project, serial: str, chunks: list[bytes]) -> ChunksReport:
@@ -56,12 +110,14 @@ def chunks_ingest(project: Project, serial: str, chunks: list[bytes]) -> ChunksR
     with transaction.atomic():
         device = device_seen(project, serial)
         stream, _ = ChunkStream.objects.select_for_update().get_or_create(device=device)
+        budget = expansion_budget(project, device)
         state = wire.ReassemblyState(stream.total_length, bytes(stream.buffer))
         for raw in chunks:
             result = wire.feed_chunk(state, raw, max_message_length=settings.MAX_COREDUMP_BYTES)
             state = result.state
             for outcome in result.outcomes:
-                _apply_outcome(project, device, outcome, report)
+                _apply_outcome(project, device, outcome, report, budget)
+        report.over_budget = budget.refusals
         stream.total_length = state.total_length
         stream.buffer = state.buffer
         stream.updated = timezone.now()
@@ -69,9 +125,11 @@ def chunks_ingest(project: Project, serial: str, chunks: list[bytes]) -> ChunksR
     return report
 
 
-def _apply_outcome(project, device, outcome: wire.ChunkOutcome, report: ChunksReport) -> None:
+def _apply_outcome(
+    project, device, outcome: wire.ChunkOutcome, report: ChunksReport, budget: ExpansionBudget
+) -> None:
     if outcome.ok:
-        report.messages.append(message_ingest(project, device, outcome.message))
+        report.messages.append(message_ingest(project, device, outcome.message, budget))
         return
     if outcome.status == wire.OutcomeStatus.DUPLICATE:
         return
@@ -99,12 +157,19 @@ def _reject(project, device, kind, raw: bytes, error: str) -> DeviceMessage:
     )
 
 
-def message_ingest(project: Project, device: Device, data: bytes) -> DeviceMessage:
+def message_ingest(
+    project: Project, device: Device, data: bytes, budget: ExpansionBudget | None = None
+) -> DeviceMessage:
     """Dispatch one reassembled message by its type; failures are recorded with the bytes."""
+    budget = budget or expansion_budget(project, device)
     try:
-        message = wire.parse_message(data, max_payload_size=settings.MAX_COREDUMP_BYTES)
+        message = wire.parse_message(data, max_payload_size=budget.allowance(data))
+    except wire.RleExpansionLimit as exc:
+        return _reject(project, device, DeviceMessage.Kind.UNKNOWN, data, budget.explain(exc))
     except wire.WireError as exc:
         return _reject(project, device, DeviceMessage.Kind.UNKNOWN, data, str(exc))
+    if message.rle:
+        budget.spend(len(message.payload))
     kind = MESSAGE_KINDS[message.type]
     owner = _message_project(project, message)
     if owner is None:
@@ -127,7 +192,12 @@ def _message_project(project: Project, message: wire.Message) -> Project | None:
 def _coredump_message(project, device, data: bytes, message: wire.Message) -> DeviceMessage:
     try:
         coredump = coredump_ingest_bytes(
-            project, message.payload, source=Coredump.Source.CHUNKS, device=device
+            project,
+            message.payload,
+            source=Coredump.Source.CHUNKS,
+            device=device,
+            # Stored as sent: the RLE form, which the worker expands again.
+            sent=message.sent_payload if message.rle else None,
         )
     except NotACoredump as exc:
         return _reject(project, device, DeviceMessage.Kind.COREDUMP, data, str(exc))

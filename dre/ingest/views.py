@@ -212,6 +212,8 @@ def chunks(request, device_serial: str):
     report = chunks_ingest(project, device_serial, chunk_bodies(request, read_body(request, size)))
     if report.malformed:
         raise RequestRejected(400, "malformed chunk: " + "; ".join(report.malformed))
+    if report.over_budget:
+        raise RequestRejected(413, "; ".join(report.over_budget))
     return HttpResponse("Accepted", status=202, content_type="text/plain")
 
 

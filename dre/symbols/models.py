@@ -27,6 +27,10 @@ class SymbolFile(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
     state_changed = models.DateTimeField(default=timezone.now)
     error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True, help_text="Where the last failure happened.")
+    attempts = models.PositiveIntegerField(default=0)
+    queued = models.DateTimeField(null=True, blank=True)  # None: not handed to the broker yet
+    lease_expires = models.DateTimeField(null=True, blank=True)  # see dre/leases.py
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -7,15 +7,18 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from dre import blobs
+from dre import blobs, leases
 from dre.accounts.models import Project
+from dre.celery import TRANSIENT_ERRORS
 from dre.fleet.services import software_version_get
 from dre.symbols.models import SymbolFile
 from symbolicator import ElfError, ElfImage, SymbolicatorError, build_index
 
 log = logging.getLogger(__name__)
+State = SymbolFile.State
 
 
 class SymbolFileRejected(Exception):
@@ -61,10 +64,28 @@ def symbol_file_ingest(
         raise SymbolFileDuplicate(
             SymbolFile.objects.get(project=project, build_id=build_id)
         ) from None
+    _queue_index(symbol_file.pk)
+    return symbol_file
+
+
+def _queue_index(symbol_file_id: int) -> None:
+    transaction.on_commit(lambda: _publish(symbol_file_id))
+
+
+def _publish(symbol_file_id: int) -> bool:
+    """Hand indexing to the broker; when it is down `queued` stays None and the
+    sweeper publishes later, so an upload never fails after its bytes are stored."""
     from dre.symbols.tasks import index_symbol_file
 
-    index_symbol_file.delay_on_commit(symbol_file.pk)
-    return symbol_file
+    try:
+        index_symbol_file.delay(symbol_file_id)
+    except Exception as exc:  # kombu and redis-py raise several kinds; all mean "not queued"
+        log.warning(
+            "could not queue indexing of symbol file %s (%s); the sweeper will", symbol_file_id, exc
+        )
+        return False
+    SymbolFile.objects.filter(pk=symbol_file_id, state=State.RECEIVED).update(queued=timezone.now())
+    return True
 
 
 def _read_build_id(stored: blobs.StoredBlob) -> str:
@@ -81,19 +102,23 @@ def _read_build_id(stored: blobs.StoredBlob) -> str:
     return build_id.hex() if build_id else ""
 
 
-def _claim(symbol_file_id: int) -> bool:
-    """Move a symbol file to INDEXING; False when another worker has it or it is done."""
-    claimed = SymbolFile.objects.filter(
-        pk=symbol_file_id, state__in=[SymbolFile.State.RECEIVED, SymbolFile.State.INDEXING]
-    ).update(state=SymbolFile.State.INDEXING, state_changed=timezone.now())
-    return claimed == 1
-
-
 def symbol_file_index(symbol_file_id: int) -> None:
     """Build the symbol index, store it, then release coredumps that waited for it."""
-    if not _claim(symbol_file_id):
+    token = leases.claim(SymbolFile, symbol_file_id, [State.RECEIVED], State.INDEXING)
+    if token is None:
         return
     symbol_file = SymbolFile.objects.get(pk=symbol_file_id)
+    try:
+        with leases.renewing(SymbolFile, symbol_file_id, token, State.INDEXING):
+            _index(symbol_file)
+    except TRANSIENT_ERRORS:
+        _hand_back(symbol_file)
+        raise  # the task retries with backoff
+    except Exception as exc:
+        _attempt_failed(symbol_file, exc)
+
+
+def _index(symbol_file: SymbolFile) -> None:
     try:
         index = build_index(blobs.blob_read(symbol_file.blob))
     except SymbolicatorError as exc:
@@ -103,31 +128,124 @@ def symbol_file_index(symbol_file_id: int) -> None:
         f"indexes/{symbol_file.project_id}/{symbol_file.pk}.idx", index.to_bytes()
     )
     with transaction.atomic():
-        SymbolFile.objects.filter(pk=symbol_file.pk).update(
-            index_blob=stored.name, state=SymbolFile.State.READY, state_changed=timezone.now()
+        moved = _held(symbol_file).update(
+            index_blob=stored.name,
+            state=State.READY,
+            state_changed=timezone.now(),
+            error="",
+            traceback="",
+            lease_expires=None,
         )
+        if not moved:
+            log.warning("symbol file %s: lease lost, another worker has it", symbol_file.pk)
+            return
         from dre.crashes.services import coredumps_release_for
 
         coredumps_release_for(symbol_file)
     log.info("indexed symbol file %s (%s bytes)", symbol_file.pk, stored.size)
 
 
+def _held(symbol_file: SymbolFile):
+    return leases.held(SymbolFile, symbol_file.pk, symbol_file.attempts, State.INDEXING)
+
+
 def _fail(symbol_file: SymbolFile, error: str) -> None:
     log.warning("symbol file %s: %s", symbol_file.pk, error)
-    SymbolFile.objects.filter(pk=symbol_file.pk).update(
-        state=SymbolFile.State.FAILED, error=error, state_changed=timezone.now()
+    _held(symbol_file).update(
+        state=State.FAILED, error=error, state_changed=timezone.now(), lease_expires=None
     )
+
+
+def _hand_back(symbol_file: SymbolFile) -> None:
+    """After a database or broker blink; the attempt does not count (see crashes)."""
+    try:
+        leases.drop_broken_connection()
+        _held(symbol_file).update(
+            state=State.RECEIVED,
+            state_changed=timezone.now(),
+            attempts=F("attempts") - 1,
+            lease_expires=None,
+            queued=timezone.now(),
+        )
+    except TRANSIENT_ERRORS:
+        log.warning("symbol file %s: could not hand back; its lease will run out", symbol_file.pk)
+
+
+def _attempt_failed(symbol_file: SymbolFile, exc: Exception) -> None:
+    """An unexpected error escaped indexing: retry until MAX_PROCESSING_ATTEMPTS, then fail."""
+    log.exception("symbol file %s: attempt %s failed", symbol_file.pk, symbol_file.attempts)
+    error, summary = leases.error_summary(exc)
+    final = symbol_file.attempts >= settings.MAX_PROCESSING_ATTEMPTS
+    with transaction.atomic():
+        _held(symbol_file).update(
+            state=State.FAILED if final else State.RECEIVED,
+            state_changed=timezone.now(),
+            error=leases.attempts_error(symbol_file.attempts, error, final),
+            traceback=summary,
+            lease_expires=None,
+        )
+        if not final:
+            _queue_index(symbol_file.pk)
+
+
+def symbol_file_reprocess(symbol_file: SymbolFile) -> None:
+    """Index a failed symbol file again, after the fix is deployed; the coredumps
+    that waited for it are released when it is ready."""
+    from dre.crashes.services import NotFailed
+
+    moved = SymbolFile.objects.filter(pk=symbol_file.pk, state=State.FAILED).update(
+        state=State.RECEIVED,
+        state_changed=timezone.now(),
+        attempts=0,
+        error="",
+        traceback="",
+        queued=None,
+        lease_expires=None,
+    )
+    if not moved:
+        symbol_file.refresh_from_db(fields=["state"])
+        raise NotFailed(f"symbol file {symbol_file.pk} is {symbol_file.state}, not failed")
+    _queue_index(symbol_file.pk)
 
 
 def symbol_files_requeue_stuck(now=None) -> int:
-    """Re-queue symbol files whose indexing never finished (a worker died)."""
-    from dre.symbols.tasks import index_symbol_file
+    """The sweeper for symbol files, as coredumps_requeue_stuck is for coredumps:
+    an expired lease goes back to RECEIVED (or FAILED after the last attempt); a
+    message that never reached the broker, or was lost by it, is published."""
+    now = now or timezone.now()
+    return _recover_expired_leases(now) + _publish_unqueued(now)
 
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.STUCK_AFTER_SECONDS + 1900)
-    stuck = SymbolFile.objects.filter(
-        state__in=[SymbolFile.State.RECEIVED, SymbolFile.State.INDEXING], state_changed__lt=cutoff
+
+def _recover_expired_leases(now) -> int:
+    expired = SymbolFile.objects.filter(leases.expired(now), state=State.INDEXING)
+    count = 0
+    for symbol_file_id, attempts in expired.values_list("pk", "attempts"):
+        final = attempts >= settings.MAX_PROCESSING_ATTEMPTS
+        changes = {
+            "state": State.RECEIVED,
+            "state_changed": now,
+            "queued": None,
+            "lease_expires": None,
+        }
+        if final:
+            changes.update(state=State.FAILED, error=leases.died_error(attempts))
+        with transaction.atomic():
+            moved = expired.filter(pk=symbol_file_id, attempts=attempts).update(**changes)
+            if moved and not final:
+                _queue_index(symbol_file_id)
+        count += moved
+    return count
+
+
+def _publish_unqueued(now) -> int:
+    waiting = SymbolFile.objects.filter(
+        Q(queued__isnull=True, state_changed__lt=now - timedelta(seconds=5))
+        | Q(queued__lt=now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)),
+        state=State.RECEIVED,
     )
-    ids = list(stuck.values_list("pk", flat=True))
-    for symbol_file_id in ids:
-        index_symbol_file.delay_on_commit(symbol_file_id)
-    return len(ids)
+    count = 0
+    for symbol_file_id in waiting.values_list("pk", flat=True)[:1000]:
+        if not _publish(symbol_file_id):
+            break  # the broker is down again: the next sweep goes on
+        count += 1
+    return count

@@ -16,8 +16,9 @@ from functools import cached_property
 from threading import Lock
 
 import symbolicator
-from dre import blobs
 from dre.crashes.models import Trace
+from dre.crashes.services import coredump_bytes
+from dre.ingest.wire import RleError
 from dre.symbols.cache import symbol_index_load
 from symbolicator.export import elf_core
 from symbolicator.inspect import (
@@ -83,8 +84,8 @@ def trace_load(trace: Trace) -> Loaded:
     if coredump.symbol_file is None:
         raise Unavailable("the trace has no symbol file")
     try:
-        parsed = symbolicator.parse_coredump(blobs.blob_read(coredump.blob))
-    except (OSError, symbolicator.SymbolicatorError) as exc:
+        parsed = symbolicator.parse_coredump(coredump_bytes(coredump))
+    except (OSError, symbolicator.SymbolicatorError, RleError) as exc:
         raise Unavailable(f"the coredump cannot be read: {exc}") from exc
     index = symbol_index_load(coredump.symbol_file)
     return Loaded(trace, parsed, index, coredump_memory(parsed, index))

@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dre.web.views import compare, home, inspect, issue, issues, project_settings, traces
+from dre.web.views import (
+    compare,
+    failures,
+    home,
+    inspect,
+    issue,
+    issues,
+    project_settings,
+    traces,
+)
 
 P = "<slug:org>/<slug:project>"
 T = f"{P}/traces/<int:trace_id>"
@@ -28,6 +37,12 @@ urlpatterns = [
     path(f"{T}/memory.json", inspect.memory, name="trace-memory"),
     path(f"{T}/regions.json", inspect.memory_regions, name="trace-regions"),
     path(f"{T}/globals.json", inspect.globals_search, name="trace-globals"),
+    path(f"{P}/failures/", failures.failure_list, name="failure-list"),
+    path(
+        f"{P}/failures/<slug:kind>/<int:pk>/reprocess/",
+        failures.failure_reprocess,
+        name="failure-reprocess",
+    ),
     path(f"{P}/settings/", project_settings.project_settings, name="project-settings"),
     path(f"{P}/settings/grouping/", project_settings.grouping_rules, name="grouping-rules"),
     path(f"{P}/settings/keys/", project_settings.key_create, name="key-create"),

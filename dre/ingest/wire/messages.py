@@ -33,6 +33,7 @@ class Message:
     payload: bytes  # with the RLE already undone
     project_key: str | None = None
     rle: bool = False  # whether the payload was RLE-encoded on the wire
+    sent_payload: bytes = b""  # the payload as it was on the wire (compact when RLE)
 
 
 def parse_message(data: bytes, *, max_payload_size: int) -> Message:
@@ -47,13 +48,13 @@ def parse_message(data: bytes, *, max_payload_size: int) -> Message:
     project_key, start = None, 1
     if header & PROJECT_KEY_FLAG:
         project_key, start = _read_project_key(data), 1 + PROJECT_KEY_FIELD_SIZE
-    payload = data[start:]
+    sent = payload = data[start:]
     rle = bool(header & RLE_FLAG)
     if rle:
-        payload = rle_decode(payload, max_output=max_payload_size)
+        payload = rle_decode(sent, max_output=max_payload_size)
     elif len(payload) > max_payload_size:
         raise MessageError(f"payload of {len(payload)} bytes exceeds {max_payload_size} bytes")
-    return Message(message_type, payload, project_key, rle)
+    return Message(message_type, payload, project_key, rle, sent)
 
 
 def _read_project_key(data: bytes) -> str:

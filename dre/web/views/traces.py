@@ -8,10 +8,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from dre import blobs
 from dre.crashes import selectors
 from dre.crashes.models import Issue
+from dre.crashes.services import coredump_bytes
 from dre.fleet.models import Device
+from dre.ingest.wire import RleError
 from dre.web import inspection
 from dre.web.access import project_access
 from dre.web.views.common import int_param, query_with, render_page
@@ -83,11 +84,11 @@ def trace_detail(request, org, project, trace_id):
 @login_required
 @require_http_methods(GET)
 def trace_coredump(request, org, project, trace_id):
-    """The coredump exactly as the device sent it."""
+    """The coredump's bytes as the device made them (an RLE upload expanded)."""
     trace = _trace(request, org, project, trace_id)
     try:
-        data = blobs.blob_read(trace.coredump.blob)
-    except OSError as exc:
+        data = coredump_bytes(trace.coredump)
+    except (OSError, RleError) as exc:
         raise Http404("the coredump's bytes are gone") from exc
     return _attachment(data, f"trace-{trace.pk}-coredump.bin")
 

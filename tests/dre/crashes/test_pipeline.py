@@ -92,7 +92,10 @@ def test_a_truncated_coredump_is_processed_with_a_warning(
     assert any("header says" in w for w in coredump.trace.data["warnings"])
 
 
-def test_traces_with_the_same_fingerprint_share_an_issue(project, symbol_file, run_on_commit):
+def test_traces_with_the_same_fingerprint_share_an_issue(
+    project, symbol_file, run_on_commit, settings
+):
+    settings.DEDUP_WINDOW_SECONDS = 0  # the same bytes again count as a new crash here
     first = device_seen(project, "unit-1")
     second = device_seen(project, "unit-2")
     run_on_commit(send_coredump, project, device=first)

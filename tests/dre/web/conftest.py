@@ -10,9 +10,11 @@ from tests.firmware_fixtures import coredump_path
 
 
 @pytest.fixture
-def crash(project, symbol_file, run_on_commit):
+def crash(project, symbol_file, run_on_commit, settings):
     """Send a fixture crash (an385-O0) as reported by a version and device; returns its Trace.
-    The dump's own software version "1.0.0" is rewritten in place."""
+    The dump's own software version "1.0.0" is rewritten in place. Each call is a new
+    crash, even with the same bytes from the same device (no re-send window)."""
+    settings.DEDUP_WINDOW_SECONDS = 0
 
     def send(scenario="null_write", version="1.0.0", serial="dev-1"):
         data = coredump_path(scenario=scenario).read_bytes().replace(b"1.0.0", version.encode())
