@@ -21,7 +21,7 @@ from symbolicator.index.inlines import InlineEntry, InlineTable
 from symbolicator.index.lines import LineTable
 from symbolicator.memory import SOURCE_ELF, Span
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 SYMBOL_COLUMNS = ("starts", "sizes", "names", "kinds", "sections", "files")
 
 
@@ -137,7 +137,11 @@ class SymbolIndex:
         """
         function = self.function_at(address)
         if function is not None and function.has_dwarf:
-            return function.name, None
+            return function.binutils_name or function.name, None
+        return self.addr2line_symbol(address)
+
+    def addr2line_symbol(self, address: int) -> tuple[str, str | None] | None:
+        """The function symbol bfd's elf_find_function picks for `address`, and its file."""
         starts, kinds, sections = (self.symbols[k] for k in ("starts", "kinds", "sections"))
         section = self._section_of(address)
         index = bisect.bisect_right(starts, address) - 1

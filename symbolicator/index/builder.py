@@ -18,6 +18,7 @@ from symbolicator.index.frames import FrameTable
 from symbolicator.index.functions import NO_DWARF, Function, FunctionTable
 from symbolicator.index.inlines import InlineTable
 from symbolicator.index.lines import LineTable
+from symbolicator.index.names import Namer, is_mangled_language
 from symbolicator.memory import SOURCE_ELF, Span
 
 # What reading past the end of a section, an unknown abbreviation code or a bad
@@ -59,9 +60,13 @@ def _build(elf_data: bytes) -> SymbolIndex:
     strings = StringTable()
     sections = DwarfSections(**elf.dwarf_sections())
     found = scan(sections, strings)
-    functions, inline_groups = _functions(elf, found, strings)
+    naming = _Naming(found, sections)
+    functions, inline_groups = _functions(elf, found, strings, naming)
     call_groups = [
-        [(pc, _call_target(found, elf, origin), tail) for pc, origin, tail in sub.call_sites]
+        [
+            (pc, _call_target(found, elf, naming, origin, sub.unit_offset), tail)
+            for pc, origin, tail in sub.call_sites
+        ]
         for sub in found.subprograms
     ]
     return SymbolIndex(
@@ -89,15 +94,20 @@ def _build(elf_data: bytes) -> SymbolIndex:
     )
 
 
-def _functions(elf: ElfImage, found, strings: StringTable):
+def _functions(elf: ElfImage, found, strings: StringTable, naming: _Naming):
     functions, groups = [], []
     for dwarf_id, subprogram in enumerate(found.subprograms):
-        name = found.name_of(subprogram.die_offset)
-        functions += [Function(name, low, high, dwarf_id) for low, high in subprogram.ranges]
+        language = found.languages.get(subprogram.unit_offset)
+        name, binutils, linkage = naming.names(subprogram.die_offset, language)
+        functions += [
+            Function(name, low, high, dwarf_id, None, binutils, linkage)
+            for low, high in subprogram.ranges
+        ]
         groups.append(
             [
-                (low, high, depth, strings.intern(found.name_of(origin)), file, line, die)
+                (low, high, depth, strings.intern(name), file, line, die, strings.intern(a2l), a)
                 for low, high, depth, origin, file, line, die in subprogram.inlines
+                for name, a2l, a in [naming.names(origin, language)]
             ]
         )
     for symbol in elf.symbols:
@@ -108,6 +118,36 @@ def _functions(elf: ElfImage, found, strings: StringTable):
                 )
             )
     return FunctionTable.build(functions, strings), groups
+
+
+class _Naming:
+    """GDB's and addr2line's names of each function and inlined function (index/names.py).
+
+    C units keep the fast path: DW_AT_name found by the scan is both tools' answer."""
+
+    def __init__(self, found, sections: DwarfSections):
+        self._found, self._sections = found, sections
+        self._namer: Namer | None = None
+
+    @property
+    def namer(self) -> Namer:
+        if self._namer is None:
+            self._namer = Namer(self._sections)
+        return self._namer
+
+    def linkage_name(self, offset: int, language) -> str | None:
+        if not is_mangled_language(language):
+            return None
+        name, is_linkage = self.namer.binutils_name(offset)
+        return name if is_linkage else None
+
+    def names(self, offset: int, language) -> tuple[str, str, int]:
+        """GDB's name, addr2line's name and whether the latter is a linkage name."""
+        if not is_mangled_language(language):
+            name = self._found.name_of(offset)
+            return name, name, 1
+        binutils, is_linkage = self.namer.binutils_name(offset)
+        return self.namer.gdb_name(offset, language), binutils or "??", int(is_linkage)
 
 
 VARIABLE_SECTIONS = (
@@ -143,19 +183,29 @@ def _symbol_columns(elf: ElfImage, strings: StringTable) -> dict[str, list[int]]
     }
 
 
-def _call_target(found, elf: ElfImage, origin: int | None) -> int | None:
+def _call_target(found, elf: ElfImage, naming, origin: int | None, unit: int) -> int | None:
     """The entry address a call site's DW_AT_call_origin names, resolved as GDB's
     read_call_site_scope does: a DIE with code gives its entry pc, a declaration is
-    found by name in the symbol table, and an abstract instance stays unresolved."""
-    facts = found.dies.get(origin) if origin is not None else None
-    if facts is None or facts.abstract:
+    found in the symbol table by its linkage name (else its name), and an abstract
+    instance stays unresolved. C++ declarations inside classes are not scanned."""
+    if origin is None:
+        return None
+    facts = found.dies.get(origin)
+    language = found.languages.get(unit)
+    if facts is None:
+        return _symbol_address(elf, naming.linkage_name(origin, language))
+    if facts.abstract:
         return None
     if facts.entry is not None:
         return facts.entry
     if facts.declaration:
-        symbol = elf.symbol_named(found.name_of(origin))
-        return symbol.address if symbol is not None and symbol.kind == "func" else None
+        return _symbol_address(elf, naming.linkage_name(origin, language) or found.name_of(origin))
     return None
+
+
+def _symbol_address(elf: ElfImage, name: str | None) -> int | None:
+    symbol = elf.symbol_named(name) if name else None
+    return symbol.address if symbol is not None and symbol.kind == "func" else None
 
 
 def _frame_sections(elf: ElfImage) -> dict[str, FrameSection]:

@@ -23,6 +23,7 @@ WANTED = frozenset(
     {c.TAG_SUBPROGRAM, c.TAG_INLINED_SUBROUTINE, c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE}
 )
 CALL_SITES = frozenset({c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE})
+AT_LANGUAGE = 0x13
 DESCEND = frozenset({c.TAG_LEXICAL_BLOCK, 0x39})  # lexical blocks, C++ namespaces
 
 
@@ -54,6 +55,7 @@ class ScanResult:
     addr2line_steps: list[tuple[int, int, int]] = field(default_factory=list)
     file_paths: dict[int, int] = field(default_factory=dict)  # display id -> full path id
     names: dict[int, str] = field(default_factory=dict)  # name_of, once the scan is done
+    languages: dict[int, int | None] = field(default_factory=dict)  # unit offset -> DW_LANG
 
     def name_of(self, die_offset: int) -> str:
         """Follow DW_AT_abstract_origin / DW_AT_specification to a name."""
@@ -78,6 +80,7 @@ class ScanResult:
 def scan(sections: DwarfSections, strings: StringTable) -> ScanResult:
     result = ScanResult()
     for unit in iter_units(sections):
+        result.languages[unit.offset] = unit.attributes.get(AT_LANGUAGE, (None, None))[1]
         file_ids, first_file = _unit_lines(sections, unit, strings, result)
         _unit_functions(unit, file_ids, first_file, result)
     return result

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from symbolicator.errors import UnreadableMemory
 from symbolicator.variables.types import ATE_BOOLEAN, ATE_FLOAT, Type
-from symbolicator.variables.values import Value
+from symbolicator.variables.values import Value, in_memory
 
 PRINT_MAX = 200
 REPEAT_THRESHOLD = 10
@@ -92,6 +92,13 @@ class Printer:
             if constant == number:
                 return name
         return _flag_enum(enum, number) or str(number)
+
+    def _reference(self, value: Value) -> str:
+        if not value.fully_known:
+            return "<optimized out>"
+        address = value.integer(signed=False)
+        referred = in_memory(value.type.strip().target, address, self.memory)
+        return f"@0x{address:x}: {self.value(referred)}"
 
     def _pointer(self, value: Value) -> str:
         if not value.fully_known:
@@ -324,6 +331,8 @@ def type_name(value_type: Type, inner: str = "") -> str:
             return type_name(target, f"(*{inner})")
         # Only a qualifier is spaced off: `char **`, `int *[2]`, `int * volatile`.
         return type_name(target, f"* {inner}" if inner[:1].isalpha() else f"*{inner}")
+    if kind == "reference":
+        return type_name(value_type.target, f"& {inner}" if inner[:1].isalpha() else f"&{inner}")
     if kind == "array":
         bounds = "".join(f"[{d}]" if d is not None else "[]" for d in value_type.dimensions)
         return type_name(value_type.target, f"{inner}{bounds}")

@@ -120,7 +120,7 @@ class VariableReader:
             address=value.address,
             size=value_type.byte_size,
             value=value,
-            scalar=value_type.strip().kind not in ("struct", "union", "array"),
+            scalar=_is_scalar(value_type),
         )
 
     def value_of(self, die: Die, value_type, frame: FrameContext | None) -> Value:
@@ -360,3 +360,12 @@ def _require(value, why: str):
     if value is None:
         raise dwarf_expr.ExpressionError(why)
     return value
+
+
+def _is_scalar(value_type) -> bool:
+    """GDB's val_print_scalar_type_p: `bt` prints "..." for structs, unions and arrays,
+    and for references to them."""
+    stripped = value_type.strip()
+    if stripped.kind == "reference" and stripped.target is not None:
+        stripped = stripped.target.strip()
+    return stripped.kind not in ("struct", "union", "array")

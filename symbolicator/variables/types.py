@@ -15,6 +15,7 @@ from symbolicator.dwarf.dies import Die, DieReader
 
 TAG_ARRAY, TAG_CLASS, TAG_ENUM, TAG_MEMBER = 0x01, 0x02, 0x04, 0x0D
 TAG_POINTER, TAG_REFERENCE, TAG_STRUCT, TAG_SUBROUTINE, TAG_TYPEDEF = 0x0F, 0x10, 0x13, 0x15, 0x16
+TAG_RVALUE_REFERENCE = 0x42
 TAG_UNION, TAG_SUBRANGE, TAG_BASE, TAG_CONST, TAG_ENUMERATOR = 0x17, 0x21, 0x24, 0x26, 0x28
 TAG_FORMAL_PARAMETER, TAG_UNSPECIFIED_PARAMETERS, TAG_VOLATILE, TAG_RESTRICT = (
     0x05,
@@ -174,6 +175,12 @@ def _pointer(reader: TypeReader, die: Die) -> Type:
     return Type("pointer", die.name, die.value(AT_BYTE_SIZE, 4), target=reader._target(die) or VOID)
 
 
+def _reference(reader: TypeReader, die: Die) -> Type:
+    """A C++ reference: GDB prints it as `@address: value` (generic_val_print_ref)."""
+    size = die.value(AT_BYTE_SIZE, 4)
+    return Type("reference", die.name, size, target=reader._target(die) or VOID)
+
+
 def _typedef(reader: TypeReader, die: Die) -> Type:
     return Type("typedef", die.name, target=reader._target(die) or VOID)
 
@@ -261,7 +268,8 @@ def _unspecified(reader: TypeReader, die: Die) -> Type:
 _BUILDERS = {
     TAG_BASE: _base,
     TAG_POINTER: _pointer,
-    TAG_REFERENCE: _pointer,
+    TAG_REFERENCE: _reference,
+    TAG_RVALUE_REFERENCE: _reference,
     TAG_TYPEDEF: _typedef,
     TAG_CONST: _qualifier,
     TAG_VOLATILE: _qualifier,

@@ -34,13 +34,19 @@ class Row:
 
 
 def scenario_dirs() -> list[Path]:
-    """The test firmware's own scheduler (the symbolicator issue's fixtures)."""
-    return sorted(p.parent for p in FIXTURES.glob("an38*-O*/*/gdb.json"))
+    """The test firmware's own scheduler (the symbolicator issue's fixtures), in C and in
+    C++ (cxx-*)."""
+    found = [*FIXTURES.glob("an38*-O*/*/gdb.json"), *FIXTURES.glob("cxx-an38*-O*/*/gdb.json")]
+    return sorted(p.parent for p in found)
 
 
 def rtos_scenario_dirs() -> list[Path]:
     """The FreeRTOS and Zephyr look-alike builds."""
-    return sorted(p.parent for p in FIXTURES.glob("*-an38*-O*/*/gdb.json"))
+    found = [
+        *FIXTURES.glob("freertos-an38*-O*/*/gdb.json"),
+        *FIXTURES.glob("zephyr-an38*-O*/*/gdb.json"),
+    ]
+    return sorted(p.parent for p in found)
 
 
 def reference(scenario: Path) -> dict:

@@ -1,0 +1,154 @@
+"""Function names as GDB and binutils print them.
+
+C is easy: a function's DW_AT_name is the name both tools print. For C++ and Rust
+they differ, and neither is the bare DW_AT_name:
+
+- GDB names a function by its DWARF scopes (dwarf2_compute_name): the namespaces,
+  classes and anonymous namespaces around the declaration that DW_AT_specification
+  and DW_AT_abstract_origin lead to, so `dre::sensors::Thermometer::sample`. For C++
+  it adds the parameter types, and bt removes them again (cp_remove_params), except
+  where GDB's C++ name parser cannot read the name (a lambda's `<lambda(int)>` in a
+  template argument, an unnamed `struct {...}`): bt then shows the whole name.
+- binutils' addr2line prints the linkage name (DW_AT_linkage_name) when DWARF has
+  one, following the same links (bfd dwarf2.c find_abstract_instance), and with -C
+  demangles it.
+
+Only C++, Rust and D units are read this way; the DIEs they need are parsed on
+demand (dwarf/dies.py), so indexing a C firmware costs nothing more.
+"""
+
+from __future__ import annotations
+
+import demangle as _demangle
+
+from symbolicator.dwarf import constants as c
+from symbolicator.dwarf.dies import Die, DieReader
+from symbolicator.dwarf.sections import DwarfSections
+
+TAG_CLASS, TAG_ENUM, TAG_PARAMETER, TAG_POINTER, TAG_REFERENCE = 0x02, 0x04, 0x05, 0x0F, 0x10
+TAG_STRUCT, TAG_TYPEDEF, TAG_UNION, TAG_BASE, TAG_CONST = 0x13, 0x16, 0x17, 0x24, 0x26
+TAG_VOLATILE, TAG_NAMESPACE, TAG_RVALUE_REFERENCE = 0x35, 0x39, 0x42
+AT_LANGUAGE, AT_TYPE, AT_ARTIFICIAL = 0x13, 0x49, 0x34
+RECORDS = {TAG_CLASS: "class", TAG_STRUCT: "struct", TAG_UNION: "union", TAG_ENUM: "enum"}
+# DW_LANG_* of languages with mangled linkage names (bfd dwarf2.c mangle_style).
+LANG_CPLUS = frozenset({0x04, 0x19, 0x1A, 0x21, 0x2A, 0x2B})
+LANG_MANGLED = LANG_CPLUS | {0x13, 0x1C}  # and D, Rust
+ANONYMOUS_NAMESPACE = "(anonymous namespace)"
+
+
+def demangled(name: str) -> str:
+    """What `addr2line -C` prints for `name` (bfd_demangle with DMGL_PARAMS | DMGL_ANSI):
+    Itanium C++ and Rust (legacy and v0) symbols demangled as GNU's demangler spells
+    them, anything else unchanged."""
+    return _demangle.demangle(name, language=("itanium", "rust"), style="gnu")
+
+
+def is_mangled_language(language: int | None) -> bool:
+    return language in LANG_MANGLED
+
+
+class Namer:
+    """Names of DIEs of C++, Rust and D units, computed once each."""
+
+    def __init__(self, sections: DwarfSections):
+        self._reader = DieReader(sections)
+        self._gdb: dict[int, str] = {}
+
+    def gdb_name(self, offset: int, language: int | None) -> str:
+        found = self._gdb.get(offset)
+        if found is None:
+            die = self._reader.die(offset)
+            found = self._gdb[offset] = "??" if die is None else self._gdb_name(die, language)
+        return found
+
+    def binutils_name(self, offset: int) -> tuple[str | None, bool]:
+        """(name, whether it is a linkage name): the first DW_AT_linkage_name along
+        the specification / abstract origin links, else the first DW_AT_name."""
+        die = self._reader.die(offset)
+        if die is None:
+            return None, False
+        chain = list(_chain(self._reader, die))
+        for link in chain:
+            linkage = link.string(c.AT_LINKAGE_NAME) or link.string(c.AT_MIPS_LINKAGE_NAME)
+            if linkage:
+                return linkage, True
+        return next((link.name for link in chain if link.name), None), False
+
+    def _gdb_name(self, die: Die, language: int | None) -> str:
+        chain = list(_chain(self._reader, die))
+        name = next((link.name for link in chain if link.name), None)
+        if name is None:
+            return "??"
+        prefix = self._prefix(chain[-1].parent)
+        full = f"{prefix}::{name}" if prefix else name
+        if language in LANG_CPLUS and die.tag == c.TAG_SUBPROGRAM and not _parseable(full):
+            full += self._parameters(die)
+        return full
+
+    def _prefix(self, scope: Die | None) -> str:
+        """GDB's determine_prefix: the qualified name of the scope a DIE is declared in."""
+        while scope is not None and scope.tag not in (TAG_NAMESPACE, *RECORDS):
+            if scope.tag == c.TAG_SUBPROGRAM:
+                return ""  # a local class: GDB gives it no prefix
+            scope = scope.parent
+        if scope is None:
+            return ""
+        name = scope.name
+        if scope.tag == TAG_NAMESPACE:
+            name = name or ANONYMOUS_NAMESPACE
+        elif not name:
+            return ""  # an unnamed class: its members get no prefix either
+        outer = self._prefix(scope.parent)
+        return f"{outer}::{name}" if outer else name
+
+    def _parameters(self, die: Die) -> str:
+        """The parameter list GDB appends (c_type_print_args): the types of the
+        DIE's own formal parameters, in its order, without the artificial `this`."""
+        types = []
+        for child in die.children:
+            if child.tag != TAG_PARAMETER:
+                continue
+            chain = list(_chain(self._reader, child))
+            if any(link.has(AT_ARTIFICIAL) for link in chain):
+                continue
+            typed = next((link for link in chain if link.has(AT_TYPE)), None)
+            types.append(self._type_name(typed))
+        return f"({', '.join(types) or 'void'})"
+
+    def _type_name(self, owner: Die | None, depth: int = 0) -> str:
+        """A type as GDB prints it in a parameter list."""
+        target = owner.reference(AT_TYPE) if owner is not None else None
+        die = self._reader.die(target) if target is not None and depth < 16 else None
+        if die is None:
+            return "void"
+        if die.tag in (TAG_POINTER, TAG_REFERENCE, TAG_RVALUE_REFERENCE):
+            inner = self._type_name(die, depth + 1)
+            mark = {TAG_POINTER: "*", TAG_REFERENCE: "&", TAG_RVALUE_REFERENCE: "&&"}[die.tag]
+            return f"{inner}{mark}" if inner.endswith(("*", "&")) else f"{inner} {mark}"
+        if die.tag in (TAG_CONST, TAG_VOLATILE):
+            word = "const" if die.tag == TAG_CONST else "volatile"
+            inner = self._type_name(die, depth + 1)
+            return f"{inner} {word}" if inner.endswith(("*", "&")) else f"{word} {inner}"
+        if die.tag in RECORDS and not die.name:
+            return f"{'struct' if die.tag == TAG_CLASS else RECORDS[die.tag]} {{...}}"
+        prefix = self._prefix(die.parent) if die.tag != TAG_BASE else ""
+        name = die.name or "?"
+        return f"{prefix}::{name}" if prefix else name
+
+
+def _chain(reader: DieReader, die: Die):
+    """The DIE, then the DIEs its DW_AT_specification or DW_AT_abstract_origin lead to."""
+    seen = set()
+    while die is not None and die.offset not in seen:
+        seen.add(die.offset)
+        yield die
+        target = die.reference(c.AT_SPECIFICATION)
+        if target is None:
+            target = die.reference(c.AT_ABSTRACT_ORIGIN)
+        die = reader.die(target) if target is not None else None
+
+
+def _parseable(name: str) -> bool:
+    """Whether GDB's C++ name parser reads `name`, so that bt can drop its parameters.
+    It cannot read GCC's `<lambda(...)>` closure names nor unnamed `{...}` types."""
+    return "<lambda" not in name and "{" not in name
