@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
 import struct
@@ -110,14 +111,40 @@ def _functions(elf: ElfImage, found, strings: StringTable, naming: _Naming):
                 for name, a2l, a in [naming.names(origin, language)]
             ]
         )
-    for symbol in elf.symbols:
-        if symbol.kind == "func":
-            functions.append(
-                Function(
-                    symbol.name, symbol.address, symbol.address + max(symbol.size, 2), NO_DWARF
-                )
-            )
+    functions += _minimal_symbol_functions(elf)
     return FunctionTable.build(functions, strings), groups
+
+
+def _minimal_symbol_functions(elf: ElfImage) -> list[Function]:
+    """Code symbols as GDB's minimal symbols name the addresses no DWARF function covers
+    (minsyms.c lookup_minimal_symbol_by_pc_section), in the order FunctionTable.build
+    fills them in, each taking what nobody took before:
+
+    1. Sized symbols (functions, and untyped symbols with a size), the later start
+       first: GDB takes the nearest symbol at or below the address that covers it,
+       and of several at one address the last by name.
+    2. Zero-sized ones (assembly labels, functions without .size): where no sized
+       symbol covers the address, GDB takes the nearest label above the closest sized
+       symbol below it, so a label reaches up to the next symbol of its section.
+    An address past the end of a sized symbol with no label after it gets no name.
+    """
+    sections = dict(zip(elf.section_indexes(), elf.section_ranges(), strict=True))
+    code = [
+        s
+        for s in elf.symbols
+        if s.kind in ("func", "other") and s.section in sections and sections[s.section][2]
+    ]
+    sized = sorted((s for s in code if s.size), key=lambda s: (s.address, s.name), reverse=True)
+    found = [Function(s.name, s.address, s.address + s.size, NO_DWARF) for s in sized]
+    starts = [s.address for s in code]  # sorted, as elf.symbols is
+    for symbol in code:
+        if symbol.size:
+            continue
+        section_end = sections[symbol.section][1]
+        after = bisect.bisect_right(starts, symbol.address)
+        end = min(starts[after], section_end) if after < len(starts) else section_end
+        found.append(Function(symbol.name, symbol.address, max(end, symbol.address + 2), NO_DWARF))
+    return found
 
 
 class _Naming:
@@ -140,6 +167,11 @@ class _Naming:
             return None
         name, is_linkage = self.namer.binutils_name(offset)
         return name if is_linkage else None
+
+    def declared_linkage_name(self, offset: int, language) -> str | None:
+        if not is_mangled_language(language):
+            return None
+        return self.namer.declared_linkage_name(offset)
 
     def names(self, offset: int, language) -> tuple[str, str, int]:
         """GDB's name, addr2line's name and whether the latter is a linkage name."""
@@ -200,7 +232,7 @@ def _call_target(found, elf: ElfImage, naming, origin: int | None, unit: int) ->
         return facts.entry
     if facts.declaration:
         return _symbol_address(elf, naming.linkage_name(origin, language) or found.name_of(origin))
-    return None
+    return _symbol_address(elf, naming.declared_linkage_name(origin, language))
 
 
 def _symbol_address(elf: ElfImage, name: str | None) -> int | None:

@@ -74,6 +74,20 @@ class Namer:
                 return linkage, True
         return next((link.name for link in chain if link.name), None), False
 
+    def declared_linkage_name(self, offset: int) -> str | None:
+        """The linkage name GDB looks a call target up by (read_call_site_scope), if the
+        DIE is a declaration: DW_AT_declaration found through DW_AT_abstract_origin
+        and no DW_AT_specification (die_is_declaration), as GCC writes a constructor's
+        C1 / C2 variants."""
+        die = self._reader.die(offset)
+        chain = list(_chain(self._reader, die)) if die is not None else []
+        if not any(link.has(c.AT_DECLARATION) for link in chain):
+            return None
+        if any(link.has(c.AT_SPECIFICATION) for link in chain):
+            return None
+        name, is_linkage = self.binutils_name(offset)
+        return name if is_linkage else None
+
     def _gdb_name(self, die: Die, language: int | None) -> str:
         chain = list(_chain(self._reader, die))
         name = next((link.name for link in chain if link.name), None)

@@ -95,6 +95,10 @@ class VariableReader:
         size = variable.size
         if register is None or not 0 < size <= 4:
             return
+        if variable.value.type.strip().kind == "reference":
+            # GDB compares what both references refer to, which needs the caller's
+            # DW_AT_call_data_value; without it it shows the value alone.
+            return
         try:
             number = self._entry_value(frame, bytes([0x90]) + encode_uleb(register))
         except dwarf_expr.ExpressionError:

@@ -56,6 +56,10 @@ EXPECTED = {
         0x20000278,
         Access.UNKNOWN,  # the frame holding the PC was never written
     ),
+    # The C++ builds (cxx-*, tests/firmware/cxx/).
+    "virtual_call": Expected(FaultKind.FAULT, "MemManage", ["DACCVIOL"], 0x8, Access.READ),
+    "constructor": Expected(FaultKind.FAULT, "MemManage", ["DACCVIOL"], 0x8, Access.READ),
+    "destructor": Expected(FaultKind.FAULT, "MemManage", ["DACCVIOL"], 0x18, Access.WRITE),
 }
 
 
