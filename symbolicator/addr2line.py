@@ -28,15 +28,25 @@ def _frames(index: SymbolIndex, address: int) -> list[tuple[str, str, int]]:
         return [(named[0], *location)]
     location = index.addr2line_at(address)
     frames = []
-    for entry in index.inline_chain(function, address):
+    chain = _binutils_chain(index.inline_chain(function, address))
+    for entry in chain:
         frames.append([entry.binutils_name, *(location or ("??", 0))])
         call_file = index.file_name(entry.call_file)
         location = (index.file_path(call_file), entry.call_line) if call_file else None
     frames.append([named[0], *(location or ("??", 0))])
-    innermost = index.inline_chain(function, address)[:1] or [function]
+    innermost = chain[:1] or [function]
     if not innermost[0].binutils_linkage:
         frames[0][0] = _symbol_name(index, address) or frames[0][0]
     return [tuple(frame) for frame in frames]
+
+
+def _binutils_chain(chain: list) -> list:
+    """The inline chain as bfd sees it: from the innermost inline it finds (see
+    InlineEntry.binutils_sees) outwards through every enclosing one, found or not."""
+    for number, entry in enumerate(chain):
+        if entry.binutils_sees:
+            return chain[number:]
+    return []
 
 
 def _symbol_name(index: SymbolIndex, address: int) -> str | None:

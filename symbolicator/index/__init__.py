@@ -21,7 +21,7 @@ from symbolicator.index.inlines import InlineEntry, InlineTable
 from symbolicator.index.lines import LineTable
 from symbolicator.memory import SOURCE_ELF, Span
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 SYMBOL_COLUMNS = ("starts", "sizes", "names", "kinds", "sections", "files")
 
 

@@ -106,9 +106,9 @@ def _functions(elf: ElfImage, found, strings: StringTable, naming: _Naming):
         ]
         groups.append(
             [
-                (low, high, depth, strings.intern(name), file, line, die, strings.intern(a2l), a)
-                for low, high, depth, origin, file, line, die in subprogram.inlines
-                for name, a2l, a in [naming.names(origin, language)]
+                (low, high, depth, strings.intern(name), file, line, die, *binutils, int(seen))
+                for low, high, depth, origin, file, line, die, seen in subprogram.inlines
+                for name, *binutils in [naming.names(origin, language, strings)]
             ]
         )
     functions += _minimal_symbol_functions(elf)
@@ -173,13 +173,16 @@ class _Naming:
             return None
         return self.namer.declared_linkage_name(offset)
 
-    def names(self, offset: int, language) -> tuple[str, str, int]:
-        """GDB's name, addr2line's name and whether the latter is a linkage name."""
+    def names(self, offset: int, language, strings=None) -> tuple[str, str | int, int]:
+        """GDB's name, addr2line's name (its string id if `strings` is given) and
+        whether the latter is a linkage name."""
         if not is_mangled_language(language):
             name = self._found.name_of(offset)
-            return name, name, 1
-        binutils, is_linkage = self.namer.binutils_name(offset)
-        return self.namer.gdb_name(offset, language), binutils or "??", int(is_linkage)
+            binutils, is_linkage = name, True
+        else:
+            binutils, is_linkage = self.namer.binutils_name(offset)
+            name, binutils = self.namer.gdb_name(offset, language), binutils or "??"
+        return name, strings.intern(binutils) if strings else binutils, int(is_linkage)
 
 
 VARIABLE_SECTIONS = (

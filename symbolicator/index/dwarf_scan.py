@@ -32,7 +32,7 @@ class Subprogram:
     ranges: list[tuple[int, int]]
     die_offset: int
     unit_offset: int
-    inlines: list[tuple] = field(default_factory=list)  # (low, high, depth, origin, file, line)
+    inlines: list[tuple] = field(default_factory=list)  # see _inline
     call_sites: list[tuple] = field(default_factory=list)  # (return pc, origin DIE, is tail call)
 
 
@@ -181,8 +181,13 @@ def _inline(unit: Unit, die, ranges, function: Subprogram, depth: int, file_ids,
     call_file = attributes.get(c.AT_CALL_FILE, (None, 0))[1] - first_file
     file_id = file_ids[call_file] if 0 <= call_file < len(file_ids) else 0xFFFFFFFF
     call_line = attributes.get(c.AT_CALL_LINE, (None, 0))[1]
+    # binutils 2.40's addr2line does not see an inline whose DW_AT_ranges is an index
+    # (DW_FORM_rnglistx, as clang writes them); GDB does (tests/fixtures/README.md).
+    seen = attributes.get(c.AT_RANGES, (None, None))[0] != c.FORM_RNGLISTX
     for low, high in ranges:
-        function.inlines.append((low, high, depth, origin_offset, file_id, call_line, die.offset))
+        function.inlines.append(
+            (low, high, depth, origin_offset, file_id, call_line, die.offset, seen)
+        )
 
 
 def _call_site(unit: Unit, die, function: Subprogram) -> None:

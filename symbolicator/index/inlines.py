@@ -23,6 +23,7 @@ class InlineEntry:
     die: int  # offset of the DW_TAG_inlined_subroutine in .debug_info
     binutils_name: str  # as addr2line prints it (index/names.py)
     binutils_linkage: bool  # False: addr2line prefers an ELF symbol's name when innermost
+    binutils_sees: bool  # whether addr2line finds this inline at all (index/dwarf_scan.py)
 
 
 class InlineTable:
@@ -36,6 +37,7 @@ class InlineTable:
         "die",
         "binutils_name",
         "linkage",
+        "seen",
     )
 
     def __init__(self, columns: dict, group_starts, strings: StringTable):
@@ -46,7 +48,7 @@ class InlineTable:
     @classmethod
     def build(cls, groups: list[list[tuple]], strings: StringTable) -> InlineTable:
         """`groups[n]`: (low, high, depth, name_id, call_file, call_line, die, binutils name id,
-        binutils linkage flag) of function n."""
+        binutils linkage flag, binutils sees it) of function n."""
         entries, starts = [], [0]
         for group in groups:
             entries += sorted(group, key=itemgetter(2, 0))  # by depth, then address
@@ -79,6 +81,7 @@ class InlineTable:
             c["die"][i],
             self._strings[c["binutils_name"][i]],
             bool(c["linkage"][i]),
+            bool(c["seen"][i]),
         )
 
     def __len__(self) -> int:

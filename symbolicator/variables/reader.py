@@ -8,7 +8,7 @@ for DW_OP_entry_value the matching DW_TAG_call_site_parameter in the caller.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from symbolicator import dwarf_expr
 from symbolicator.dwarf import constants as c
@@ -141,8 +141,12 @@ class VariableReader:
             expression = die.value(AT_LOCATION)
         if not expression:
             return unavailable(value_type)
+        context = replace(
+            self._context(frame),
+            address_index=lambda index: die.unit.address(c.FORM_ADDRX, index),
+        )
         try:
-            location = dwarf_expr.locate(expression, self._context(frame))
+            location = dwarf_expr.locate(expression, context)
         except dwarf_expr.UnknownRegister as error:
             return unavailable(value_type, _why_unknown(error.register))
         except dwarf_expr.ExpressionError as error:

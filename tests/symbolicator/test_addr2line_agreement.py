@@ -56,6 +56,6 @@ def test_every_recorded_address_matches_addr2line(build):
     assert mismatches(build, "function", demangle=False) == []
 
 
-@pytest.mark.parametrize("build", [b for b in ELFS if b.startswith("cxx-")])
+@pytest.mark.parametrize("build", [b for b in ELFS if b.startswith(("cxx-", "clang-"))])
 def test_every_recorded_address_matches_addr2line_demangling(build):
     assert mismatches(build, "demangled", demangle=True) == []
