@@ -19,7 +19,7 @@ from symbolicator.index.frames import FrameTable
 from symbolicator.index.functions import NO_DWARF, Function, FunctionTable
 from symbolicator.index.inlines import InlineTable
 from symbolicator.index.lines import LineTable
-from symbolicator.index.names import Namer, is_mangled_language
+from symbolicator.index.names import Namer, gdb_symbol_name, is_mangled_language
 from symbolicator.memory import SOURCE_ELF, Span
 
 # What reading past the end of a section, an unknown abbreviation code or a bad
@@ -135,7 +135,7 @@ def _minimal_symbol_functions(elf: ElfImage) -> list[Function]:
         if s.kind in ("func", "other") and s.section in sections and sections[s.section][2]
     ]
     sized = sorted((s for s in code if s.size), key=lambda s: (s.address, s.name), reverse=True)
-    found = [Function(s.name, s.address, s.address + s.size, NO_DWARF) for s in sized]
+    found = [_symbol_function(s, s.address + s.size) for s in sized]
     starts = [s.address for s in code]  # sorted, as elf.symbols is
     for symbol in code:
         if symbol.size:
@@ -143,8 +143,13 @@ def _minimal_symbol_functions(elf: ElfImage) -> list[Function]:
         section_end = sections[symbol.section][1]
         after = bisect.bisect_right(starts, symbol.address)
         end = min(starts[after], section_end) if after < len(starts) else section_end
-        found.append(Function(symbol.name, symbol.address, max(end, symbol.address + 2), NO_DWARF))
+        found.append(_symbol_function(symbol, max(end, symbol.address + 2)))
     return found
+
+
+def _symbol_function(symbol, end: int) -> Function:
+    """GDB shows a minimal symbol demangled; addr2line as it is."""
+    return Function(gdb_symbol_name(symbol.name), symbol.address, end, NO_DWARF, None, symbol.name)
 
 
 class _Naming:

@@ -43,6 +43,12 @@ def demangled(name: str) -> str:
     return _demangle.demangle(name, language=("itanium", "rust"), style="gnu")
 
 
+def gdb_symbol_name(name: str) -> str:
+    """How GDB prints a minimal symbol: demangled (C++ with its parameter types), as
+    `<vtable for Foo+8>` or a frame in a function without DWARF."""
+    return demangled(name) if name.startswith(("_Z", "_R")) else name
+
+
 def is_mangled_language(language: int | None) -> bool:
     return language in LANG_MANGLED
 

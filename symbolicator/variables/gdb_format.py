@@ -42,6 +42,8 @@ class Printer:
             return "<synthetic pointer>"
         if value.error is not None and not any(value.known):
             return _unavailable(value)
+        if value.type.strip().kind == "reference" and value.fully_known:
+            return self._referred(value)
         return self._value(value)
 
     def print_command(self, value: Value) -> str:
@@ -93,12 +95,18 @@ class Printer:
                 return name
         return _flag_enum(enum, number) or str(number)
 
-    def _reference(self, value: Value) -> str:
-        if not value.fully_known:
-            return "<optimized out>"
+    def _referred(self, value: Value) -> str:
+        """A reference variable: its address and what it refers to."""
         address = value.integer(signed=False)
         referred = in_memory(value.type.strip().target, address, self.memory)
         return f"@0x{address:x}: {self.value(referred)}"
+
+    def _reference(self, value: Value) -> str:
+        """A reference inside a struct (a lambda's captures): GDB shows only the address
+        (generic_val_print_ref without deref_ref)."""
+        if not value.fully_known:
+            return "<optimized out>"
+        return f"@0x{value.integer(signed=False):x}"
 
     def _pointer(self, value: Value) -> str:
         if not value.fully_known:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from symbolicator import dwarf_expr
 from symbolicator.dwarf import constants as c
 from symbolicator.dwarf.dies import Die
+from symbolicator.index.names import gdb_symbol_name
 from symbolicator.leb128 import encode_uleb, read_uleb
 from symbolicator.unwind.registers import DwarfView
 from symbolicator.unwind.tailcalls import reaches_by_tail_calls
@@ -322,7 +323,7 @@ def gdb_minimal_symbol(index, address: int) -> tuple[str, int] | None:
         return None
     if is_code:  # GDB strips the Thumb bit first: a pointer to a function's first
         address &= ~1  # instruction reads <function>, the second <function+2>
-    return index.strings[columns["names"][chosen]], address - starts[chosen]
+    return gdb_symbol_name(index.strings[columns["names"][chosen]]), address - starts[chosen]
 
 
 def _entry_register(block: bytes) -> tuple[int, bool]:
