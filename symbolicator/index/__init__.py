@@ -26,7 +26,7 @@ SYMBOL_COLUMNS = ("starts", "sizes", "names", "kinds", "sections", "files")
 
 
 NO_STRING = 0xFFFFFFFF
-KIND_OBJECT, KIND_FUNCTION = 0, 1
+KIND_OBJECT, KIND_FUNCTION, KIND_UNTYPED = 0, 1, 2  # STT_OBJECT, STT_FUNC, STT_NOTYPE
 T = TypeVar("T")
 
 
@@ -146,7 +146,9 @@ class SymbolIndex:
         section = self._section_of(address)
         index = bisect.bisect_right(starts, address) - 1
         while index >= 0:
-            if kinds[index] == KIND_FUNCTION and sections[index] == section:
+            # bfd's elf32_arm_maybe_function_sym: untyped symbols (assembly labels)
+            # count as functions too.
+            if kinds[index] != KIND_OBJECT and sections[index] == section:
                 symbol = self._symbol(index)
                 return symbol.name, symbol.file
             index -= 1

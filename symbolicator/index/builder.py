@@ -11,7 +11,14 @@ from symbolicator.cfi import FrameSection
 from symbolicator.dwarf.forms import DwarfError
 from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.elf import ElfImage
-from symbolicator.index import FORMAT_VERSION, KIND_FUNCTION, KIND_OBJECT, NO_STRING, SymbolIndex
+from symbolicator.index import (
+    FORMAT_VERSION,
+    KIND_FUNCTION,
+    KIND_OBJECT,
+    KIND_UNTYPED,
+    NO_STRING,
+    SymbolIndex,
+)
 from symbolicator.index.call_sites import CallSiteTable
 from symbolicator.index.container import StringTable
 from symbolicator.index.dwarf_scan import scan
@@ -21,6 +28,8 @@ from symbolicator.index.inlines import InlineTable
 from symbolicator.index.lines import LineTable
 from symbolicator.index.names import Namer, gdb_symbol_name, is_mangled_language
 from symbolicator.memory import SOURCE_ELF, Span
+
+SYMBOL_KINDS = {"func": KIND_FUNCTION, "object": KIND_OBJECT, "other": KIND_UNTYPED}
 
 # What reading past the end of a section, an unknown abbreviation code or a bad
 # offset raises in the decoders: a corrupt ELF, reported as such.
@@ -217,7 +226,7 @@ def _symbol_columns(elf: ElfImage, strings: StringTable) -> dict[str, list[int]]
         "starts": [s.address for s in symbols],
         "sizes": [s.size for s in symbols],
         "names": [strings.intern(s.name) for s in symbols],
-        "kinds": [KIND_FUNCTION if s.kind == "func" else KIND_OBJECT for s in symbols],
+        "kinds": [SYMBOL_KINDS[s.kind] for s in symbols],
         "sections": [section_numbers.get(s.section, NO_STRING) for s in symbols],
         "files": [strings.intern(s.file) if s.file else NO_STRING for s in symbols],
     }
