@@ -106,6 +106,7 @@ def _build(elf_data: bytes) -> SymbolIndex:
 
 def _functions(elf: ElfImage, found, strings: StringTable, naming: _Naming):
     functions, groups = [], []
+    inline_names: dict[int, tuple[int, int, int]] = {}  # origin -> name ids, linkage flag
     for dwarf_id, subprogram in enumerate(found.subprograms):
         language = found.languages.get(subprogram.unit_offset)
         name, binutils, linkage = naming.names(subprogram.die_offset, language)
@@ -113,13 +114,14 @@ def _functions(elf: ElfImage, found, strings: StringTable, naming: _Naming):
             Function(name, low, high, dwarf_id, None, binutils, linkage)
             for low, high in subprogram.ranges
         ]
-        groups.append(
-            [
-                (low, high, depth, strings.intern(name), file, line, die, *binutils, int(seen))
-                for low, high, depth, origin, file, line, die, seen in subprogram.inlines
-                for name, *binutils in [naming.names(origin, language, strings)]
-            ]
-        )
+        group = []
+        for low, high, depth, origin, file, line, die, seen in subprogram.inlines:
+            named = inline_names.get(origin)
+            if named is None:
+                name, binutils, linkage = naming.names(origin, language, strings)
+                named = inline_names[origin] = (strings.intern(name), binutils, linkage)
+            group.append((low, high, depth, named[0], file, line, die, *named[1:], int(seen)))
+        groups.append(group)
     functions += _minimal_symbol_functions(elf)
     return FunctionTable.build(functions, strings), groups
 
