@@ -175,7 +175,7 @@ class _Naming:
     @property
     def namer(self) -> Namer:
         if self._namer is None:
-            self._namer = Namer(self._sections)
+            self._namer = Namer(self._sections, self._found.scopes)
         return self._namer
 
     def linkage_name(self, offset: int, language) -> str | None:

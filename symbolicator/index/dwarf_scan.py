@@ -18,6 +18,7 @@ from symbolicator.dwarf.ranges import die_ranges, unit_base_address
 from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.index.container import StringTable
 from symbolicator.index.lines import UnitLines, bfd_steps, resolve_steps
+from symbolicator.index.names import ScopeFacts, is_mangled_language, unit_scopes
 
 WANTED = frozenset(
     {c.TAG_SUBPROGRAM, c.TAG_INLINED_SUBROUTINE, c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE}
@@ -56,6 +57,7 @@ class ScanResult:
     file_paths: dict[int, int] = field(default_factory=dict)  # display id -> full path id
     names: dict[int, str] = field(default_factory=dict)  # name_of, once the scan is done
     languages: dict[int, int | None] = field(default_factory=dict)  # unit offset -> DW_LANG
+    scopes: dict[int, ScopeFacts] = field(default_factory=dict)  # C++ and Rust units only
 
     def name_of(self, die_offset: int) -> str:
         """Follow DW_AT_abstract_origin / DW_AT_specification to a name."""
@@ -80,7 +82,9 @@ class ScanResult:
 def scan(sections: DwarfSections, strings: StringTable) -> ScanResult:
     result = ScanResult()
     for unit in iter_units(sections):
-        result.languages[unit.offset] = unit.attributes.get(AT_LANGUAGE, (None, None))[1]
+        language = result.languages[unit.offset] = unit.attributes.get(AT_LANGUAGE, (0, None))[1]
+        if is_mangled_language(language):
+            unit_scopes(unit, result.scopes)  # names by DWARF scopes, see index/names.py
         file_ids, first_file = _unit_lines(sections, unit, strings, result)
         _unit_functions(unit, file_ids, first_file, result)
     return result

@@ -19,10 +19,13 @@ demand (dwarf/dies.py), so indexing a C firmware costs nothing more.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import demangle as _demangle
 
 from symbolicator.dwarf import constants as c
 from symbolicator.dwarf.dies import Die, DieReader
+from symbolicator.dwarf.info import Unit, walk
 from symbolicator.dwarf.sections import DwarfSections
 
 TAG_CLASS, TAG_ENUM, TAG_PARAMETER, TAG_POINTER, TAG_REFERENCE = 0x02, 0x04, 0x05, 0x0F, 0x10
@@ -53,31 +56,68 @@ def is_mangled_language(language: int | None) -> bool:
     return language in LANG_MANGLED
 
 
-class Namer:
-    """Names of DIEs of C++, Rust and D units, computed once each."""
+class ScopeFacts(NamedTuple):
+    """What naming needs of a namespace, class or subprogram DIE of a C++ or Rust unit
+    (a tuple: one per such DIE, from one walk of the unit, see unit_scopes)."""
 
-    def __init__(self, sections: DwarfSections):
-        self._reader = DieReader(sections)
+    tag: int
+    name: str | None
+    linkage: str | None  # DW_AT_linkage_name (or DW_AT_MIPS_linkage_name)
+    specification: int | None
+    origin: int | None  # DW_AT_abstract_origin
+    declaration: bool
+    parent: int | None  # the enclosing namespace, class or subprogram
+
+
+SCOPE_TAGS = frozenset({c.TAG_SUBPROGRAM, TAG_NAMESPACE, *RECORDS})
+
+
+def unit_scopes(unit: Unit, found: dict[int, ScopeFacts]) -> None:
+    """Record the unit's namespaces, classes and subprograms (declarations inside classes
+    included) with their enclosing scope: one walk, jumping over everything else."""
+    stack: list[tuple[int, int]] = []  # (depth, offset) of the enclosing scopes
+    for die in walk(unit, SCOPE_TAGS, frozenset({c.TAG_LEXICAL_BLOCK})):
+        while stack and stack[-1][0] >= die.depth:
+            stack.pop()
+        get = die.attributes.get
+        name, linkage = get(c.AT_NAME), get(c.AT_LINKAGE_NAME) or get(c.AT_MIPS_LINKAGE_NAME)
+        specification, origin = get(c.AT_SPECIFICATION), get(c.AT_ABSTRACT_ORIGIN)
+        found[die.offset] = ScopeFacts(
+            die.tag,
+            unit.string(*name) if name else None,
+            unit.string(*linkage) if linkage else None,
+            unit.reference(*specification) if specification else None,
+            unit.reference(*origin) if origin else None,
+            c.AT_DECLARATION in die.attributes,
+            stack[-1][1] if stack else None,
+        )
+        stack.append((die.depth, die.offset))
+
+
+class Namer:
+    """Names of DIEs of C++, Rust and D units, computed once each from their scopes
+    (unit_scopes); DIEs are parsed only for the rare names that need parameter types."""
+
+    def __init__(self, sections: DwarfSections, scopes: dict[int, ScopeFacts]):
+        self._sections = sections
+        self._scopes = scopes
+        self._reader: DieReader | None = None
         self._gdb: dict[int, str] = {}
+        self._prefixes: dict[int | None, str] = {None: ""}
 
     def gdb_name(self, offset: int, language: int | None) -> str:
         found = self._gdb.get(offset)
         if found is None:
-            die = self._reader.die(offset)
-            found = self._gdb[offset] = "??" if die is None else self._gdb_name(die, language)
+            found = self._gdb[offset] = self._gdb_name(offset, language)
         return found
 
     def binutils_name(self, offset: int) -> tuple[str | None, bool]:
         """(name, whether it is a linkage name): the first DW_AT_linkage_name along
         the specification / abstract origin links, else the first DW_AT_name."""
-        die = self._reader.die(offset)
-        if die is None:
-            return None, False
-        chain = list(_chain(self._reader, die))
-        for link in chain:
-            linkage = link.string(c.AT_LINKAGE_NAME) or link.string(c.AT_MIPS_LINKAGE_NAME)
-            if linkage:
-                return linkage, True
+        chain = self._chain(offset)
+        linkage = next((link.linkage for link in chain if link.linkage), None)
+        if linkage:
+            return linkage, True
         return next((link.name for link in chain if link.name), None), False
 
     def declared_linkage_name(self, offset: int) -> str | None:
@@ -85,34 +125,47 @@ class Namer:
         DIE is a declaration: DW_AT_declaration found through DW_AT_abstract_origin
         and no DW_AT_specification (die_is_declaration), as GCC writes a constructor's
         C1 / C2 variants."""
-        die = self._reader.die(offset)
-        chain = list(_chain(self._reader, die)) if die is not None else []
-        if not any(link.has(c.AT_DECLARATION) for link in chain):
+        chain = self._chain(offset)
+        if not any(link.declaration for link in chain):
             return None
-        if any(link.has(c.AT_SPECIFICATION) for link in chain):
+        if any(link.specification is not None for link in chain):
             return None
         name, is_linkage = self.binutils_name(offset)
         return name if is_linkage else None
 
-    def _gdb_name(self, die: Die, language: int | None) -> str:
-        chain = list(_chain(self._reader, die))
+    def _chain(self, offset: int | None) -> list[ScopeFacts]:
+        """The DIE, then the DIEs its DW_AT_specification or DW_AT_abstract_origin lead to."""
+        chain, seen = [], set()
+        while offset is not None and offset not in seen:
+            facts = self._scopes.get(offset)
+            if facts is None:
+                break
+            seen.add(offset)
+            chain.append(facts)
+            offset = facts.specification if facts.specification is not None else facts.origin
+        return chain
+
+    def _gdb_name(self, offset: int, language: int | None) -> str:
+        chain = self._chain(offset)
         name = next((link.name for link in chain if link.name), None)
         if name is None:
             return "??"
         prefix = self._prefix(chain[-1].parent)
         full = f"{prefix}::{name}" if prefix else name
-        if language in LANG_CPLUS and die.tag == c.TAG_SUBPROGRAM and not _parseable(full):
-            full += self._parameters(die)
+        if language in LANG_CPLUS and chain[0].tag == c.TAG_SUBPROGRAM and not _parseable(full):
+            full += self._parameters(offset)
         return full
 
-    def _prefix(self, scope: Die | None) -> str:
+    def _prefix(self, offset: int | None) -> str:
         """GDB's determine_prefix: the qualified name of the scope a DIE is declared in."""
-        while scope is not None and scope.tag not in (TAG_NAMESPACE, *RECORDS):
-            if scope.tag == c.TAG_SUBPROGRAM:
-                return ""  # a local class: GDB gives it no prefix
-            scope = scope.parent
-        if scope is None:
-            return ""
+        found = self._prefixes.get(offset)
+        if found is None:
+            found = self._prefixes[offset] = self._scope_name(self._scopes.get(offset))
+        return found
+
+    def _scope_name(self, scope: ScopeFacts | None) -> str:
+        if scope is None or scope.tag == c.TAG_SUBPROGRAM:
+            return ""  # a local class: GDB gives it no prefix
         name = scope.name
         if scope.tag == TAG_NAMESPACE:
             name = name or ANONYMOUS_NAMESPACE
@@ -121,14 +174,23 @@ class Namer:
         outer = self._prefix(scope.parent)
         return f"{outer}::{name}" if outer else name
 
-    def _parameters(self, die: Die) -> str:
+    # -- parameter lists, for the names GDB cannot parse (read from the DIEs) ------------
+
+    @property
+    def reader(self) -> DieReader:
+        if self._reader is None:
+            self._reader = DieReader(self._sections)
+        return self._reader
+
+    def _parameters(self, offset: int) -> str:
         """The parameter list GDB appends (c_type_print_args): the types of the
         DIE's own formal parameters, in its order, without the artificial `this`."""
+        die = self.reader.die(offset)
         types = []
-        for child in die.children:
+        for child in die.children if die is not None else []:
             if child.tag != TAG_PARAMETER:
                 continue
-            chain = list(_chain(self._reader, child))
+            chain = list(_die_chain(self.reader, child))
             if any(link.has(AT_ARTIFICIAL) for link in chain):
                 continue
             typed = next((link for link in chain if link.has(AT_TYPE)), None)
@@ -138,7 +200,7 @@ class Namer:
     def _type_name(self, owner: Die | None, depth: int = 0) -> str:
         """A type as GDB prints it in a parameter list."""
         target = owner.reference(AT_TYPE) if owner is not None else None
-        die = self._reader.die(target) if target is not None and depth < 16 else None
+        die = self.reader.die(target) if target is not None and depth < 16 else None
         if die is None:
             return "void"
         if die.tag in (TAG_POINTER, TAG_REFERENCE, TAG_RVALUE_REFERENCE):
@@ -151,12 +213,29 @@ class Namer:
             return f"{inner} {word}" if inner.endswith(("*", "&")) else f"{word} {inner}"
         if die.tag in RECORDS and not die.name:
             return f"{'struct' if die.tag == TAG_CLASS else RECORDS[die.tag]} {{...}}"
-        prefix = self._prefix(die.parent) if die.tag != TAG_BASE else ""
+        prefix = _die_prefix(die.parent) if die.tag != TAG_BASE else ""
         name = die.name or "?"
         return f"{prefix}::{name}" if prefix else name
 
 
-def _chain(reader: DieReader, die: Die):
+def _die_prefix(scope: Die | None) -> str:
+    """_scope_name for a parsed DIE (a parameter's type)."""
+    while scope is not None and scope.tag not in (TAG_NAMESPACE, *RECORDS):
+        if scope.tag == c.TAG_SUBPROGRAM:
+            return ""
+        scope = scope.parent
+    if scope is None:
+        return ""
+    name = scope.name
+    if scope.tag == TAG_NAMESPACE:
+        name = name or ANONYMOUS_NAMESPACE
+    elif not name:
+        return ""
+    outer = _die_prefix(scope.parent)
+    return f"{outer}::{name}" if outer else name
+
+
+def _die_chain(reader: DieReader, die: Die):
     """The DIE, then the DIEs its DW_AT_specification or DW_AT_abstract_origin lead to."""
     seen = set()
     while die is not None and die.offset not in seen:
