@@ -2,7 +2,7 @@
 
 With --full, every frame's locals too, like GDB's bt full.
 
-Also: python -m symbolicator addr2line ELF ADDRESS... (like arm-none-eabi-addr2line -f -i).
+Also: python -m symbolicator addr2line [-C] ELF ADDRESS... (like arm-none-eabi-addr2line -f -i).
 With --elf-core OUT it also writes an ELF core for `gdb-multiarch ELF OUT`.
 """
 
@@ -62,10 +62,14 @@ def addr2line(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m symbolicator addr2line")
     parser.add_argument("elf", type=Path)
     parser.add_argument("addresses", nargs="+")
+    parser.add_argument(
+        "-C", "--demangle", action="store_true", help="demangle C++ and Rust names, like -C"
+    )
     args = parser.parse_args(argv)
     index = symbolicator.build_index(args.elf.read_bytes())
     for text in args.addresses:
-        for function, where in format_addr2line(addr2line_frames(index, int(text, 16))):
+        frames = addr2line_frames(index, int(text, 16), demangle=args.demangle)
+        for function, where in format_addr2line(frames):
             print(function)
             print(where)
     return 0

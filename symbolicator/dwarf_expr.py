@@ -84,6 +84,9 @@ class Context:
     cfa: Callable[[], int] | None = None
     entry_value: Callable[[bytes], int] | None = None
     object_address: int | None = None
+    # DW_OP_addrx / DW_OP_constx: entry n of the unit's .debug_addr (DWARF 5 2.5.1.1);
+    # clang writes every global's location this way.
+    address_index: Callable[[int], int] | None = None
 
 
 @dataclass
@@ -243,6 +246,13 @@ def _const(form: str):
 
 def _constu(state, opcode):
     state.stack.append(_uleb(state) & MASK)
+
+
+def _address_index(state, opcode):
+    index = _uleb(state)
+    if state.context.address_index is None:
+        raise ExpressionError("DW_OP_addrx outside a unit with .debug_addr")
+    state.stack.append(state.context.address_index(index) & MASK)
 
 
 def _consts(state, opcode):
@@ -439,6 +449,10 @@ _OPS = {
     0x0E: _const("<Q"),
     0x0F: _const("<q"),
     0x10: _constu,
+    0xA1: _address_index,  # DW_OP_addrx
+    0xA2: _address_index,  # DW_OP_constx
+    0xFB: _address_index,  # DW_OP_GNU_addr_index
+    0xFC: _address_index,  # DW_OP_GNU_const_index
     0x11: _consts,
     0x12: _stack_op(1, lambda s: s.append(s[-1])),
     0x13: _stack_op(1, lambda s: s.pop()),

@@ -21,12 +21,12 @@ from symbolicator.index.inlines import InlineEntry, InlineTable
 from symbolicator.index.lines import LineTable
 from symbolicator.memory import SOURCE_ELF, Span
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 8
 SYMBOL_COLUMNS = ("starts", "sizes", "names", "kinds", "sections", "files")
 
 
 NO_STRING = 0xFFFFFFFF
-KIND_OBJECT, KIND_FUNCTION = 0, 1
+KIND_OBJECT, KIND_FUNCTION, KIND_UNTYPED = 0, 1, 2  # STT_OBJECT, STT_FUNC, STT_NOTYPE
 T = TypeVar("T")
 
 
@@ -137,12 +137,18 @@ class SymbolIndex:
         """
         function = self.function_at(address)
         if function is not None and function.has_dwarf:
-            return function.name, None
+            return function.binutils_name or function.name, None
+        return self.addr2line_symbol(address)
+
+    def addr2line_symbol(self, address: int) -> tuple[str, str | None] | None:
+        """The function symbol bfd's elf_find_function picks for `address`, and its file."""
         starts, kinds, sections = (self.symbols[k] for k in ("starts", "kinds", "sections"))
         section = self._section_of(address)
         index = bisect.bisect_right(starts, address) - 1
         while index >= 0:
-            if kinds[index] == KIND_FUNCTION and sections[index] == section:
+            # bfd's elf32_arm_maybe_function_sym: untyped symbols (assembly labels)
+            # count as functions too.
+            if kinds[index] != KIND_OBJECT and sections[index] == section:
                 symbol = self._symbol(index)
                 return symbol.name, symbol.file
             index -= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
 import struct
@@ -10,7 +11,14 @@ from symbolicator.cfi import FrameSection
 from symbolicator.dwarf.forms import DwarfError
 from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.elf import ElfImage
-from symbolicator.index import FORMAT_VERSION, KIND_FUNCTION, KIND_OBJECT, NO_STRING, SymbolIndex
+from symbolicator.index import (
+    FORMAT_VERSION,
+    KIND_FUNCTION,
+    KIND_OBJECT,
+    KIND_UNTYPED,
+    NO_STRING,
+    SymbolIndex,
+)
 from symbolicator.index.call_sites import CallSiteTable
 from symbolicator.index.container import StringTable
 from symbolicator.index.dwarf_scan import scan
@@ -18,8 +26,11 @@ from symbolicator.index.frames import FrameTable
 from symbolicator.index.functions import NO_DWARF, Function, FunctionTable
 from symbolicator.index.inlines import InlineTable
 from symbolicator.index.lines import LineTable
+from symbolicator.index.names import Namer, gdb_symbol_name, is_mangled_language
 from symbolicator.leb128 import Leb128Error
 from symbolicator.memory import SOURCE_ELF, Span
+
+SYMBOL_KINDS = {"func": KIND_FUNCTION, "object": KIND_OBJECT, "other": KIND_UNTYPED}
 
 # What reading past the end of a section, an unknown abbreviation code or a bad
 # offset raises in the decoders: a corrupt ELF, reported as such.
@@ -83,9 +94,13 @@ def _build(elf_data: bytes) -> SymbolIndex:
     strings = StringTable()
     sections = DwarfSections(**elf.dwarf_sections())
     found = scan(sections, strings)
-    functions, inline_groups = _functions(elf, found, strings)
+    naming = _Naming(found, sections)
+    functions, inline_groups = _functions(elf, found, strings, naming)
     call_groups = [
-        [(pc, _call_target(found, elf, origin), tail) for pc, origin, tail in sub.call_sites]
+        [
+            (pc, _call_target(found, elf, naming, origin, sub.unit_offset), tail)
+            for pc, origin, tail in sub.call_sites
+        ]
         for sub in found.subprograms
     ]
     return SymbolIndex(
@@ -113,25 +128,101 @@ def _build(elf_data: bytes) -> SymbolIndex:
     )
 
 
-def _functions(elf: ElfImage, found, strings: StringTable):
+def _functions(elf: ElfImage, found, strings: StringTable, naming: _Naming):
     functions, groups = [], []
+    inline_names: dict[int, tuple[int, int, int]] = {}  # origin -> name ids, linkage flag
     for dwarf_id, subprogram in enumerate(found.subprograms):
-        name = found.name_of(subprogram.die_offset)
-        functions += [Function(name, low, high, dwarf_id) for low, high in subprogram.ranges]
-        groups.append(
-            [
-                (low, high, depth, strings.intern(found.name_of(origin)), file, line, die)
-                for low, high, depth, origin, file, line, die in subprogram.inlines
-            ]
-        )
-    for symbol in elf.symbols:
-        if symbol.kind == "func":
-            functions.append(
-                Function(
-                    symbol.name, symbol.address, symbol.address + max(symbol.size, 2), NO_DWARF
-                )
-            )
+        language = found.languages.get(subprogram.unit_offset)
+        name, binutils, linkage = naming.names(subprogram.die_offset, language)
+        functions += [
+            Function(name, low, high, dwarf_id, None, binutils, linkage)
+            for low, high in subprogram.ranges
+        ]
+        group = []
+        for low, high, depth, origin, file, line, die, seen in subprogram.inlines:
+            named = inline_names.get(origin)
+            if named is None:
+                name, binutils, linkage = naming.names(origin, language, strings)
+                named = inline_names[origin] = (strings.intern(name), binutils, linkage)
+            group.append((low, high, depth, named[0], file, line, die, *named[1:], int(seen)))
+        groups.append(group)
+    functions += _minimal_symbol_functions(elf)
     return FunctionTable.build(functions, strings), groups
+
+
+def _minimal_symbol_functions(elf: ElfImage) -> list[Function]:
+    """Code symbols as GDB's minimal symbols name the addresses no DWARF function covers
+    (minsyms.c lookup_minimal_symbol_by_pc_section), in the order FunctionTable.build
+    fills them in, each taking what nobody took before:
+
+    1. Sized symbols (functions, and untyped symbols with a size), the later start
+       first: GDB takes the nearest symbol at or below the address that covers it,
+       and of several at one address the last by name.
+    2. Zero-sized ones (assembly labels, functions without .size): where no sized
+       symbol covers the address, GDB takes the nearest label above the closest sized
+       symbol below it, so a label reaches up to the next symbol of its section.
+    An address past the end of a sized symbol with no label after it gets no name.
+    """
+    sections = dict(zip(elf.section_indexes(), elf.section_ranges(), strict=True))
+    code = [
+        s
+        for s in elf.symbols
+        if s.kind in ("func", "other") and s.section in sections and sections[s.section][2]
+    ]
+    sized = sorted((s for s in code if s.size), key=lambda s: (s.address, s.name), reverse=True)
+    found = [_symbol_function(s, s.address + s.size) for s in sized]
+    starts = [s.address for s in code]  # sorted, as elf.symbols is
+    for symbol in code:
+        if symbol.size:
+            continue
+        section_end = sections[symbol.section][1]
+        after = bisect.bisect_right(starts, symbol.address)
+        end = min(starts[after], section_end) if after < len(starts) else section_end
+        found.append(_symbol_function(symbol, max(end, symbol.address + 2)))
+    return found
+
+
+def _symbol_function(symbol, end: int) -> Function:
+    """GDB shows a minimal symbol demangled; addr2line as it is."""
+    return Function(gdb_symbol_name(symbol.name), symbol.address, end, NO_DWARF, None, symbol.name)
+
+
+class _Naming:
+    """GDB's and addr2line's names of each function and inlined function (index/names.py).
+
+    C units keep the fast path: DW_AT_name found by the scan is both tools' answer."""
+
+    def __init__(self, found, sections: DwarfSections):
+        self._found, self._sections = found, sections
+        self._namer: Namer | None = None
+
+    @property
+    def namer(self) -> Namer:
+        if self._namer is None:
+            self._namer = Namer(self._sections, self._found.scopes)
+        return self._namer
+
+    def linkage_name(self, offset: int, language) -> str | None:
+        if not is_mangled_language(language):
+            return None
+        name, is_linkage = self.namer.binutils_name(offset)
+        return name if is_linkage else None
+
+    def declared_linkage_name(self, offset: int, language) -> str | None:
+        if not is_mangled_language(language):
+            return None
+        return self.namer.declared_linkage_name(offset)
+
+    def names(self, offset: int, language, strings=None) -> tuple[str, str | int, int]:
+        """GDB's name, addr2line's name (its string id if `strings` is given) and
+        whether the latter is a linkage name."""
+        if not is_mangled_language(language):
+            name = self._found.name_of(offset)
+            binutils, is_linkage = name, True
+        else:
+            binutils, is_linkage = self.namer.binutils_name(offset)
+            name, binutils = self.namer.gdb_name(offset, language), binutils or "??"
+        return name, strings.intern(binutils) if strings else binutils, int(is_linkage)
 
 
 VARIABLE_SECTIONS = (
@@ -161,25 +252,35 @@ def _symbol_columns(elf: ElfImage, strings: StringTable) -> dict[str, list[int]]
         "starts": [s.address for s in symbols],
         "sizes": [s.size for s in symbols],
         "names": [strings.intern(s.name) for s in symbols],
-        "kinds": [KIND_FUNCTION if s.kind == "func" else KIND_OBJECT for s in symbols],
+        "kinds": [SYMBOL_KINDS[s.kind] for s in symbols],
         "sections": [section_numbers.get(s.section, NO_STRING) for s in symbols],
         "files": [strings.intern(s.file) if s.file else NO_STRING for s in symbols],
     }
 
 
-def _call_target(found, elf: ElfImage, origin: int | None) -> int | None:
+def _call_target(found, elf: ElfImage, naming, origin: int | None, unit: int) -> int | None:
     """The entry address a call site's DW_AT_call_origin names, resolved as GDB's
     read_call_site_scope does: a DIE with code gives its entry pc, a declaration is
-    found by name in the symbol table, and an abstract instance stays unresolved."""
-    facts = found.dies.get(origin) if origin is not None else None
-    if facts is None or facts.abstract:
+    found in the symbol table by its linkage name (else its name), and an abstract
+    instance stays unresolved. C++ declarations inside classes are not scanned."""
+    if origin is None:
+        return None
+    facts = found.dies.get(origin)
+    language = found.languages.get(unit)
+    if facts is None:
+        return _symbol_address(elf, naming.linkage_name(origin, language))
+    if facts.abstract:
         return None
     if facts.entry is not None:
         return facts.entry
     if facts.declaration:
-        symbol = elf.symbol_named(found.name_of(origin))
-        return symbol.address if symbol is not None and symbol.kind == "func" else None
-    return None
+        return _symbol_address(elf, naming.linkage_name(origin, language) or found.name_of(origin))
+    return _symbol_address(elf, naming.declared_linkage_name(origin, language))
+
+
+def _symbol_address(elf: ElfImage, name: str | None) -> int | None:
+    symbol = elf.symbol_named(name) if name else None
+    return symbol.address if symbol is not None and symbol.kind == "func" else None
 
 
 def _frame_sections(elf: ElfImage) -> dict[str, FrameSection]:

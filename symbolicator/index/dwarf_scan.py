@@ -18,11 +18,13 @@ from symbolicator.dwarf.ranges import die_ranges, unit_base_address
 from symbolicator.dwarf.sections import DwarfSections
 from symbolicator.index.container import StringTable
 from symbolicator.index.lines import UnitLines, bfd_steps, resolve_steps
+from symbolicator.index.names import ScopeFacts, is_mangled_language, unit_scopes
 
 WANTED = frozenset(
     {c.TAG_SUBPROGRAM, c.TAG_INLINED_SUBROUTINE, c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE}
 )
 CALL_SITES = frozenset({c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE})
+AT_LANGUAGE = 0x13
 DESCEND = frozenset({c.TAG_LEXICAL_BLOCK, 0x39})  # lexical blocks, C++ namespaces
 
 
@@ -31,7 +33,7 @@ class Subprogram:
     ranges: list[tuple[int, int]]
     die_offset: int
     unit_offset: int
-    inlines: list[tuple] = field(default_factory=list)  # (low, high, depth, origin, file, line)
+    inlines: list[tuple] = field(default_factory=list)  # see _inline
     call_sites: list[tuple] = field(default_factory=list)  # (return pc, origin DIE, is tail call)
 
 
@@ -54,6 +56,8 @@ class ScanResult:
     addr2line_steps: list[tuple[int, int, int]] = field(default_factory=list)
     file_paths: dict[int, int] = field(default_factory=dict)  # display id -> full path id
     names: dict[int, str] = field(default_factory=dict)  # name_of, once the scan is done
+    languages: dict[int, int | None] = field(default_factory=dict)  # unit offset -> DW_LANG
+    scopes: dict[int, ScopeFacts] = field(default_factory=dict)  # C++ and Rust units only
 
     def name_of(self, die_offset: int) -> str:
         """Follow DW_AT_abstract_origin / DW_AT_specification to a name."""
@@ -78,6 +82,9 @@ class ScanResult:
 def scan(sections: DwarfSections, strings: StringTable) -> ScanResult:
     result = ScanResult()
     for unit in iter_units(sections):
+        language = result.languages[unit.offset] = unit.attributes.get(AT_LANGUAGE, (0, None))[1]
+        if is_mangled_language(language):
+            unit_scopes(unit, result.scopes)  # names by DWARF scopes, see index/names.py
         file_ids, first_file = _unit_lines(sections, unit, strings, result)
         _unit_functions(unit, file_ids, first_file, result)
     return result
@@ -178,8 +185,13 @@ def _inline(unit: Unit, die, ranges, function: Subprogram, depth: int, file_ids,
     call_file = attributes.get(c.AT_CALL_FILE, (None, 0))[1] - first_file
     file_id = file_ids[call_file] if 0 <= call_file < len(file_ids) else 0xFFFFFFFF
     call_line = attributes.get(c.AT_CALL_LINE, (None, 0))[1]
+    # binutils 2.40's addr2line does not see an inline whose DW_AT_ranges is an index
+    # (DW_FORM_rnglistx, as clang writes them); GDB does (tests/fixtures/README.md).
+    seen = attributes.get(c.AT_RANGES, (None, None))[0] != c.FORM_RNGLISTX
     for low, high in ranges:
-        function.inlines.append((low, high, depth, origin_offset, file_id, call_line, die.offset))
+        function.inlines.append(
+            (low, high, depth, origin_offset, file_id, call_line, die.offset, seen)
+        )
 
 
 def _call_site(unit: Unit, die, function: Subprogram) -> None:

@@ -21,6 +21,8 @@ class Function:
     end: int
     dwarf_id: int = NO_DWARF  # index of its DWARF subprogram, for inline lookups
     covers_from: int | None = None  # where this entry's range begins, if not at `start`
+    binutils_name: str | None = None  # as addr2line prints it, where not `name` (names.py)
+    binutils_linkage: bool = True  # False: addr2line prefers an ELF symbol's name (names.py)
 
     @property
     def has_dwarf(self) -> bool:
@@ -28,12 +30,26 @@ class Function:
 
 
 class FunctionTable:
-    def __init__(self, starts, ends, entries, name_ids, dwarf_ids, strings: StringTable):
+    COLUMNS = ("starts", "ends", "entries", "names", "dwarf", "binutils_names", "linkage")
+
+    def __init__(
+        self,
+        starts,
+        ends,
+        entries,
+        name_ids,
+        dwarf_ids,
+        binutils_ids,
+        linkage,
+        strings: StringTable,
+    ):
         self._starts = starts  # range starts, sorted
         self._ends = ends
         self._entries = entries  # the function's entry address, for offsets and tail calls
         self._name_ids = name_ids
         self._dwarf_ids = dwarf_ids
+        self._binutils_ids = binutils_ids
+        self._linkage = linkage
         self._strings = strings
         self._made: dict[int, Function] = {}  # by range number: at most one per range
 
@@ -63,6 +79,8 @@ class FunctionTable:
             [f.start for _, _, f in pieces],
             [strings.intern(f.name) for _, _, f in pieces],
             [f.dwarf_id for _, _, f in pieces],
+            [strings.intern(f.binutils_name or f.name) for _, _, f in pieces],
+            [int(f.binutils_linkage) for _, _, f in pieces],
             strings,
         )
 
@@ -82,6 +100,8 @@ class FunctionTable:
             self._ends[index],
             self._dwarf_ids[index],
             self._starts[index],
+            self._strings[self._binutils_ids[index]],
+            bool(self._linkage[index]),
         )
 
     def __len__(self) -> int:
@@ -94,15 +114,14 @@ class FunctionTable:
             "functions.entries": u32_array(self._entries),
             "functions.names": u32_array(self._name_ids),
             "functions.dwarf": u32_array(self._dwarf_ids),
+            "functions.binutils_names": u32_array(self._binutils_ids),
+            "functions.linkage": u32_array(self._linkage),
         }
 
     @classmethod
     def from_sections(cls, sections, strings: StringTable) -> FunctionTable:
         return cls(
-            *(
-                as_u32_array(sections[f"functions.{n}"])
-                for n in ("starts", "ends", "entries", "names", "dwarf")
-            ),
+            *(as_u32_array(sections[f"functions.{n}"]) for n in cls.COLUMNS),
             strings,
         )
 

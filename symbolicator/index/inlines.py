@@ -21,10 +21,24 @@ class InlineEntry:
     call_file: int  # file id, see SymbolIndex.file_name
     call_line: int
     die: int  # offset of the DW_TAG_inlined_subroutine in .debug_info
+    binutils_name: str  # as addr2line prints it (index/names.py)
+    binutils_linkage: bool  # False: addr2line prefers an ELF symbol's name when innermost
+    binutils_sees: bool  # whether addr2line finds this inline at all (index/dwarf_scan.py)
 
 
 class InlineTable:
-    FIELDS = ("low", "high", "depth", "name", "call_file", "call_line", "die")
+    FIELDS = (
+        "low",
+        "high",
+        "depth",
+        "name",
+        "call_file",
+        "call_line",
+        "die",
+        "binutils_name",
+        "linkage",
+        "seen",
+    )
 
     def __init__(self, columns: dict, group_starts, strings: StringTable):
         self._columns = columns
@@ -33,7 +47,8 @@ class InlineTable:
 
     @classmethod
     def build(cls, groups: list[list[tuple]], strings: StringTable) -> InlineTable:
-        """`groups[n]`: (low, high, depth, name_id, call_file, call_line, die) of function n."""
+        """`groups[n]`: (low, high, depth, name_id, call_file, call_line, die, binutils name id,
+        binutils linkage flag, binutils sees it) of function n."""
         entries, starts = [], [0]
         for group in groups:
             entries += sorted(group, key=itemgetter(2, 0))  # by depth, then address
@@ -64,6 +79,9 @@ class InlineTable:
             c["call_file"][i],
             c["call_line"][i],
             c["die"][i],
+            self._strings[c["binutils_name"][i]],
+            bool(c["linkage"][i]),
+            bool(c["seen"][i]),
         )
 
     def __len__(self) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from symbolicator.errors import UnreadableMemory
 from symbolicator.variables.types import ATE_BOOLEAN, ATE_FLOAT, Type
-from symbolicator.variables.values import Value
+from symbolicator.variables.values import Value, in_memory
 
 PRINT_MAX = 200
 REPEAT_THRESHOLD = 10
@@ -48,6 +48,8 @@ class Printer:
             return _unavailable(value)
         if not any(value.known) and value.type.byte_size:
             return "<optimized out>"
+        if value.type.strip().kind == "reference" and value.fully_known:
+            return self._referred(value)
         return self._value(value)
 
     def print_command(self, value: Value) -> str:
@@ -98,6 +100,19 @@ class Printer:
             if constant == number:
                 return name
         return _flag_enum(enum, number) or str(number)
+
+    def _referred(self, value: Value) -> str:
+        """A reference variable: its address and what it refers to."""
+        address = value.integer(signed=False)
+        referred = in_memory(value.type.strip().target, address, self.memory)
+        return f"@0x{address:x}: {self.value(referred)}"
+
+    def _reference(self, value: Value) -> str:
+        """A reference inside a struct (a lambda's captures): GDB shows only the address
+        (generic_val_print_ref without deref_ref)."""
+        if not value.fully_known:
+            return "<optimized out>"
+        return f"@0x{value.integer(signed=False):x}"
 
     def _pointer(self, value: Value) -> str:
         if not value.fully_known:
@@ -435,6 +450,8 @@ def type_name(value_type: Type, inner: str = "") -> str:
             return type_name(target, f"(*{inner})")
         # Only a qualifier is spaced off: `char **`, `int *[2]`, `int * volatile`.
         return type_name(target, f"* {inner}" if inner[:1].isalpha() else f"*{inner}")
+    if kind == "reference":
+        return type_name(value_type.target, f"& {inner}" if inner[:1].isalpha() else f"&{inner}")
     if kind == "array":
         bounds = "".join(f"[{d}]" if d is not None else "[]" for d in value_type.dimensions)
         return type_name(value_type.target, f"{inner}{bounds}")

@@ -8,11 +8,12 @@ for DW_OP_entry_value the matching DW_TAG_call_site_parameter in the caller.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from symbolicator import dwarf_expr
 from symbolicator.dwarf import constants as c
 from symbolicator.dwarf.dies import Die
+from symbolicator.index.names import gdb_symbol_name
 from symbolicator.leb128 import encode_uleb, read_uleb
 from symbolicator.unwind.registers import DwarfView
 from symbolicator.unwind.tailcalls import reaches_by_tail_calls
@@ -95,6 +96,10 @@ class VariableReader:
         size = variable.size
         if register is None or not 0 < size <= 4:
             return
+        if variable.value.type.strip().kind == "reference":
+            # GDB compares what both references refer to, which needs the caller's
+            # DW_AT_call_data_value; without it it shows the value alone.
+            return
         try:
             number = self._entry_value(frame, bytes([0x90]) + encode_uleb(register))
         except dwarf_expr.ExpressionError:
@@ -120,7 +125,7 @@ class VariableReader:
             address=value.address,
             size=value_type.byte_size,
             value=value,
-            scalar=value_type.strip().kind not in ("struct", "union", "array"),
+            scalar=_is_scalar(value_type),
         )
 
     def value_of(self, die: Die, value_type, frame: FrameContext | None) -> Value:
@@ -137,8 +142,12 @@ class VariableReader:
             expression = die.value(AT_LOCATION)
         if not expression:
             return unavailable(value_type)
+        context = replace(
+            self._context(frame),
+            address_index=lambda index: die.unit.address(c.FORM_ADDRX, index),
+        )
         try:
-            location = dwarf_expr.locate(expression, self._context(frame))
+            location = dwarf_expr.locate(expression, context)
         except dwarf_expr.UnknownRegister as error:
             return unavailable(value_type, _why_unknown(error.register))
         except dwarf_expr.ExpressionError as error:
@@ -314,7 +323,7 @@ def gdb_minimal_symbol(index, address: int) -> tuple[str, int] | None:
         return None
     if is_code:  # GDB strips the Thumb bit first: a pointer to a function's first
         address &= ~1  # instruction reads <function>, the second <function+2>
-    return index.strings[columns["names"][chosen]], address - starts[chosen]
+    return gdb_symbol_name(index.strings[columns["names"][chosen]]), address - starts[chosen]
 
 
 def _entry_register(block: bytes) -> tuple[int, bool]:
@@ -360,3 +369,12 @@ def _require(value, why: str):
     if value is None:
         raise dwarf_expr.ExpressionError(why)
     return value
+
+
+def _is_scalar(value_type) -> bool:
+    """GDB's val_print_scalar_type_p: `bt` prints "..." for structs, unions and arrays,
+    and for references to them."""
+    stripped = value_type.strip()
+    if stripped.kind == "reference" and stripped.target is not None:
+        stripped = stripped.target.strip()
+    return stripped.kind not in ("struct", "union", "array")

@@ -107,10 +107,29 @@ def _with_inherited(die: Die, dies: DieReader, tag: int) -> list[Die]:
     if origin is None:
         return concrete
     covered = {child.reference(c.AT_ABSTRACT_ORIGIN) for child in die.children}
-    inherited = [
-        child for child in origin.children if child.tag == tag and child.offset not in covered
-    ]
+    inherited = []
+    for child in origin.children:
+        if child.offset in covered:
+            continue
+        if child.tag == tag:
+            inherited.append(child)
+        elif child.tag == c.TAG_LEXICAL_BLOCK and tag == TAG_VARIABLE:
+            inherited += _flattened(child)
     return concrete + inherited
+
+
+def _flattened(block: Die) -> list[Die]:
+    """The variables of an abstract lexical block no concrete block stands for: GDB reads
+    it in the concrete scope, and a block without addresses adds its children to the
+    enclosing one (dwarf2/read.c read_lexical_block_scope, PC_BOUNDS_NOT_PRESENT), so
+    they are listed, <optimized out>, after the scope's own (GCC's inlined lambdas)."""
+    found = []
+    for child in block.children:
+        if child.tag == TAG_VARIABLE:
+            found.append(child)
+        elif child.tag == c.TAG_LEXICAL_BLOCK:
+            found += _flattened(child)
+    return found
 
 
 def declaring_die(die: Die, dies: DieReader) -> Die:

@@ -15,6 +15,7 @@ from symbolicator.dwarf.dies import Die, DieReader
 
 TAG_ARRAY, TAG_CLASS, TAG_ENUM, TAG_MEMBER = 0x01, 0x02, 0x04, 0x0D
 TAG_POINTER, TAG_REFERENCE, TAG_STRUCT, TAG_SUBROUTINE, TAG_TYPEDEF = 0x0F, 0x10, 0x13, 0x15, 0x16
+TAG_RVALUE_REFERENCE, TAG_INHERITANCE, TAG_NAMESPACE = 0x42, 0x1C, 0x39
 TAG_UNION, TAG_SUBRANGE, TAG_BASE, TAG_CONST, TAG_ENUMERATOR = 0x17, 0x21, 0x24, 0x26, 0x28
 TAG_FORMAL_PARAMETER, TAG_UNSPECIFIED_PARAMETERS, TAG_VOLATILE, TAG_RESTRICT = (
     0x05,
@@ -116,6 +117,7 @@ class TypeReader:
 
     def __init__(self, dies: DieReader):
         self._dies = dies
+        self._definitions: dict[str, int] | None = None  # see _complete
         self._cache: dict[int, Type] = {}
         self._building: dict[int, Type] = {}
         self._lock = threading.RLock()
@@ -149,11 +151,28 @@ class TypeReader:
         die = self._dies.die(offset)
         if die is None:
             return Type("void", "<unknown type>")
+        die = self._complete(die)
         placeholder = Type("void")
         self._building[offset] = placeholder  # breaks cycles (a struct pointing to itself)
         built = self._build(die)
         placeholder.__dict__.update(built.__dict__)
         return placeholder
+
+    def _complete(self, die: Die) -> Die:
+        """The definition of a struct, class or union this unit only declares.
+
+        GCC describes a C++ class with virtual functions in full only in the unit that
+        emits its vtable; elsewhere it is a declaration (DW_AT_declaration, no members),
+        and GDB looks the complete type up by its qualified name (check_typedef), as it
+        does for C's opaque `struct foo;`."""
+        if die.tag not in _RECORDS or not die.has(c.AT_DECLARATION):
+            return die  # (a declaration may list member functions, never data members)
+        if self._definitions is None:
+            with self._lock:
+                self._definitions = self._definitions or _record_definitions(self._dies)
+        found = self._definitions.get(qualified_name(die))
+        complete = self._dies.die(found) if found is not None else None
+        return complete if complete is not None and complete.tag == die.tag else die
 
     def _build(self, die: Die) -> Type:
         builder = _BUILDERS.get(die.tag)
@@ -176,6 +195,12 @@ def _pointer(reader: TypeReader, die: Die) -> Type:
     )
 
 
+def _reference(reader: TypeReader, die: Die) -> Type:
+    """A C++ reference: GDB prints it as `@address: value` (generic_val_print_ref)."""
+    size = die.value(AT_BYTE_SIZE, 4)
+    return Type("reference", die.name, size, target=reader._target(die) or VOID)
+
+
 def _typedef(reader: TypeReader, die: Die) -> Type:
     return Type("typedef", die.name, target=reader._target(die) or VOID)
 
@@ -190,7 +215,9 @@ def _record(kind: str):
             kind, die.name, die.number(AT_BYTE_SIZE, 0), declaration=die.has(c.AT_DECLARATION)
         )
         record.members = [
-            _member(reader, child) for child in die.children if child.tag == TAG_MEMBER
+            _member(reader, child) if child.tag == TAG_MEMBER else _base_class(reader, child)
+            for child in die.children
+            if child.tag in (TAG_MEMBER, TAG_INHERITANCE)
         ]
         return record
 
@@ -213,6 +240,48 @@ def _member(reader: TypeReader, die: Die) -> Member:
         total = offset * 8 + storage * 8 - big_endian_bit_offset - bit_size
         offset, bit_offset = total // 8, total % 8
     return Member(die.name, member_type, offset, bit_size, bit_offset)
+
+
+def _base_class(reader: TypeReader, die: Die) -> Member:
+    """A C++ base class, shown first among the members as `<Base> = {...}`
+    (cp_print_value), named with its namespaces and enclosing classes."""
+    offset = die.value(AT_DATA_MEMBER_LOCATION, 0)
+    base = die.reference(AT_TYPE)
+    base_die = reader._dies.die(base) if base is not None else None
+    name = qualified_name(base_die) if base_die is not None else "?"
+    return Member(f"<{name}>", reader.type_of(die), offset if isinstance(offset, int) else 0)
+
+
+def qualified_name(die: Die) -> str:
+    """A type's name with its enclosing namespaces and classes, as C++ spells it."""
+    parts = [die.name or "?"]
+    scope = die.parent
+    while scope is not None:
+        if scope.tag == TAG_NAMESPACE:
+            parts.append(scope.name or "(anonymous namespace)")
+        elif scope.tag in _RECORDS and scope.name:
+            parts.append(scope.name)
+        scope = scope.parent
+    return "::".join(reversed(parts))
+
+
+def _record_definitions(dies: DieReader) -> dict[str, int]:
+    """Qualified name -> offset of the first complete struct, class or union of that
+    name, over every unit (top level and inside namespaces and classes)."""
+    found: dict[str, int] = {}
+    pending = [
+        die
+        for unit in dies.units()
+        for tag in (*_RECORDS, TAG_NAMESPACE)
+        for die in dies.top_level(unit, tag)
+        if die is not None
+    ]
+    while pending:
+        die = pending.pop()
+        if die.tag in _RECORDS and die.name and not die.has(c.AT_DECLARATION):
+            found.setdefault(qualified_name(die), die.offset)
+        pending += [child for child in die.children if child.tag in (*_RECORDS, TAG_NAMESPACE)]
+    return found
 
 
 def _enum(reader: TypeReader, die: Die) -> Type:
@@ -264,7 +333,8 @@ def _unspecified(reader: TypeReader, die: Die) -> Type:
 _BUILDERS = {
     TAG_BASE: _base,
     TAG_POINTER: _pointer,
-    TAG_REFERENCE: _pointer,
+    TAG_REFERENCE: _reference,
+    TAG_RVALUE_REFERENCE: _reference,
     TAG_TYPEDEF: _typedef,
     TAG_CONST: _qualifier,
     TAG_VOLATILE: _qualifier,
@@ -296,3 +366,6 @@ def member(record: Type, name: str) -> Member | None:
                     inner.bit_offset,
                 )
     return None
+
+
+_RECORDS = (TAG_STRUCT, TAG_CLASS, TAG_UNION)

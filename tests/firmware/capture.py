@@ -62,12 +62,21 @@ DIAG_SCENARIOS = {
     "handler_fault": 4,
     "heap_fault": 5,
 }
+# The C++ variants ("cxx-<board>-<opt>") replace the C scenarios by their own (cxx/).
+CXX_SCENARIOS = {
+    "virtual_call": 1,
+    "constructor": 2,
+    "destructor": 3,
+}
 KERNELS = ("freertos", "zephyr")
 MACHINES = {"an385": "mps2-an385", "an386": "mps2-an386"}
 # Virtual time from instruction counts, and no real-time wait in WFI: identical runs.
 QEMU_ICOUNT = "shift=5,sleep=off"
 RUN_TIMEOUT_SECONDS = 180
 ADDR2LINE_TOTAL = 1000
+# The C++ and clang builds came later and sample more: names are what they are about.
+ADDR2LINE_TOTAL_NEWER = 3000
+NEWER_VARIANTS = ("cxx", "clang")
 ADDR2LINE_SEED = 20240611
 ADDR2LINE_FUNCTION_BUDGET = 700
 # Functions whose every instruction goes into addr2line.json, most wanted first, while they
@@ -133,10 +142,16 @@ def variant_kernel(variant: str) -> str:
 def variant_scenarios(variant: str) -> dict[str, int]:
     if variant.startswith("diag-"):
         return DIAG_SCENARIOS
+    if variant.startswith("cxx-"):
+        return CXX_SCENARIOS
     kernel = variant_kernel(variant)
     if kernel == "dre":
         return SCENARIOS
     return ZEPHYR_SCENARIOS if kernel == "zephyr" else RTOS_SCENARIOS
+
+
+def addr2line_total(variant: str) -> int:
+    return ADDR2LINE_TOTAL_NEWER if variant.split("-")[0] in NEWER_VARIANTS else ADDR2LINE_TOTAL
 
 
 # Globals to print --------------------------------------------------------------------------
@@ -211,21 +226,22 @@ def sample_functions(elf_path: Path) -> list[tuple[int, str]]:
     for name, addresses in sorted(code_instructions(elf_path).items()):
         by_base_name.setdefault(name.split(".")[0], []).append((name, addresses))
     sampled = []
-    for wanted in ADDR2LINE_FUNCTIONS:
+    cxx_functions = sorted(name for name in by_base_name if name.startswith("_Z"))
+    for wanted in cxx_functions + ADDR2LINE_FUNCTIONS:
         for name, addresses in by_base_name.get(wanted, []):
             if len(sampled) + len(addresses) <= ADDR2LINE_FUNCTION_BUDGET:
                 sampled += [(address, f"instruction of {name}") for address in addresses]
     return sampled
 
 
-def sample_addresses(elf_path: Path) -> list[tuple[int, str]]:
-    """Every instruction of some functions (sample_functions), then seeded random
-    halfword-aligned addresses in .text up to ADDR2LINE_TOTAL."""
+def sample_addresses(elf_path: Path, total: int = ADDR2LINE_TOTAL) -> list[tuple[int, str]]:
+    """Every instruction of some functions (sample_functions: C++ functions first), then
+    seeded random halfword-aligned addresses in .text up to `total`."""
     sampled = sample_functions(elf_path)
     chosen = {address for address, _ in sampled}
     start, end = text_range(elf_path)
     rng = random.Random(ADDR2LINE_SEED)
-    while len(sampled) < ADDR2LINE_TOTAL:
+    while len(sampled) < min(total, (end - start) // 2):
         address = rng.randrange(start, end, 2)
         if address not in chosen:
             chosen.add(address)
@@ -264,17 +280,41 @@ def parse_addr2line(output: str) -> dict[int, list[dict]]:
     return results
 
 
-def addr2line_fixture(elf_path: Path) -> dict:
-    sampled = sample_addresses(elf_path)
-    command = ["arm-none-eabi-addr2line", "-a", "-f", "-i", "-e", str(elf_path)]
-    stdin = "".join(f"0x{address:08x}\n" for address, _ in sampled)
+def run_addr2line(elf_path: Path, addresses: list[int], *options: str) -> dict[int, list[dict]]:
+    command = ["arm-none-eabi-addr2line", "-a", "-f", "-i", *options, "-e", str(elf_path)]
+    stdin = "".join(f"0x{address:08x}\n" for address in addresses)
     output = subprocess.run(command, input=stdin, check=True, capture_output=True, text=True).stdout
-    frames = parse_addr2line(output)
+    return parse_addr2line(output)
+
+
+def run_addr2line_alone(elf_path: Path, addresses: list[int], *options: str) -> dict:
+    """One addr2line run per address. bfd remembers, per function, the name its first
+    address got: a C++ function without DW_AT_linkage_name is named after the ELF symbol
+    at the first address asked and after its DWARF name at the next ones (bfd dwarf2.c
+    _bfd_dwarf2_find_nearest_line_with_alt), so a batch's answers depend on its order."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = pool.map(lambda a: run_addr2line(elf_path, [a], *options), addresses)
+        return {address: found for answer in answers for address, found in answer.items()}
+
+
+def addr2line_fixture(elf_path: Path, total: int = ADDR2LINE_TOTAL) -> dict:
+    """addr2line's answers; for the newer variants, asked one address at a time, also its
+    function names with -C ("demangled", one per frame)."""
+    sampled = sample_addresses(elf_path, total)
+    addresses = [address for address, _ in sampled]
+    if total == ADDR2LINE_TOTAL:
+        frames = run_addr2line(elf_path, addresses)
+    else:
+        frames = run_addr2line_alone(elf_path, addresses)
+        for address, demangled in run_addr2line_alone(elf_path, addresses, "-C").items():
+            for frame, other in zip(frames[address], demangled, strict=True):
+                frame["demangled"] = other["function"]
     version = subprocess.run(
         ["arm-none-eabi-addr2line", "--version"], check=True, capture_output=True, text=True
     ).stdout.splitlines()[0]
     return {
-        "command": "arm-none-eabi-addr2line -f -i -e firmware.elf ADDRESS",
+        "command": "arm-none-eabi-addr2line -f -i -e firmware.elf ADDRESS"
+        + ("" if total == ADDR2LINE_TOTAL else " (one run per address; names also with -C)"),
         "addr2line": version,
         "addresses": [
             {"address": f"0x{address:08x}", "sampled_as": reason, "frames": frames[address]}
@@ -418,7 +458,7 @@ def variant_capture(
     output = fixtures / variant
     output.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(elf_path, output / "firmware.elf")
-    write_json(output / "addr2line.json", addr2line_fixture(elf_path))
+    write_json(output / "addr2line.json", addr2line_fixture(elf_path, addr2line_total(variant)))
     globals_ = firmware_globals(elf_path)
     scenarios = [name for name in scenarios if name in variant_scenarios(variant)]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -439,12 +479,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenario",
         action="append",
-        choices=sorted({*SCENARIOS, *ZEPHYR_SCENARIOS, *DIAG_SCENARIOS}),
+        choices=sorted({*SCENARIOS, *ZEPHYR_SCENARIOS, *DIAG_SCENARIOS, *CXX_SCENARIOS}),
         help="only these scenarios (default: all of each variant)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="scenarios run in parallel")
     args = parser.parse_args(argv)
-    scenarios = args.scenario or [*SCENARIOS, *ZEPHYR_SCENARIOS, *DIAG_SCENARIOS]
+    scenarios = args.scenario or [*SCENARIOS, *ZEPHYR_SCENARIOS, *DIAG_SCENARIOS, *CXX_SCENARIOS]
     try:
         for variant in args.variants:
             variant_capture(variant, args.build, args.fixtures, scenarios, args.jobs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,13 +39,23 @@ def scenario_dirs() -> list[Path]:
     return sorted(p.parent for p in FIXTURES.glob("an38*-O*/*/gdb.json"))
 
 
+def toolchain_scenario_dirs() -> list[Path]:
+    """The same firmware's C++ build (cxx-*: C++ scenarios, arm-none-eabi-g++) and clang
+    build (clang-*: the C scenarios, clang and ld.lld), for names and DWARF idioms."""
+    found = [
+        *FIXTURES.glob("cxx-an38*-O*/*/gdb.json"),
+        *FIXTURES.glob("clang-an38*-O*/*/gdb.json"),
+    ]
+    return sorted(p.parent for p in found)
+
+
 def rtos_scenario_dirs() -> list[Path]:
     """The FreeRTOS and Zephyr look-alike builds."""
-    return sorted(
-        p.parent
-        for kernel in ("freertos", "zephyr")
-        for p in FIXTURES.glob(f"{kernel}-an38*-O*/*/gdb.json")
-    )
+    found = [
+        *FIXTURES.glob("freertos-an38*-O*/*/gdb.json"),
+        *FIXTURES.glob("zephyr-an38*-O*/*/gdb.json"),
+    ]
+    return sorted(p.parent for p in found)
 
 
 def diag_scenario_dirs() -> list[Path]:
@@ -105,6 +116,19 @@ def comparable(scenario: Path, rows: list, gdb_length: int, crashed: bool) -> li
     if scenario.name == STACKING_FAILED and crashed:
         return rows[:gdb_length]
     return rows
+
+
+# GDB 13's complaints about clang's DWARF 5 when it names a data address (a pointer to a
+# constant in .rodata, which the unit's DW_AT_ranges cover): printed in the middle of the
+# line it was writing, they are GDB's own messages, not part of any value.
+GDB_SYMTAB_WARNING = re.compile(
+    r"warning: \((?:Internal error|Error): pc 0x[0-9a-f]+ in (?:read in CU|address map), "
+    r"but not in symtab\.\)\n"
+)
+
+
+def without_gdb_warnings(text: str) -> str:
+    return GDB_SYMTAB_WARNING.sub("", text)
 
 
 # (build/scenario, thread, GDB frame level, argument or local) whose value GDB read from

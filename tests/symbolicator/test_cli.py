@@ -13,6 +13,8 @@ from tests.symbolicator.gdb_reference import (
     reference,
     rtos_scenario_dirs,
     scenario_dirs,
+    toolchain_scenario_dirs,
+    without_gdb_warnings,
 )
 
 HINT = re.compile(r"  \[[^\]]*\]$")
@@ -24,7 +26,9 @@ def gdb_backtraces(scenario) -> list[list[str]]:
     GDB read from live FPU registers read <not captured> (see NOT_CAPTURED)."""
     threads = []
     for n, thread in enumerate(reference(scenario)["threads"]):
-        lines = [line for line in thread["bt"].splitlines() if line.startswith("#")]
+        lines = [
+            line for line in without_gdb_warnings(thread["bt"]).splitlines() if line.startswith("#")
+        ]
         if n == 0:
             lines = lines[2:]
         key = f"{scenario.parent.name}/{scenario.name}"
@@ -52,7 +56,9 @@ def dre_backtraces(output: str) -> list[list[str]]:
 
 
 @pytest.mark.parametrize(
-    "scenario", scenario_dirs() + rtos_scenario_dirs(), ids=lambda p: f"{p.parent.name}/{p.name}"
+    "scenario",
+    scenario_dirs() + rtos_scenario_dirs() + toolchain_scenario_dirs(),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
 )
 def test_every_backtrace_line_is_gdbs(scenario, capsys):
     assert main([str(scenario.parent / "firmware.elf"), str(scenario / "coredump.bin")]) == 0

@@ -54,9 +54,11 @@ from tests.symbolicator.gdb_reference import (
     reference,
     rtos_scenario_dirs,
     scenario_dirs,
+    toolchain_scenario_dirs,
+    without_gdb_warnings,
 )
 
-SCENARIOS = scenario_dirs() + rtos_scenario_dirs()
+SCENARIOS = scenario_dirs() + rtos_scenario_dirs() + toolchain_scenario_dirs()
 NESTED_IN_ISR = {"irq_fault", "isr_fault"}  # own scheduler, RTOS builds
 ENDS_IN_NO_FUNCTION = "freertos-an386-O2"
 SIGTRAMP = "<signal handler called>"
@@ -171,7 +173,7 @@ def gdb_on_core(gdb: str, scenario: Path) -> GdbCore:
              "-ex", "thread apply all bt", scenario.parent / "firmware.elf", core],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
-    return parse_gdb(result.stdout)
+    return parse_gdb(without_gdb_warnings(result.stdout + "\n"))
 
 
 def parse_gdb(output: str) -> GdbCore:
@@ -201,7 +203,7 @@ def reference_lines(scenario: Path, thread: dict) -> list[str]:
         if (key, thread_name) == (scenario_id(scenario), thread["name"])
     ]
     out = []
-    for line in thread["bt"].splitlines():
+    for line in without_gdb_warnings(thread["bt"]).splitlines():
         if line.startswith("Backtrace stopped"):
             out.append(line)
         elif (level := re.match(r"#(\d+) +", line)) and int(level.group(1)) >= first:

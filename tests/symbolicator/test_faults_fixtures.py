@@ -25,9 +25,15 @@ from symbolicator.faults import (
     describe_fault,
 )
 from tests.firmware_fixtures import FIXTURES
-from tests.symbolicator.gdb_reference import dre_trace, index_for, reference, scenario_dirs
+from tests.symbolicator.gdb_reference import (
+    dre_trace,
+    index_for,
+    reference,
+    scenario_dirs,
+    toolchain_scenario_dirs,
+)
 
-SCENARIOS = scenario_dirs()
+SCENARIOS = scenario_dirs() + [s for s in toolchain_scenario_dirs() if s.parent.name[:4] == "cxx-"]
 SNAPSHOT = Path(__file__).parent / "snapshots" / "fault_sentences.txt"
 
 
@@ -56,6 +62,10 @@ EXPECTED = {
         0x20000278,
         Access.UNKNOWN,  # the frame holding the PC was never written
     ),
+    # The C++ builds (cxx-*, tests/firmware/cxx/).
+    "virtual_call": Expected(FaultKind.FAULT, "MemManage", ["DACCVIOL"], 0x8, Access.READ),
+    "constructor": Expected(FaultKind.FAULT, "MemManage", ["DACCVIOL"], 0x8, Access.READ),
+    "destructor": Expected(FaultKind.FAULT, "MemManage", ["DACCVIOL"], 0x18, Access.WRITE),
 }
 
 

@@ -19,9 +19,10 @@ from tests.symbolicator.gdb_reference import (
     gdb_rows,
     reference,
     scenario_dirs,
+    toolchain_scenario_dirs,
 )
 
-SCENARIOS = scenario_dirs()
+SCENARIOS = scenario_dirs() + toolchain_scenario_dirs()
 
 
 def thread_pairs(scenario):
