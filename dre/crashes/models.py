@@ -74,6 +74,9 @@ class Issue(models.Model):
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="issues")
     title = models.CharField(max_length=300)
+    # The top in-app functions of the fingerprint that created it ("a ← b ← c"): what
+    # tells apart issues with the same title in the list, as Sentry's culprit does.
+    culprit = models.CharField(max_length=300, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
@@ -156,6 +159,21 @@ class IssueDay(models.Model):
         return f"issue {self.issue_id} on {self.day}"
 
 
+class IssueHour(models.Model):
+    """Traces of an issue per UTC hour: the issue list's 24-hour sparkline reads at most
+    24 rows per issue instead of counting traces."""
+
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="hours")
+    hour = models.DateTimeField()  # the hour's start, UTC
+    trace_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "hour"], name="issue_hour_once")]
+
+    def __str__(self):
+        return f"issue {self.issue_id} at {self.hour:%Y-%m-%d %H}h"
+
+
 class IssueComment(models.Model):
     issue = models.ForeignKey(Issue, models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
@@ -198,7 +216,10 @@ class GroupingRules(models.Model):
 
     project = models.OneToOneField(Project, models.CASCADE, related_name="grouping_rules")
     not_in_app = models.TextField(
-        blank=True, help_text="One pattern per line: function:NAME or file:PATH, * wildcards."
+        blank=True,
+        help_text="In-app rules, one per line, after the grouping config's defaults: "
+        "+app:NAME or -app:NAME (functions), function:NAME -app, file:PATH +app; "
+        "* wildcards; the last matching rule wins.",
     )
     ignore_functions = models.TextField(
         blank=True, help_text="Function patterns, one per line, left out of fingerprints."
