@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -172,6 +174,11 @@ class IssueHour(models.Model):
 
     def __str__(self):
         return f"issue {self.issue_id} at {self.hour:%Y-%m-%d %H}h"
+
+    @staticmethod
+    def hour_of(moment) -> datetime:
+        """The start of the UTC hour a moment falls in."""
+        return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class IssueComment(models.Model):

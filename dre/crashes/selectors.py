@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from dre.accounts.models import Project
@@ -25,6 +25,7 @@ from dre.crashes.models import (
     IssueDevice,
     IssueFingerprint,
     IssueHardware,
+    IssueHour,
     IssueVersion,
     Trace,
 )
@@ -41,6 +42,7 @@ ISSUE_SORTS = {
 }
 ISSUE_STATES = ("open", "regressed", "resolved", "muted", "merged", "all")
 CHART_DAYS = 90
+TREND_HOURS = 24  # the issue list's sparkline: traces per hour, the last 24 hours
 
 
 # -- keyset pages ----------------------------------------------------------------------------
@@ -186,7 +188,9 @@ def issue_list(
     before: str | None = None,
     limit: int | None = None,
 ) -> Page:
-    """A page of the issue list, each issue with `.versions` (oldest first)."""
+    """A page of the issue list, each issue with `.versions` (oldest first), `.boards`
+    (how many hardware versions), and `.trend` (traces per hour, TREND_HOURS, oldest
+    first), read from the rollups in three queries for the whole page."""
     field_name = filters.sort_field
     kind = datetime if field_name in ("last_seen", "first_seen") else int
     page = keyset_page(
@@ -196,10 +200,38 @@ def issue_list(
         before=Cursor.parse(before, kind),
         limit=limit,
     )
-    versions = issue_versions_of([issue.pk for issue in page.items])
+    ids = [issue.pk for issue in page.items]
+    versions, boards, trends = issue_versions_of(ids), issue_boards_of(ids), issue_trends_of(ids)
     for issue in page.items:
         issue.versions = versions.get(issue.pk, [])
+        issue.boards = boards.get(issue.pk, 0)
+        issue.trend = trends.get(issue.pk, [0] * TREND_HOURS)
     return page
+
+
+def issue_boards_of(issue_ids: list[int]) -> dict[int, int]:
+    """How many hardware versions each issue was seen on."""
+    rows = (
+        IssueHardware.objects.filter(issue__in=issue_ids)
+        .values("issue_id")
+        .annotate(n=Count("pk"))
+        .values_list("issue_id", "n")
+    )
+    return dict(rows)
+
+
+def issue_trends_of(issue_ids: list[int], now: datetime | None = None) -> dict[int, list[int]]:
+    """Traces per hour of the last TREND_HOURS hours (the current one last), per issue."""
+    end = IssueHour.hour_of(now or timezone.now())
+    start = end - timedelta(hours=TREND_HOURS - 1)
+    rows = IssueHour.objects.filter(
+        issue__in=issue_ids, hour__gte=start, hour__lte=end
+    ).values_list("issue_id", "hour", "trace_count")
+    trends: dict[int, list[int]] = {}
+    for issue_id, hour, count in rows:
+        bucket = int((hour - start).total_seconds() // 3600)
+        trends.setdefault(issue_id, [0] * TREND_HOURS)[bucket] += count
+    return trends
 
 
 def issue_versions_of(issue_ids: list[int]) -> dict[int, list[str]]:

@@ -9,7 +9,7 @@ twice, and it queues the next stage only once its own transaction commits.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -368,7 +368,7 @@ def _count_trace(issue: Issue, trace: Trace) -> None:
         first_seen=Least("first_seen", seen),
     )
     _bump(IssueDay, issue, day=seen.date())
-    _bump(IssueHour, issue, hour=hour_of(seen))
+    _bump(IssueHour, issue, hour=IssueHour.hour_of(seen))
     if coredump.software_version_id:
         _bump(IssueVersion, issue, software_version_id=coredump.software_version_id)
     if coredump.hardware_version_id:
@@ -377,11 +377,6 @@ def _count_trace(issue: Issue, trace: Trace) -> None:
         _, created = _bump(IssueDevice, issue, device_id=coredump.device_id, last_seen=seen)
         if created:
             Issue.objects.filter(pk=issue.pk).update(device_count=F("device_count") + 1)
-
-
-def hour_of(moment: datetime) -> datetime:
-    """The start of the UTC hour a moment falls in."""
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def _bump(model, issue: Issue, last_seen=None, **key):

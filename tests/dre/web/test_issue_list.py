@@ -28,6 +28,33 @@ def test_it_lists_title_state_counts_and_versions(client, alice, crash):
     assert '<td class="num">2</td>' in rows
 
 
+def test_it_tells_same_title_issues_apart_by_culprit_trend_and_spread(client, alice, crash):
+    crash(version="1.0.0")
+    trace = crash(version="1.2.0", serial="dev-2")
+    client.force_login(alice)
+
+    rows = client.get(URL).content.decode().split("<tbody>")[1]
+
+    issue = Issue.objects.get(pk=trace.issue_id)
+    assert issue.culprit == "record_word_store ← record_commit ← storage_write_record"
+    assert '<div class="culprit"' in rows and issue.culprit in rows
+    assert "2 versions · 1 board" in rows
+    assert 'aria-label="2 traces in the last 24 hours"' in rows
+    assert rows.count("<rect ") == 24
+
+
+def test_the_list_reads_trends_and_spread_in_a_fixed_number_of_queries(
+    client, alice, crash, django_assert_max_num_queries
+):
+    for n in range(3):
+        crash(scenario=["null_write", "div_zero", "assert"][n], version=f"1.{n}.0")
+    client.force_login(alice)
+    client.get(URL)
+
+    with django_assert_max_num_queries(12):
+        client.get(URL)
+
+
 def test_it_filters_by_state_with_open_as_default(client, bob, crash):
     open_issue = crash().issue_id
     resolved = crash(scenario="div_zero").issue

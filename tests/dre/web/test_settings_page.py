@@ -46,7 +46,7 @@ def test_rules_that_do_not_parse_are_explained(client, bob, project):
     response = client.post(URL + "grouping/", {**RULES, "not_in_app": "hal_*", "max_frames": 0})
     page = response.content.decode()
 
-    assert "start with function: or file:" in page
+    assert "start with +app:, -app:, function: or file:" in page
     assert "Use between 1 and 50 frames." in page
     assert not GroupingRules.objects.filter(project=project).exists()
 
