@@ -37,7 +37,7 @@ def test_it_tells_same_title_issues_apart_by_culprit_trend_and_spread(client, al
 
     issue = Issue.objects.get(pk=trace.issue_id)
     assert issue.culprit == "record_word_store ← record_commit ← storage_write_record"
-    assert f'<div class="culprit" title="top in-app frames of the fingerprint"><code>{issue.culprit}' in rows
+    assert f'frames of the fingerprint"><code>{issue.culprit}</code>' in rows
     assert "2 versions · 1 board" in rows
     assert 'aria-label="2 traces in the last 24 hours"' in rows
     assert rows.count("<rect ") == 24
