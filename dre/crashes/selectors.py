@@ -338,6 +338,8 @@ class IssueGrouping:
 
     config: str = ""
     components: list[dict] = field(default_factory=list)
+    # {"config", "fingerprint"} when the previous config's fingerprint found the issue
+    secondary: dict | None = None
     fingerprints: list[IssueFingerprint] = field(default_factory=list)
     merged: list[Issue] = field(default_factory=list)
 
@@ -347,6 +349,7 @@ def issue_grouping(issue: Issue, latest: Trace | None) -> IssueGrouping:
     return IssueGrouping(
         config=parts.get("config", ""),
         components=parts.get("components", []),
+        secondary=parts.get("secondary"),
         fingerprints=list(IssueFingerprint.objects.filter(issue=issue).order_by("pk")),
         merged=list(Issue.objects.filter(merged_into=issue).order_by("pk")),
     )
