@@ -1,10 +1,12 @@
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from dre.accounts.models import Project
+from dre.crashes.grouping import RuleError, Rules
 from dre.fleet.models import Device, HardwareVersion, SoftwareVersion
 from dre.symbols.models import SymbolFile
 
@@ -236,6 +238,12 @@ class GroupingRules(models.Model):
 
     def __str__(self):
         return f"grouping rules of {self.project}"
+
+    def clean(self):
+        try:
+            Rules.parse(self.not_in_app)
+        except RuleError as exc:
+            raise ValidationError({"not_in_app": str(exc)}) from None
 
 
 class IssueFingerprint(models.Model):

@@ -157,7 +157,8 @@ def issues_filtered(project: Project, filters: IssueFilters) -> QuerySet[Issue]:
             pk__in=IssueDevice.objects.filter(device__cohort=filters.cohort).values("issue")
         )
     if filters.text.strip():
-        issues = issues.filter(title__icontains=filters.text.strip())
+        text = filters.text.strip()
+        issues = issues.filter(Q(title__icontains=text) | Q(culprit__icontains=text))
     return issues
 
 

@@ -32,7 +32,7 @@ def test_the_page_lists_the_default_in_app_rules_a_project_can_take_back(client,
 
     assert "Default rules of grouping config" in page
     assert "<code>function:xPortPendSVHandler -app</code>" not in page  # a pattern covers it
-    assert "<code>function:xPort* -app</code> <span class=\"muted\">FreeRTOS port</span>" in page
+    assert '<code>function:xPort* -app</code> <span class="muted">FreeRTOS port</span>' in page
     assert "<code>+app:NAME</code>" in page
 
 
