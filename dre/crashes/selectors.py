@@ -9,6 +9,7 @@ Pages are keyset pages, (sort value, id) below or above a cursor, never OFFSET.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from dre.accounts.models import Project
 from dre.crashes import grouping
 from dre.crashes.models import (
+    GroupingRules,
     Issue,
     IssueActivity,
     IssueComment,
@@ -32,6 +34,7 @@ from dre.crashes.models import (
 from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareVersion
 from dre.fleet.versions import version_key
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 # Sort name in the URL -> the Issue field, always descending, ties broken by id.
 ISSUE_SORTS = {
@@ -428,13 +431,33 @@ class RulesPreview:
 
 
 def grouping_rules_preview(project: Project, rules: grouping.Rules, limit=200) -> RulesPreview:
-    """Fingerprint the latest traces again with `rules` (a dry run: nothing is saved)."""
+    """Fingerprint the latest traces again with `rules` (a dry run: nothing is saved).
+
+    A trace counts as changed when `rules` give it another fingerprint than the project's
+    saved rules do under the same config: a trace grouped by an older config would
+    otherwise always look changed.
+    """
     traces = list(
         Trace.objects.filter(project=project).exclude(fingerprint="").order_by("-pk")[:limit]
     )
+    saved = grouping_rules_saved(project)
     changed = []
     for trace in traces:
         result = grouping.group(trace.data, rules=rules)
-        if result.fingerprint != trace.fingerprint:
+        if result.fingerprint != grouping.group(trace.data, rules=saved).fingerprint:
             changed.append((trace, result.to_dict()["components"]))
     return RulesPreview(len(traces), changed)
+
+
+def grouping_rules_saved(project: Project | int) -> grouping.Rules:
+    """The project's saved rules."""
+    found = GroupingRules.objects.filter(project=project).first()
+    if found is None:
+        return grouping.Rules()
+    try:
+        return grouping.Rules.parse(found.not_in_app, found.ignore_functions, found.max_frames)
+    except grouping.RuleError as exc:
+        # Forms, the admin and the API refuse such lines; one that got in another way must
+        # not stop the pipeline. The in-app rules are then left out, and the log says why.
+        log.warning("in-app rules of project %s left out: %s", found.project_id, exc)
+        return grouping.Rules(max_frames=found.max_frames)

@@ -23,7 +23,6 @@ from dre.accounts.models import Project
 from dre.crashes import grouping
 from dre.crashes.models import (
     Coredump,
-    GroupingRules,
     Issue,
     IssueActivity,
     IssueDay,
@@ -34,6 +33,7 @@ from dre.crashes.models import (
     IssueVersion,
     Trace,
 )
+from dre.crashes.selectors import grouping_rules_saved
 from dre.crashes.workflow import issue_trace_arrived
 from dre.fleet.models import Device, SoftwareVersion
 from dre.fleet.services import device_seen, hardware_version_get, software_version_get
@@ -272,16 +272,7 @@ def _queue_group(trace_id: int) -> None:
 
 
 def grouping_rules_of(project_id: int) -> grouping.Rules:
-    found = GroupingRules.objects.filter(project_id=project_id).first()
-    if found is None:
-        return grouping.Rules()
-    try:
-        return grouping.Rules.parse(found.not_in_app, found.ignore_functions, found.max_frames)
-    except grouping.RuleError as exc:
-        # Forms and the API refuse such lines; one that got in another way must not stop
-        # the pipeline. The project's rules are then left out, and the log says why.
-        log.warning("grouping rules of project %s left out: %s", project_id, exc)
-        return grouping.Rules(max_frames=found.max_frames)
+    return grouping_rules_saved(project_id)
 
 
 def trace_group(trace_id: int) -> None:

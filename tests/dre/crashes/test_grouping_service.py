@@ -84,3 +84,16 @@ def test_a_title_naming_an_assert_hook_names_the_top_in_app_function():
 
     assert trace_title(data) == "Assertion failed in assert_failed"
     assert trace_title(data, grouping.group(data)) == "Assertion failed in i2c_read_reg"
+
+
+def test_a_rules_preview_after_an_upgrade_shows_only_what_the_rules_change(freertos):
+    from dre.crashes.selectors import grouping_rules_preview
+
+    trace = freertos("freertos-an385-O0")
+    trace.__class__.objects.filter(pk=trace.pk).update(fingerprint="grouped-by-an-old-config")
+
+    unchanged = grouping_rules_preview(trace.project, grouping.Rules())
+    changed = grouping_rules_preview(trace.project, grouping.Rules.parse("-app:app_*"))
+
+    assert (unchanged.checked, len(unchanged.changed)) == (1, 0)
+    assert len(changed.changed) == 1
