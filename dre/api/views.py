@@ -214,7 +214,7 @@ class GroupingRulesDetail(ProjectScoped, APIView):
     """The project's grouping rules: in-app rules after the config's defaults, functions
     left out, frames used. Members change them; they apply to traces that arrive later."""
 
-    class Input(serializers.Serializer):
+    class GroupingRulesIn(serializers.Serializer):
         not_in_app = serializers.CharField(allow_blank=True, required=False, default="")
         ignore_functions = serializers.CharField(allow_blank=True, required=False, default="")
         max_frames = serializers.IntegerField(min_value=1, max_value=50, default=5)
@@ -230,11 +230,11 @@ class GroupingRulesDetail(ProjectScoped, APIView):
     def get(self, request, project_id):
         return Response(self._out())
 
-    @extend_schema(request=Input, responses={200: out.GroupingRulesOut})
+    @extend_schema(request=GroupingRulesIn, responses={200: out.GroupingRulesOut})
     def put(self, request, project_id):
         if not has_role(request.user, self.project, Role.MEMBER):
             raise PermissionDenied("changing grouping rules needs the member role")
-        data = self.Input(data=request.data)
+        data = self.GroupingRulesIn(data=request.data)
         data.is_valid(raise_exception=True)
         GroupingRules.objects.update_or_create(
             project=self.project, defaults={**data.validated_data, "updated": timezone.now()}
