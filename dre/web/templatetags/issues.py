@@ -10,26 +10,26 @@ BAR, GAP, HEIGHT = 3, 1, 20
 
 @register.filter
 def sparkline(counts: list[int]):
-    """An inline SVG bar chart of `counts`, oldest first; each bar's title says its count.
+    """An inline SVG bar chart of `counts`, oldest first: one path of bars, so a page of
+    50 issues stays small (24 elements with a title each made the list page 100 kB
+    larger and ~10 ms slower).
 
-    Built from integers and fixed text only, so nothing needs escaping: plain formatting
-    is ten times faster than format_html per bar, which cost the list page ~1.6 ms per
-    issue (measured with timeit on this machine, under load).
+    Built from integers and fixed text only, so nothing needs escaping.
     """
     counts = [int(c) for c in counts]
     peak = max(counts, default=0) or 1
-    last = len(counts) - 1
     bars = "".join(
-        f'<rect x="{n * (BAR + GAP)}" y="{HEIGHT - h}" width="{BAR}" height="{h}">'
-        f"<title>{last - n} h ago: {count}</title></rect>"
+        f"M{n * (BAR + GAP)} {HEIGHT}v-{h}h{BAR}v{h}z"
         for n, count in enumerate(counts)
-        for h in (_height(count, peak),)
+        if (h := _height(count, peak))
     )
     total = sum(counts)
     label = f"{total} trace{'s' if total != 1 else ''} in the last {len(counts)} hours"
     return mark_safe(
         f'<svg class="sparkline" width="{len(counts) * (BAR + GAP)}" height="{HEIGHT}" '
-        f'role="img" aria-label="{label}" data-total="{total}">{bars}</svg>'
+        f'role="img" aria-label="{label}" data-counts="{",".join(map(str, counts))}">'
+        f"<title>{label}, per hour: {' '.join(map(str, counts))}</title>"
+        f'<path d="{bars}"/></svg>'
     )
 
 
