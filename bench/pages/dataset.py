@@ -217,8 +217,7 @@ ROLLUP_SQL = [
        FROM crashes_trace t JOIN crashes_coredump c ON c.id = t.coredump_id
        WHERE t.project_id = %(project)s GROUP BY 1, 2 ON CONFLICT DO NOTHING""",
     """INSERT INTO crashes_issuehour (issue_id, hour, trace_count)
-       SELECT t.issue_id, date_trunc('hour', c.received AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-              count(*)
+       SELECT t.issue_id, floor(extract(epoch FROM c.received) / 3600)::int, count(*)
        FROM crashes_trace t JOIN crashes_coredump c ON c.id = t.coredump_id
        WHERE t.project_id = %(project)s GROUP BY 1, 2 ON CONFLICT DO NOTHING""",
     """INSERT INTO crashes_issueversion (issue_id, software_version_id, trace_count)

@@ -165,22 +165,25 @@ class IssueDay(models.Model):
 
 class IssueHour(models.Model):
     """Traces of an issue per UTC hour: the issue list's 24-hour sparkline reads at most
-    24 rows per issue instead of counting traces."""
+    24 rows per issue instead of counting traces. The hour is a number (hours since the
+    Unix epoch), so the list turns rows into buckets without parsing a datetime each."""
 
     issue = models.ForeignKey(Issue, models.CASCADE, related_name="hours")
-    hour = models.DateTimeField()  # the hour's start, UTC
+    hour = models.PositiveIntegerField(help_text="Hours since 1970-01-01T00:00Z.")
     trace_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["issue", "hour"], name="issue_hour_once")]
 
     def __str__(self):
-        return f"issue {self.issue_id} at {self.hour:%Y-%m-%d %H}h"
+        return (
+            f"issue {self.issue_id} at {datetime.fromtimestamp(self.hour * 3600, UTC):%Y-%m-%d %H}h"
+        )
 
     @staticmethod
-    def hour_of(moment) -> datetime:
-        """The start of the UTC hour a moment falls in."""
-        return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    def hour_of(moment: datetime) -> int:
+        """The hour a moment falls in, counted from the Unix epoch."""
+        return int(moment.timestamp() // 3600)
 
 
 class IssueComment(models.Model):

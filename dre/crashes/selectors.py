@@ -227,14 +227,13 @@ def issue_boards_of(issue_ids: list[int]) -> dict[int, int]:
 def issue_trends_of(issue_ids: list[int], now: datetime | None = None) -> dict[int, list[int]]:
     """Traces per hour of the last TREND_HOURS hours (the current one last), per issue."""
     end = IssueHour.hour_of(now or timezone.now())
-    start = end - timedelta(hours=TREND_HOURS - 1)
+    start = end - TREND_HOURS + 1
     rows = IssueHour.objects.filter(
         issue__in=issue_ids, hour__gte=start, hour__lte=end
     ).values_list("issue_id", "hour", "trace_count")
     trends: dict[int, list[int]] = {}
     for issue_id, hour, count in rows:
-        bucket = int((hour - start).total_seconds() // 3600)
-        trends.setdefault(issue_id, [0] * TREND_HOURS)[bucket] += count
+        trends.setdefault(issue_id, [0] * TREND_HOURS)[hour - start] += count
     return trends
 
 
