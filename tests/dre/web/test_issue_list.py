@@ -91,12 +91,14 @@ def test_it_filters_by_device_serial_and_cohort(client, bob, project, crash):
     assert titles(client, f"?cohort={lab.pk}") == [second.issue_id]
 
 
-def test_it_searches_titles(client, bob, crash):
-    crash()
+def test_it_searches_titles_and_culprits(client, bob, crash):
+    other = crash().issue_id
     wanted = crash(scenario="div_zero").issue_id
     client.force_login(bob)
 
     assert titles(client, "?q=divide") == [wanted]
+    assert titles(client, "?q=calc_percent") == [wanted]  # a caller, only in the culprit
+    assert titles(client, "?q=storage_write") == [other]
 
 
 def test_it_sorts_by_traces_and_pages_with_cursors(client, bob, project, crash):
