@@ -57,6 +57,7 @@ def test_it_explains_the_grouping_with_each_parts_hint(client, bob, issue):
     page = client.get(url(issue)).content.decode()
 
     assert "Why grouped like this" in page
+    assert f"<code>{issue.culprit}</code>" in page
     assert grouping.DEFAULT_CONFIG in page
     assert "fault MemManage" in page
     assert (
