@@ -8,7 +8,7 @@
    copy of one real trace (its data JSON, blob and symbol file), so any trace page opens,
    with a device, versions and a receive time spread over 90 days. Issues get traces in
    a long-tailed distribution, like a real fleet's.
-3. The rollups (IssueDay, IssueVersion, IssueHardware, IssueDevice) and issue counters
+3. The rollups (IssueDay, IssueHour, IssueVersion, IssueHardware, IssueDevice) and issue counters
    are computed from what was written, as the pipeline would have counted them.
 """
 
@@ -89,7 +89,7 @@ def _real_traces(project) -> list[Trace]:
         for scenario in scenarios(build_name):
             data = coredump_path(build_name, scenario).read_bytes()
             coredump_ingest_bytes(project, data, source=Coredump.Source.UPLOAD)
-    return list(Trace.objects.filter(project=project).select_related("coredump"))
+    return list(Trace.objects.filter(project=project).select_related("coredump", "issue"))
 
 
 @dataclass
@@ -136,6 +136,7 @@ def _issues(project, count: int, real: list[Trace], rng: random.Random) -> list[
         issue = Issue(
             project=project,
             title=f"{template.title} (variant {n})"[:300],
+            culprit=template.issue.culprit,
             first_seen=now,
             last_seen=now,
         )
@@ -215,6 +216,10 @@ ROLLUP_SQL = [
        SELECT t.issue_id, (c.received AT TIME ZONE 'UTC')::date, count(*)
        FROM crashes_trace t JOIN crashes_coredump c ON c.id = t.coredump_id
        WHERE t.project_id = %(project)s GROUP BY 1, 2 ON CONFLICT DO NOTHING""",
+    """INSERT INTO crashes_issuehour (issue_id, hour, trace_count)
+       SELECT t.issue_id, floor(extract(epoch FROM c.received) / 3600)::int, count(*)
+       FROM crashes_trace t JOIN crashes_coredump c ON c.id = t.coredump_id
+       WHERE t.project_id = %(project)s GROUP BY 1, 2 ON CONFLICT DO NOTHING""",
     """INSERT INTO crashes_issueversion (issue_id, software_version_id, trace_count)
        SELECT t.issue_id, c.software_version_id, count(*)
        FROM crashes_trace t JOIN crashes_coredump c ON c.id = t.coredump_id
@@ -247,7 +252,7 @@ ROLLUP_SQL = [
 def _rollups(project) -> None:
     """Recount everything from the rows, replacing what the real pipeline counted."""
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in ("issueday", "issueversion", "issuehardware", "issuedevice"):
+        for table in ("issueday", "issuehour", "issueversion", "issuehardware", "issuedevice"):
             cursor.execute(
                 f"DELETE FROM crashes_{table} WHERE issue_id IN "
                 "(SELECT id FROM crashes_issue WHERE project_id = %s)",

@@ -1,9 +1,11 @@
 """Output shapes of the REST API. Inputs are validated in the views' own serializers."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dre.accounts.models import Project
-from dre.crashes.models import Coredump, Issue, Trace
+from dre.crashes import grouping
+from dre.crashes.models import Coredump, GroupingRules, Issue, Trace
 from dre.fleet.models import Device
 from dre.symbols.models import SymbolFile
 
@@ -119,7 +121,37 @@ class IssueOut(serializers.ModelSerializer):
             "state",
             "first_seen",
             "last_seen",
+            "culprit",
             "trace_count",
             "device_count",
             "software_versions",
         ]
+
+
+class AppRuleOut(serializers.Serializer):
+    text = serializers.CharField()
+    label = serializers.CharField()
+
+
+class GroupingRulesOut(serializers.ModelSerializer):
+    grouping_config = serializers.SerializerMethodField()
+    default_rules = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GroupingRules
+        fields = [
+            "grouping_config",
+            "default_rules",
+            "not_in_app",
+            "ignore_functions",
+            "max_frames",
+            "updated",
+        ]
+
+    def get_grouping_config(self, rules) -> str:
+        return grouping.DEFAULT_CONFIG
+
+    @extend_schema_field(AppRuleOut(many=True))
+    def get_default_rules(self, rules) -> list[dict]:
+        config = grouping.CONFIGS[grouping.DEFAULT_CONFIG]
+        return [{"text": r.text, "label": r.label} for r in config.default_rules]

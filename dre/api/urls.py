@@ -29,4 +29,5 @@ urlpatterns = [
     path(f"{P}/traces/<int:pk>/", views.TraceDetail.as_view(), name="api-trace"),
     path(f"{P}/issues/", views.IssueList.as_view(), name="api-issues"),
     path(f"{P}/issues/<int:pk>/", views.IssueDetail.as_view(), name="api-issue"),
+    path(f"{P}/grouping-rules/", views.GroupingRulesDetail.as_view(), name="api-grouping-rules"),
 ]

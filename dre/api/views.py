@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, pagination, parsers, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -20,7 +21,8 @@ from dre.accounts.models import Project, Role
 from dre.accounts.selectors import has_role, projects_for
 from dre.api import serializers as out
 from dre.api.edge import LengthRequired, PayloadTooLarge
-from dre.crashes.models import Coredump, Issue, Trace
+from dre.crashes import grouping
+from dre.crashes.models import Coredump, GroupingRules, Issue, Trace
 from dre.crashes.services import (
     NotACoredump,
     NotFailed,
@@ -307,3 +309,39 @@ class IssueDetail(ProjectScoped, generics.RetrieveAPIView):
 
     def get_queryset(self):
         return Issue.objects.filter(project=self.project)
+
+
+class GroupingRulesDetail(ProjectScoped, APIView):
+    """The project's grouping rules: in-app rules after the config's defaults, functions
+    left out, frames used. Members change them; they apply to traces that arrive later."""
+
+    class GroupingRulesIn(serializers.Serializer):
+        not_in_app = serializers.CharField(allow_blank=True, required=False, default="")
+        ignore_functions = serializers.CharField(allow_blank=True, required=False, default="")
+        max_frames = serializers.IntegerField(min_value=1, max_value=50, default=5)
+
+        def validate_not_in_app(self, value):
+            try:
+                grouping.Rules.parse(value)
+            except grouping.RuleError as exc:
+                raise serializers.ValidationError(str(exc)) from None
+            return value
+
+    @extend_schema(responses={200: out.GroupingRulesOut})
+    def get(self, request, project_id):
+        return Response(self._out())
+
+    @extend_schema(request=GroupingRulesIn, responses={200: out.GroupingRulesOut})
+    def put(self, request, project_id):
+        if not has_role(request.user, self.project, Role.MEMBER):
+            raise PermissionDenied("changing grouping rules needs the member role")
+        data = self.GroupingRulesIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        GroupingRules.objects.update_or_create(
+            project=self.project, defaults={**data.validated_data, "updated": timezone.now()}
+        )
+        return Response(self._out())
+
+    def _out(self) -> dict:
+        rules = GroupingRules.objects.filter(project=self.project).first()
+        return out.GroupingRulesOut(rules or GroupingRules(project=self.project)).data

@@ -1,8 +1,12 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from dre.accounts.models import Project
+from dre.crashes.grouping import RuleError, Rules
 from dre.fleet.models import Device, HardwareVersion, SoftwareVersion
 from dre.symbols.models import SymbolFile
 
@@ -92,6 +96,9 @@ class Issue(models.Model):
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="issues")
     title = models.CharField(max_length=300)
+    # The top in-app functions of the fingerprint that created it ("a ← b ← c"): what
+    # tells apart issues with the same title in the list, as Sentry's culprit does.
+    culprit = models.CharField(max_length=300, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.OPEN)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
@@ -174,6 +181,29 @@ class IssueDay(models.Model):
         return f"issue {self.issue_id} on {self.day}"
 
 
+class IssueHour(models.Model):
+    """Traces of an issue per UTC hour: the issue list's 24-hour sparkline reads at most
+    24 rows per issue instead of counting traces. The hour is a number (hours since the
+    Unix epoch), so the list turns rows into buckets without parsing a datetime each."""
+
+    issue = models.ForeignKey(Issue, models.CASCADE, related_name="hours")
+    hour = models.PositiveIntegerField(help_text="Hours since 1970-01-01T00:00Z.")
+    trace_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "hour"], name="issue_hour_once")]
+
+    def __str__(self):
+        return (
+            f"issue {self.issue_id} at {datetime.fromtimestamp(self.hour * 3600, UTC):%Y-%m-%d %H}h"
+        )
+
+    @staticmethod
+    def hour_of(moment: datetime) -> int:
+        """The hour a moment falls in, counted from the Unix epoch."""
+        return int(moment.timestamp() // 3600)
+
+
 class IssueComment(models.Model):
     issue = models.ForeignKey(Issue, models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True)
@@ -216,7 +246,10 @@ class GroupingRules(models.Model):
 
     project = models.OneToOneField(Project, models.CASCADE, related_name="grouping_rules")
     not_in_app = models.TextField(
-        blank=True, help_text="One pattern per line: function:NAME or file:PATH, * wildcards."
+        blank=True,
+        help_text="In-app rules, one per line, after the grouping config's defaults: "
+        "+app:NAME or -app:NAME (functions), function:NAME -app, file:PATH +app; "
+        "* wildcards; the last matching rule wins.",
     )
     ignore_functions = models.TextField(
         blank=True, help_text="Function patterns, one per line, left out of fingerprints."
@@ -226,6 +259,12 @@ class GroupingRules(models.Model):
 
     def __str__(self):
         return f"grouping rules of {self.project}"
+
+    def clean(self):
+        try:
+            Rules.parse(self.not_in_app)
+        except RuleError as exc:
+            raise ValidationError({"not_in_app": str(exc)}) from None
 
 
 class IssueFingerprint(models.Model):

@@ -9,15 +9,17 @@ Pages are keyset pages, (sort value, id) below or above a cursor, never OFFSET.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from dre.accounts.models import Project
 from dre.crashes import grouping
 from dre.crashes.models import (
+    GroupingRules,
     Issue,
     IssueActivity,
     IssueComment,
@@ -25,12 +27,14 @@ from dre.crashes.models import (
     IssueDevice,
     IssueFingerprint,
     IssueHardware,
+    IssueHour,
     IssueVersion,
     Trace,
 )
 from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareVersion
 from dre.fleet.versions import version_key
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 # Sort name in the URL -> the Issue field, always descending, ties broken by id.
 ISSUE_SORTS = {
@@ -41,6 +45,7 @@ ISSUE_SORTS = {
 }
 ISSUE_STATES = ("open", "regressed", "resolved", "muted", "merged", "all")
 CHART_DAYS = 90
+TREND_HOURS = 24  # the issue list's sparkline: traces per hour, the last 24 hours
 
 
 # -- keyset pages ----------------------------------------------------------------------------
@@ -155,7 +160,8 @@ def issues_filtered(project: Project, filters: IssueFilters) -> QuerySet[Issue]:
             pk__in=IssueDevice.objects.filter(device__cohort=filters.cohort).values("issue")
         )
     if filters.text.strip():
-        issues = issues.filter(title__icontains=filters.text.strip())
+        text = filters.text.strip()
+        issues = issues.filter(Q(title__icontains=text) | Q(culprit__icontains=text))
     return issues
 
 
@@ -186,7 +192,9 @@ def issue_list(
     before: str | None = None,
     limit: int | None = None,
 ) -> Page:
-    """A page of the issue list, each issue with `.versions` (oldest first)."""
+    """A page of the issue list, each issue with `.versions` (oldest first), `.boards`
+    (how many hardware versions), and `.trend` (traces per hour, TREND_HOURS, oldest
+    first), read from the rollups in three queries for the whole page."""
     field_name = filters.sort_field
     kind = datetime if field_name in ("last_seen", "first_seen") else int
     page = keyset_page(
@@ -196,10 +204,37 @@ def issue_list(
         before=Cursor.parse(before, kind),
         limit=limit,
     )
-    versions = issue_versions_of([issue.pk for issue in page.items])
+    ids = [issue.pk for issue in page.items]
+    versions, boards, trends = issue_versions_of(ids), issue_boards_of(ids), issue_trends_of(ids)
     for issue in page.items:
         issue.versions = versions.get(issue.pk, [])
+        issue.boards = boards.get(issue.pk, 0)
+        issue.trend = trends.get(issue.pk, [0] * TREND_HOURS)
     return page
+
+
+def issue_boards_of(issue_ids: list[int]) -> dict[int, int]:
+    """How many hardware versions each issue was seen on."""
+    rows = (
+        IssueHardware.objects.filter(issue__in=issue_ids)
+        .values("issue_id")
+        .annotate(n=Count("pk"))
+        .values_list("issue_id", "n")
+    )
+    return dict(rows)
+
+
+def issue_trends_of(issue_ids: list[int], now: datetime | None = None) -> dict[int, list[int]]:
+    """Traces per hour of the last TREND_HOURS hours (the current one last), per issue."""
+    end = IssueHour.hour_of(now or timezone.now())
+    start = end - TREND_HOURS + 1
+    rows = IssueHour.objects.filter(
+        issue__in=issue_ids, hour__gte=start, hour__lte=end
+    ).values_list("issue_id", "hour", "trace_count")
+    trends: dict[int, list[int]] = {}
+    for issue_id, hour, count in rows:
+        trends.setdefault(issue_id, [0] * TREND_HOURS)[hour - start] += count
+    return trends
 
 
 def issue_versions_of(issue_ids: list[int]) -> dict[int, list[str]]:
@@ -306,6 +341,8 @@ class IssueGrouping:
 
     config: str = ""
     components: list[dict] = field(default_factory=list)
+    # {"config", "fingerprint"} when the previous config's fingerprint found the issue
+    secondary: dict | None = None
     fingerprints: list[IssueFingerprint] = field(default_factory=list)
     merged: list[Issue] = field(default_factory=list)
 
@@ -315,6 +352,7 @@ def issue_grouping(issue: Issue, latest: Trace | None) -> IssueGrouping:
     return IssueGrouping(
         config=parts.get("config", ""),
         components=parts.get("components", []),
+        secondary=parts.get("secondary"),
         fingerprints=list(IssueFingerprint.objects.filter(issue=issue).order_by("pk")),
         merged=list(Issue.objects.filter(merged_into=issue).order_by("pk")),
     )
@@ -392,13 +430,33 @@ class RulesPreview:
 
 
 def grouping_rules_preview(project: Project, rules: grouping.Rules, limit=200) -> RulesPreview:
-    """Fingerprint the latest traces again with `rules` (a dry run: nothing is saved)."""
+    """Fingerprint the latest traces again with `rules` (a dry run: nothing is saved).
+
+    A trace counts as changed when `rules` give it another fingerprint than the project's
+    saved rules do under the same config: a trace grouped by an older config would
+    otherwise always look changed.
+    """
     traces = list(
         Trace.objects.filter(project=project).exclude(fingerprint="").order_by("-pk")[:limit]
     )
+    saved = grouping_rules_saved(project)
     changed = []
     for trace in traces:
         result = grouping.group(trace.data, rules=rules)
-        if result.fingerprint != trace.fingerprint:
+        if result.fingerprint != grouping.group(trace.data, rules=saved).fingerprint:
             changed.append((trace, result.to_dict()["components"]))
     return RulesPreview(len(traces), changed)
+
+
+def grouping_rules_saved(project: Project | int) -> grouping.Rules:
+    """The project's saved rules."""
+    found = GroupingRules.objects.filter(project=project).first()
+    if found is None:
+        return grouping.Rules()
+    try:
+        return grouping.Rules.parse(found.not_in_app, found.ignore_functions, found.max_frames)
+    except grouping.RuleError as exc:
+        # Forms, the admin and the API refuse such lines; one that got in another way must
+        # not stop the pipeline. The in-app rules are then left out, and the log says why.
+        log.warning("in-app rules of project %s left out: %s", found.project_id, exc)
+        return grouping.Rules(max_frames=found.max_frames)

@@ -25,16 +25,17 @@ from dre.celery import TRANSIENT_ERRORS
 from dre.crashes import grouping
 from dre.crashes.models import (
     Coredump,
-    GroupingRules,
     Issue,
     IssueActivity,
     IssueDay,
     IssueDevice,
     IssueFingerprint,
     IssueHardware,
+    IssueHour,
     IssueVersion,
     Trace,
 )
+from dre.crashes.selectors import grouping_rules_saved
 from dre.crashes.workflow import issue_trace_arrived
 from dre.fleet.models import Device, SoftwareVersion
 from dre.fleet.services import device_seen, hardware_version_get, software_version_get
@@ -338,15 +339,24 @@ def _symbolicate_with(coredump, parsed, symbol_file: SymbolFile) -> None:
         _queue_group(saved.pk, coredump.pk)
 
 
-def trace_title(data: dict, function: str | None = None) -> str:
+def trace_title(data: dict, result: grouping.GroupingResult | None = None) -> str:
     """The symbolicator's fault title ("UsageFault: divide by zero in calc_ratio"), else
-    the trace reason and the top function."""
+    the trace reason and the top function. With a grouping result, a title that names a
+    function grouping left out (an assert hook, a kernel function) names the top in-app
+    function instead."""
+    function = result.title_function if result is not None else _top_function(data)
     if data.get("title"):
-        return data["title"][:300]
+        return _in_app_title(data["title"], data, result, function)[:300]
     reason = symbolicator.reasons.reason_name(data.get("trace_reason"))
-    if function is None:
-        function = _top_function(data)
     return f"{reason} in {function}" if function else reason
+
+
+def _in_app_title(title: str, data: dict, result, function: str | None) -> str:
+    place = ((data.get("fault") or {}).get("place") or {}).get("function")
+    if result is None or not function or not place or not title.endswith(f" in {place}"):
+        return title
+    contributing = {c.value for c in result.components if c.contributes}
+    return title if place in contributing else f"{title[: -len(place)]}{function}"
 
 
 def _top_function(data: dict) -> str | None:
@@ -404,10 +414,7 @@ def _queue_group(trace_id: int, coredump_id: int) -> None:
 
 
 def grouping_rules_of(project_id: int) -> grouping.Rules:
-    found = GroupingRules.objects.filter(project_id=project_id).first()
-    if found is None:
-        return grouping.Rules()
-    return grouping.Rules.parse(found.not_in_app, found.ignore_functions, found.max_frames)
+    return grouping_rules_saved(project_id)
 
 
 def trace_group(trace_id: int) -> None:
@@ -418,12 +425,13 @@ def trace_group(trace_id: int) -> None:
         coredump = Coredump.objects.select_for_update().get(pk=trace.coredump_id)
         if coredump.state != State.SYMBOLICATED:
             return
-        result = grouping.group(trace.data, rules=grouping_rules_of(trace.project_id))
-        issue = _issue_for(trace, result)
+        rules = grouping_rules_of(trace.project_id)
+        result = grouping.group(trace.data, rules=rules)
+        trace.title = trace_title(trace.data, result)
+        issue, secondary = _issue_for(trace, result, rules)
         trace.issue = issue
         trace.fingerprint = result.fingerprint
-        trace.grouping = result.to_dict()
-        trace.title = trace_title(trace.data)
+        trace.grouping = {**result.to_dict(), **secondary}
         trace.save(update_fields=["issue", "fingerprint", "grouping", "title"])
         _count_trace(issue, trace)
         issue_trace_arrived(issue, trace)
@@ -432,35 +440,61 @@ def trace_group(trace_id: int) -> None:
         )
 
 
-def _issue_for(trace: Trace, result: grouping.GroupingResult) -> Issue:
-    existing = IssueFingerprint.objects.filter(
-        project=trace.project_id, fingerprint=result.fingerprint
-    ).select_related("issue")
-    if mapping := existing.first():
-        return mapping.issue
+def _issue_for(trace: Trace, result: grouping.GroupingResult, rules) -> tuple[Issue, dict]:
+    """The issue of the fingerprint; else the issue of the fingerprint the previous config
+    gives (the secondary hash: a grouping upgrade never splits an existing issue), which
+    then gets this fingerprint too; else a new issue."""
+    if issue := _issue_of(trace.project_id, result.fingerprint):
+        return issue, {}
+    if result.config != grouping.SECONDARY_CONFIG:
+        older = grouping.group(trace.data, grouping.SECONDARY_CONFIG, rules)
+        if issue := _issue_of(trace.project_id, older.fingerprint):
+            found = {"secondary": {"config": older.config, "fingerprint": older.fingerprint}}
+            return _map_fingerprint(issue, result), found
     now = trace.coredump.received
     issue = Issue.objects.create(
-        project_id=trace.project_id, title=trace.title, first_seen=now, last_seen=now
+        project_id=trace.project_id,
+        title=trace.title,
+        culprit=result.culprit()[:300],
+        first_seen=now,
+        last_seen=now,
     )
-    # If another worker created the mapping first, its issue wins and ours is
-    # rolled back with the savepoint.
+    mapped = _map_fingerprint(issue, result)
+    if mapped != issue:
+        issue.delete()
+        return mapped, {}
+    IssueActivity.objects.create(issue=issue, kind=IssueActivity.Kind.CREATED)
+    return issue, {}
+
+
+def _issue_of(project_id: int, fingerprint: str) -> Issue | None:
+    mapping = (
+        IssueFingerprint.objects.filter(project=project_id, fingerprint=fingerprint)
+        .select_related("issue")
+        .first()
+    )
+    return mapping.issue if mapping else None
+
+
+def _map_fingerprint(issue: Issue, result: grouping.GroupingResult) -> Issue:
+    """Send the fingerprint's traces to `issue`; the issue that gets them, which is another
+    one if a racing worker mapped the fingerprint first (the unique constraint decides and
+    our insert is rolled back with its savepoint)."""
     try:
         with transaction.atomic():
             IssueFingerprint.objects.create(
-                project_id=trace.project_id,
+                project_id=issue.project_id,
                 fingerprint=result.fingerprint,
                 issue=issue,
                 grouping_config=result.config,
             )
     except IntegrityError:
-        issue.delete()
-        return existing.get().issue
-    IssueActivity.objects.create(issue=issue, kind=IssueActivity.Kind.CREATED)
+        return _issue_of(issue.project_id, result.fingerprint)
     return issue
 
 
 def _count_trace(issue: Issue, trace: Trace) -> None:
-    """Bump the issue's counters and rollups (versions, hardware, days, devices)."""
+    """Bump the issue's counters and rollups (versions, hardware, days, hours, devices)."""
     coredump = trace.coredump
     seen = coredump.received
     Issue.objects.filter(pk=issue.pk).update(
@@ -469,6 +503,7 @@ def _count_trace(issue: Issue, trace: Trace) -> None:
         first_seen=Least("first_seen", seen),
     )
     _bump(IssueDay, issue, day=seen.date())
+    _bump(IssueHour, issue, hour=IssueHour.hour_of(seen))
     if coredump.software_version_id:
         _bump(IssueVersion, issue, software_version_id=coredump.software_version_id)
     if coredump.hardware_version_id:

@@ -16,6 +16,7 @@ from dre.crashes.models import (
     IssueDevice,
     IssueFingerprint,
     IssueHardware,
+    IssueHour,
     IssueVersion,
     Trace,
 )
@@ -27,6 +28,7 @@ ROLLUPS = (
     (IssueVersion, "software_version_id"),
     (IssueHardware, "hardware_version_id"),
     (IssueDay, "day"),
+    (IssueHour, "hour"),
     (IssueDevice, "device_id"),
 )
 

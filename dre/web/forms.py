@@ -75,10 +75,10 @@ class GroupingRulesForm(forms.ModelForm):
 
     def clean_not_in_app(self):
         text = self.cleaned_data["not_in_app"]
-        for line in text.splitlines():
-            kind = line.strip().partition(":")[0]
-            if line.strip() and not line.startswith("#") and kind not in ("function", "file"):
-                raise forms.ValidationError(f"{line.strip()!r}: start with function: or file:")
+        try:
+            grouping.Rules.parse(text)
+        except grouping.RuleError as exc:
+            raise forms.ValidationError(str(exc)) from None
         return text
 
     def clean_max_frames(self):

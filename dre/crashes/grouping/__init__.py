@@ -5,13 +5,18 @@ with the trace and shown as "why grouped like this". The side-effecting issue
 upsert lives in dre.crashes.services, apart from the algorithm.
 """
 
-from dre.crashes.grouping.algorithm import (
-    CONFIGS,
-    DEFAULT_CONFIG,
-    Component,
-    GroupingResult,
-    Rules,
-    group,
-)
+from dre.crashes.grouping.algorithm import CONFIGS, DEFAULT_CONFIG, SECONDARY_CONFIG, group
+from dre.crashes.grouping.model import Component, GroupingResult, Rules
+from dre.crashes.grouping.rules import AppRule, RuleError
 
-__all__ = ["CONFIGS", "DEFAULT_CONFIG", "Component", "GroupingResult", "Rules", "group"]
+__all__ = [
+    "CONFIGS",
+    "DEFAULT_CONFIG",
+    "SECONDARY_CONFIG",
+    "AppRule",
+    "Component",
+    "GroupingResult",
+    "RuleError",
+    "Rules",
+    "group",
+]

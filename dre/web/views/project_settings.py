@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dre.accounts.models import ApiToken, ProjectKey, Role
 from dre.accounts.services import api_token_create, project_key_create, secret_revoke
-from dre.crashes import selectors
+from dre.crashes import grouping, selectors
 from dre.crashes.models import GroupingRules
 from dre.web.access import project_access
 from dre.web.forms import GroupingRulesForm, SecretForm
@@ -22,6 +22,8 @@ from dre.web.views.common import render_page
 def _page(request, access, **context):
     rules = GroupingRules.objects.filter(project=access.project).first()
     form = context.setdefault("rules_form", GroupingRulesForm(instance=rules))
+    config = grouping.CONFIGS[grouping.DEFAULT_CONFIG]
+    context.update(grouping_config=config.id, default_rules=config.default_rules)
     if not access.can_triage:
         for field in form.fields.values():
             field.disabled = True

@@ -3,7 +3,7 @@
 import pytest
 
 from dre.accounts.services import api_token_create
-from dre.crashes.models import Coredump
+from dre.crashes.models import Coredump, GroupingRules
 from tests.dre.conftest import send_coredump
 from tests.firmware_fixtures import coredump_path, elf_path
 
@@ -123,3 +123,49 @@ def test_coredumps_list_shows_processing_state_and_errors(client, project, alice
     response = client.get(f"/api/v1/projects/{project.pk}/coredumps/", headers=bearer(alice_token))
 
     assert response.json()["results"][0]["state"] == "received"
+
+
+def test_alice_reads_the_default_rules_and_takes_one_back_with_her_own(
+    client, project, alice_token
+):
+    url = f"/api/v1/projects/{project.pk}/grouping-rules/"
+
+    before = client.get(url, headers=bearer(alice_token)).json()
+    response = client.put(
+        url,
+        {"not_in_app": "+app:vAssertCalled\n-app:dre_assert_*", "max_frames": 4},
+        content_type="application/json",
+        headers=bearer(alice_token),
+    )
+
+    assert {"text": "function:assert_failed -app", "label": "HAL assert hook"} in before[
+        "default_rules"
+    ]
+    assert before["not_in_app"] == ""
+    assert response.status_code == 200
+    assert response.json()["not_in_app"] == "+app:vAssertCalled\n-app:dre_assert_*"
+    assert GroupingRules.objects.get(project=project).max_frames == 4
+
+
+def test_a_rule_that_does_not_parse_is_refused_with_the_reason(client, project, alice_token):
+    response = client.put(
+        f"/api/v1/projects/{project.pk}/grouping-rules/",
+        {"not_in_app": "hal_*"},
+        content_type="application/json",
+        headers=bearer(alice_token),
+    )
+
+    assert response.status_code == 400
+    assert "start with +app:, -app:, function: or file:" in response.json()["not_in_app"][0]
+    assert not GroupingRules.objects.exists()
+
+
+def test_victor_the_viewer_reads_the_rules_but_cannot_change_them(client, project, acme, victor):
+    token = api_token_create(organization=acme, user=victor)[1]
+    url = f"/api/v1/projects/{project.pk}/grouping-rules/"
+
+    assert client.get(url, headers=bearer(token)).status_code == 200
+    response = client.put(
+        url, {"not_in_app": "-app:x"}, content_type="application/json", headers=bearer(token)
+    )
+    assert response.status_code == 403

@@ -28,6 +28,33 @@ def test_it_lists_title_state_counts_and_versions(client, alice, crash):
     assert '<td class="num">2</td>' in rows
 
 
+def test_it_tells_same_title_issues_apart_by_culprit_trend_and_spread(client, alice, crash):
+    crash(version="1.0.0")
+    trace = crash(version="1.2.0", serial="dev-2")
+    client.force_login(alice)
+
+    rows = client.get(URL).content.decode().split("<tbody>")[1]
+
+    issue = Issue.objects.get(pk=trace.issue_id)
+    assert issue.culprit == "record_word_store ← record_commit ← storage_write_record"
+    assert f'frames of the fingerprint"><code>{issue.culprit}</code>' in rows
+    assert "2 versions · 1 board" in rows
+    assert 'aria-label="2 traces in the last 24 hours"' in rows
+    assert 'data-counts="0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2"' in rows
+
+
+def test_the_list_reads_trends_and_spread_in_a_fixed_number_of_queries(
+    client, alice, crash, django_assert_max_num_queries
+):
+    for n in range(3):
+        crash(scenario=["null_write", "div_zero", "assert"][n], version=f"1.{n}.0")
+    client.force_login(alice)
+    client.get(URL)
+
+    with django_assert_max_num_queries(12):
+        client.get(URL)
+
+
 def test_it_filters_by_state_with_open_as_default(client, bob, crash):
     open_issue = crash().issue_id
     resolved = crash(scenario="div_zero").issue
@@ -64,12 +91,14 @@ def test_it_filters_by_device_serial_and_cohort(client, bob, project, crash):
     assert titles(client, f"?cohort={lab.pk}") == [second.issue_id]
 
 
-def test_it_searches_titles(client, bob, crash):
-    crash()
+def test_it_searches_titles_and_culprits(client, bob, crash):
+    other = crash().issue_id
     wanted = crash(scenario="div_zero").issue_id
     client.force_login(bob)
 
     assert titles(client, "?q=divide") == [wanted]
+    assert titles(client, "?q=calc_percent") == [wanted]  # a caller, only in the culprit
+    assert titles(client, "?q=storage_write") == [other]
 
 
 def test_it_sorts_by_traces_and_pages_with_cursors(client, bob, project, crash):
@@ -176,3 +205,12 @@ def test_the_bulk_form_never_redirects_off_site(client, bob, crash):
     )
 
     assert response["Location"] == URL
+
+
+def test_a_sparkline_draws_one_bar_per_hour_with_traces_scaled_to_the_busiest():
+    from dre.web.templatetags.issues import sparkline
+
+    svg = sparkline([0] * 21 + [1, 0, 4])
+
+    assert 'aria-label="5 traces in the last 24 hours"' in svg
+    assert 'd="M84 20v-5h3v5zM92 20v-20h3v20z"' in svg

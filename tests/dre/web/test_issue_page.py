@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from dre.crashes import grouping
 from dre.crashes.models import Issue, IssueActivity
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +57,8 @@ def test_it_explains_the_grouping_with_each_parts_hint(client, bob, issue):
     page = client.get(url(issue)).content.decode()
 
     assert "Why grouped like this" in page
-    assert "dre:2026-11-23" in page
+    assert f"<code>{issue.culprit}</code>" in page
+    assert grouping.DEFAULT_CONFIG in page
     assert "fault MemManage" in page
     assert (
         '<li class="contributes"><span class="kind">function</span> <code>record_word_store' in page

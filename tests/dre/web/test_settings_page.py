@@ -25,6 +25,29 @@ def test_bob_saves_grouping_rules_that_new_traces_follow(client, bob, project, c
     assert "ignored by rule scenario_*" in hints
 
 
+def test_the_page_lists_the_default_in_app_rules_a_project_can_take_back(client, bob, project):
+    client.force_login(bob)
+
+    page = client.get(URL).content.decode()
+
+    assert "Default rules of grouping config" in page
+    assert "<code>function:xPortPendSVHandler -app</code>" not in page  # a pattern covers it
+    assert '<code>function:xPort* -app</code> <span class="muted">FreeRTOS port</span>' in page
+    assert "<code>+app:NAME</code>" in page
+
+
+def test_bob_takes_a_default_rule_back_and_new_traces_follow(client, bob, project, crash):
+    client.force_login(bob)
+
+    client.post(URL + "grouping/", {**RULES, "not_in_app": "-app:record_*\n+app:record_commit"})
+    trace = crash()
+
+    hints = {c["value"]: c["hint"] for c in trace.grouping["components"]}
+    assert hints["record_word_store"] == "not in-app (rule -app:record_*)"
+    assert hints["record_commit"] == "in-app (rule +app:record_commit)"
+    assert trace.title.endswith("in record_commit")
+
+
 def test_a_preview_shows_which_latest_traces_would_regroup_and_saves_nothing(
     client, bob, project, crash
 ):
@@ -46,7 +69,7 @@ def test_rules_that_do_not_parse_are_explained(client, bob, project):
     response = client.post(URL + "grouping/", {**RULES, "not_in_app": "hal_*", "max_frames": 0})
     page = response.content.decode()
 
-    assert "start with function: or file:" in page
+    assert "start with +app:, -app:, function: or file:" in page
     assert "Use between 1 and 50 frames." in page
     assert not GroupingRules.objects.filter(project=project).exists()
 
