@@ -110,6 +110,18 @@ class ElfImage:
         return found
 
     @_reading("the section headers")
+    def file_extents(self) -> dict[str, tuple[int, int]]:
+        """(file offset, size) of each section whose bytes stand in the file as they are
+        read: not SHT_NOBITS, and not SHF_COMPRESSED (pyelftools hands those over
+        inflated, so their bytes are not at sh_offset)."""
+        found = {}
+        for section in self.elf.iter_sections():
+            if section["sh_type"] == "SHT_NOBITS" or section["sh_flags"] & SH_FLAGS.SHF_COMPRESSED:
+                continue
+            found.setdefault(section.name, (section["sh_offset"], section["sh_size"]))
+        return found
+
+    @_reading("the section headers")
     def section_contents(self, name: str) -> tuple[int, bytes] | None:
         """(load address, bytes) of the named section, if it has any."""
         section = self.elf.get_section_by_name(name)

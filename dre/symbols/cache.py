@@ -27,7 +27,9 @@ def symbol_index_load(symbol_file: SymbolFile) -> SymbolIndex:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    index = SymbolIndex.from_bytes(blobs.blob_read(symbol_file.index_blob))
+    blob = blobs.blob_read(symbol_file.index_blob)
+    elf = blobs.blob_read(symbol_file.blob) if SymbolIndex.needs_elf(blob) else None
+    index = SymbolIndex.from_bytes(blob, elf)
     with _lock:
         _cache[key] = index
         while len(_cache) > settings.SYMBOL_INDEX_CACHE_SIZE:

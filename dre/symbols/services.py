@@ -99,8 +99,11 @@ def symbol_file_index(symbol_file_id: int) -> None:
     except SymbolicatorError as exc:
         _fail(symbol_file, f"indexing failed: {exc}")
         return
+    # The ELF stays in storage next to its index, which reads its DWARF and
+    # read-only sections from it instead of keeping a second copy of them.
     stored = blobs.blob_save_bytes(
-        f"indexes/{symbol_file.project_id}/{symbol_file.pk}.idx", index.to_bytes()
+        f"indexes/{symbol_file.project_id}/{symbol_file.pk}.idx",
+        index.to_bytes(elf_sections=False),
     )
     with transaction.atomic():
         SymbolFile.objects.filter(pk=symbol_file.pk).update(

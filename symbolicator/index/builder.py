@@ -8,7 +8,7 @@ import struct
 
 from symbolicator.cfi import FrameSection
 from symbolicator.dwarf.forms import DwarfError
-from symbolicator.dwarf.sections import DwarfSections
+from symbolicator.dwarf.sections import SECTION_NAMES, DwarfSections
 from symbolicator.elf import ElfImage
 from symbolicator.index import FORMAT_VERSION, KIND_FUNCTION, KIND_OBJECT, NO_STRING, SymbolIndex
 from symbolicator.index.call_sites import CallSiteTable
@@ -97,6 +97,7 @@ def _build(elf_data: bytes) -> SymbolIndex:
             "has_dwarf": elf.has_dwarf,
             "sections": elf.section_ranges(),
             "mapping": elf.mapping_symbols(),
+            "elf": {"size": len(elf_data), "sections": _elf_extents(elf)},
         },
         strings=strings,
         functions=functions,
@@ -152,6 +153,20 @@ def _variable_sections(elf: ElfImage) -> dict[str, bytes]:
     """The DWARF sections variables are read from later, lazily, per unit."""
     found = elf.dwarf_sections()
     return {name: found[name] for name in VARIABLE_SECTIONS if name in found}
+
+
+def _elf_extents(elf: ElfImage) -> dict[str, list[int]]:
+    """Where the index's DWARF and read-only sections lie in the ELF file, so that a
+    stored index can leave them out and read them from the ELF kept next to it."""
+    extents = elf.file_extents()
+    found = {}
+    for name, key in SECTION_NAMES.items():
+        if key in VARIABLE_SECTIONS and name in extents:
+            found[f"dwarf.{key}"] = list(extents[name])
+    for number, section in enumerate(elf.read_only_sections):
+        if section.name in extents and extents[section.name][1] == len(section.data):
+            found[f"ro.{number}"] = list(extents[section.name])
+    return found
 
 
 def _symbol_columns(elf: ElfImage, strings: StringTable) -> dict[str, list[int]]:
