@@ -196,7 +196,7 @@ class SymbolIndex:
         sections are left out and read back from the ELF at load (from_bytes(blob, elf)):
         they are most of an index and the ELF is kept anyway."""
         frames_meta, sections = self.frames.sections()
-        sections.update(self._sections())
+        sections.update(self.stored_sections())
         meta = {**self.meta, "ro": [span.address for span in self.read_only], "frames": frames_meta}
         if not elf_sections:
             meta["external"] = {
@@ -206,7 +206,8 @@ class SymbolIndex:
             }
         return container.pack(meta, sections)
 
-    def _sections(self) -> dict[str, bytes]:
+    def stored_sections(self) -> dict[str, bytes]:
+        """The index's tables as the bytes to_bytes stores (frames aside)."""
         sections = {}
         sections.update(self.functions.sections())
         sections.update(self.inlines.sections())
