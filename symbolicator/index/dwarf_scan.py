@@ -22,6 +22,7 @@ from symbolicator.index.lines import UnitLines, bfd_steps, resolve_steps
 WANTED = frozenset(
     {c.TAG_SUBPROGRAM, c.TAG_INLINED_SUBROUTINE, c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE}
 )
+# Their children are parameters only (DWARF 5 section 3.4.2): jumped over.
 CALL_SITES = frozenset({c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE})
 DESCEND = frozenset({c.TAG_LEXICAL_BLOCK, 0x39})  # lexical blocks, C++ namespaces
 
@@ -131,7 +132,7 @@ def _intern_file(header: LineHeader, entry, unit: Unit, strings, result: ScanRes
 def _unit_functions(unit: Unit, file_ids: list[int], first_file: int, result: ScanResult) -> None:
     """Collect subprograms with code, and the inlined subroutines inside each."""
     stack: list[tuple[int, Subprogram | None, int]] = []  # (depth, function, inline depth)
-    for die in walk(unit, WANTED, DESCEND):
+    for die in walk(unit, WANTED, DESCEND, CALL_SITES):
         while stack and stack[-1][0] >= die.depth:
             stack.pop()
         if die.tag in CALL_SITES:
