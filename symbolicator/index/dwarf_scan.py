@@ -55,6 +55,7 @@ class ScanResult:
     addr2line_steps: list[tuple[int, int, int]] = field(default_factory=list)
     file_paths: dict[int, int] = field(default_factory=dict)  # display id -> full path id
     names: dict[int, str] = field(default_factory=dict)  # name_of, once the scan is done
+    file_names: dict[tuple, int] = field(default_factory=dict)  # see _intern_file
 
     def name_of(self, die_offset: int) -> str:
         """Follow DW_AT_abstract_origin / DW_AT_specification to a name."""
@@ -98,7 +99,8 @@ def _unit_lines(sections, unit: Unit, strings: StringTable, result: ScanResult):
     if found is None or not sections.line:
         return [], 1
     header = parse_header(sections, found[1], unit.comp_dir(), unit.name())
-    file_ids = [_intern_file(header, entry, unit, strings, result) for entry in header.files]
+    comp_dir = unit.comp_dir()
+    file_ids = [_intern_file(header, entry, comp_dir, strings, result) for entry in header.files]
     rows = Rows()
     decode(sections, header, rows, file_ids)
     main = strings.intern(unit.name()) if unit.name() else None
@@ -111,19 +113,31 @@ def _unit_lines(sections, unit: Unit, strings: StringTable, result: ScanResult):
     return file_ids, header.first_file_index
 
 
-def _intern_file(header: LineHeader, entry, unit: Unit, strings, result: ScanResult) -> int:
+def _intern_file(header: LineHeader, entry, comp_dir: str, strings, result: ScanResult) -> int:
     """GDB's name for a line-table file: its directory joined on unless that is
-    the unit's own directory entry 0 in DWARF 4 and older (dwarf2_start_subfile)."""
+    the unit's own directory entry 0 in DWARF 4 and older (dwarf2_start_subfile).
+
+    Every unit names the same headers again: each (directory, name, comp_dir) is
+    joined once."""
     directory = entry.directory
     if header.version < 5 and header.directories and directory == header.directories[0]:
         directory = ""
-    name = entry.name
+    key = (directory, entry.name, comp_dir)
+    display = result.file_names.get(key)
+    if display is None:
+        display = result.file_names[key] = _intern_path(directory, entry.name, strings)
+        result.file_paths.setdefault(display, _intern_full(strings[display], comp_dir, strings))
+    return display
+
+
+def _intern_path(directory: str, name: str, strings) -> int:
     if directory and not posixpath.isabs(name):
         name = posixpath.join(directory, name)
-    display = strings.intern(name)
-    full = name if posixpath.isabs(name) else posixpath.join(unit.comp_dir() or "", name)
-    result.file_paths.setdefault(display, strings.intern(full))
-    return display
+    return strings.intern(name)
+
+
+def _intern_full(name: str, comp_dir: str, strings) -> int:
+    return strings.intern(name if posixpath.isabs(name) else posixpath.join(comp_dir, name))
 
 
 # -- functions and inlines ---------------------------------------------------------
