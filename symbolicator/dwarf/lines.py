@@ -199,12 +199,13 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
     program = iter(sections.line[header.program_start : header.end])
     base, line_base, line_range = header.opcode_base, header.line_base, header.line_range
     step = header.min_instruction_length
-    # Special opcodes (DWARF 5 6.2.5.1), worked out once: (address advance, line advance).
+    # Special opcodes (DWARF 5 6.2.5.1), worked out once: (address advance, line advance),
+    # by opcode (the entries below opcode_base are never read).
     special = [
         (a // line_range * step, line_base + a % line_range) if line_range else (0, 0)
-        for a in range(256 - base)
+        for a in range(-base, 256 - base)
     ]
-    const_add_pc = special[-1][0] if special else 0
+    const_add_pc = special[-1][0] if base < 256 else 0
     ids = _file_numbers(header, file_ids)
     address, file, line, is_stmt = 0, ids.get(1, -1), 1, header.default_is_stmt
     discriminator, discriminated = 0, False
@@ -212,7 +213,7 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
 
     for opcode in program:
         if opcode >= base:
-            advance, delta = special[opcode - base]
+            advance, delta = special[opcode]
             address += advance
             if delta:
                 line += delta
