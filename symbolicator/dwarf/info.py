@@ -198,7 +198,8 @@ class Unit:
         raise DwarfError(f"form 0x{form:x} is not a string form")
 
     def address(self, form: int, value) -> int:
-        _check_number(form, value)
+        if type(value) is not int:  # the index asks 100,000 times: the check only when needed
+            _check_number(form, value)
         if form in forms.ADDRESS_INDEX_FORMS:
             at = self.addr_base + self.address_size * value
             return _u32_at(self.sections.addr, at, "addr")
@@ -206,7 +207,8 @@ class Unit:
 
     def reference(self, form: int, value) -> int:
         """A reference attribute as an offset into .debug_info."""
-        _check_number(form, value)
+        if type(value) is not int:
+            _check_number(form, value)
         if form in forms.UNIT_REFERENCE_FORMS:
             return self.offset + value
         return value
