@@ -148,6 +148,12 @@ def measure_index(target: Target, runs: Runs) -> tuple[dict, bytes]:
     results["load"] = measure.time_call(
         lambda: symbolicator.SymbolIndex.from_bytes(blob), runs.load
     )
+    # As dre stores it: without the sections it reads back from the ELF kept next to it.
+    stored = symbolicator.build_index(elf_bytes).to_bytes(elf_sections=False)
+    results["stored_index_bytes"] = len(stored)
+    results["load_stored"] = measure.time_call(
+        lambda: symbolicator.SymbolIndex.from_bytes(stored, elf_bytes), runs.load
+    )
     return results, blob
 
 

@@ -4,7 +4,8 @@ Pure Python; it never imports Django or dre. The public API:
 
     parse_coredump(data) -> Coredump          recognize the format and parse it
     build_index(elf_data) -> SymbolIndex      once per ELF; .to_bytes() to store
-    SymbolIndex.from_bytes(blob)              load a stored index
+    SymbolIndex.from_bytes(blob, elf=None)    load a stored index (with its ELF if stored
+                                              with .to_bytes(elf_sections=False))
     symbolicate(coredump, index) -> Trace     threads of frames; .to_dict() for JSON
 
 Re-encodings for other tools live in symbolicator.export (elf_core: a core file for GDB).

@@ -97,16 +97,39 @@ class ElfImage:
     def has_dwarf(self) -> bool:
         return self.elf.get_section_by_name(".debug_info") is not None
 
-    @_reading("the DWARF sections")
+    @cached_property
+    def _sections(self) -> list:
+        """pyelftools parses a section's header again each time it is asked for one; an
+        index build asks for each of them several times. Only methods that say what they
+        were reading (_reading) use it."""
+        return list(self.elf.iter_sections())
+
     def dwarf_sections(self) -> dict[str, bytes]:
         """Contents of the DWARF sections, keyed as DwarfSections names them."""
+        return dict(self._dwarf_sections)
+
+    @cached_property
+    @_reading("the DWARF sections")
+    def _dwarf_sections(self) -> dict[str, bytes]:
         from symbolicator.dwarf.sections import SECTION_NAMES
 
         found = {}
-        for section in self.elf.iter_sections():
+        for section in self._sections:
             key = SECTION_NAMES.get(section.name)
             if key is not None and section["sh_type"] != "SHT_NOBITS":
                 found[key] = section.data()
+        return found
+
+    @_reading("the section headers")
+    def file_extents(self) -> dict[str, tuple[int, int]]:
+        """(file offset, size) of each section whose bytes stand in the file as they are
+        read: not SHT_NOBITS, and not SHF_COMPRESSED (pyelftools hands those over
+        inflated, so their bytes are not at sh_offset)."""
+        found = {}
+        for section in self._sections:
+            if section["sh_type"] == "SHT_NOBITS" or section["sh_flags"] & SH_FLAGS.SHF_COMPRESSED:
+                continue
+            found.setdefault(section.name, (section["sh_offset"], section["sh_size"]))
         return found
 
     @_reading("the section headers")
@@ -121,7 +144,7 @@ class ElfImage:
     @_reading("the notes")
     def gnu_build_id(self) -> bytes | None:
         """The descriptor of the NT_GNU_BUILD_ID note, the bytes `ld --build-id` wrote."""
-        for section in self.elf.iter_sections():
+        for section in self._sections:
             if section["sh_type"] != "SHT_NOTE":
                 continue
             for note in section.iter_notes():
@@ -196,7 +219,7 @@ class ElfImage:
         """Indexes of the allocated sections, in the order section_ranges lists them."""
         return [
             n
-            for n, section in enumerate(self.elf.iter_sections())
+            for n, section in enumerate(self._sections)
             if section["sh_flags"] & SH_FLAGS.SHF_ALLOC and section["sh_size"]
         ]
 
@@ -205,7 +228,7 @@ class ElfImage:
         """[start, end) load addresses of the allocated sections, and whether each is code."""
         found = []
         for n in self.section_indexes():
-            section = self.elf.get_section(n)
+            section = self._sections[n]
             start = section["sh_addr"]
             is_code = bool(section["sh_flags"] & SH_FLAGS.SHF_EXECINSTR)
             found.append((start, start + section["sh_size"], is_code))
@@ -226,7 +249,7 @@ class ElfImage:
     def read_only_sections(self) -> list[ReadOnlySection]:
         """Allocated sections with contents that are not writable: code and constants."""
         found = []
-        for section in self.elf.iter_sections():
+        for section in self._sections:
             flags = section["sh_flags"]
             if not flags & SH_FLAGS.SHF_ALLOC or flags & SH_FLAGS.SHF_WRITE:
                 continue
@@ -238,7 +261,7 @@ class ElfImage:
     @_reading("the sections")
     def read_file_bytes(self, address: int, size: int) -> bytes | None:
         """Bytes as stored in the file at a load address (initial values for .data)."""
-        for section in self.elf.iter_sections():
+        for section in self._sections:
             start = section["sh_addr"]
             if section["sh_type"] == "SHT_NOBITS" or not section["sh_flags"] & SH_FLAGS.SHF_ALLOC:
                 continue

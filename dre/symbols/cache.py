@@ -27,12 +27,23 @@ def symbol_index_load(symbol_file: SymbolFile) -> SymbolIndex:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    index = SymbolIndex.from_bytes(blobs.blob_read(symbol_file.index_blob))
+    index = _read(symbol_file)
+    key = (symbol_file.pk, symbol_file.index_blob, symbol_file.md5)
     with _lock:
         _cache[key] = index
         while len(_cache) > settings.SYMBOL_INDEX_CACHE_SIZE:
             _cache.popitem(last=False)
     return index
+
+
+def _read(symbol_file: SymbolFile) -> SymbolIndex:
+    blob = blobs.blob_read(symbol_file.index_blob)
+    if not SymbolIndex.is_readable(blob):
+        from dre.symbols.services import symbol_index_rebuild  # services import this module
+
+        return symbol_index_rebuild(symbol_file)
+    elf = blobs.blob_read(symbol_file.blob) if SymbolIndex.needs_elf(blob) else None
+    return SymbolIndex.from_bytes(blob, elf)
 
 
 def symbol_index_cache_clear() -> None:

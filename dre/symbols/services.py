@@ -15,7 +15,7 @@ from dre.accounts.models import Project
 from dre.celery import TRANSIENT_ERRORS
 from dre.fleet.services import software_version_get
 from dre.symbols.models import SymbolFile
-from symbolicator import ElfError, ElfImage, SymbolicatorError, build_index
+from symbolicator import ElfError, ElfImage, SymbolicatorError, SymbolIndex, build_index
 
 log = logging.getLogger(__name__)
 State = SymbolFile.State
@@ -118,15 +118,36 @@ def symbol_file_index(symbol_file_id: int) -> None:
         _attempt_failed(symbol_file, exc)
 
 
+def _index_store(symbol_file: SymbolFile, index: SymbolIndex) -> blobs.StoredBlob:
+    return blobs.blob_save_bytes(
+        f"indexes/{symbol_file.project_id}/{symbol_file.pk}.idx",
+        index.to_bytes(elf_sections=False),
+    )
+
+
+def symbol_index_rebuild(symbol_file: SymbolFile) -> SymbolIndex:
+    """Build a ready symbol file's index again from its ELF and store it.
+
+    An index stored by an older dre (another FORMAT_VERSION) names functions or keeps its
+    sections differently; after an upgrade it is rebuilt the first time a crash needs it.
+    """
+    index = build_index(blobs.blob_read(symbol_file.blob))
+    stored = _index_store(symbol_file, index)
+    SymbolFile.objects.filter(pk=symbol_file.pk).update(index_blob=stored.name)
+    symbol_file.index_blob = stored.name
+    log.info("symbol file %s: index rebuilt in the current format", symbol_file.pk)
+    return index
+
+
 def _index(symbol_file: SymbolFile) -> None:
     try:
         index = build_index(blobs.blob_read(symbol_file.blob))
     except SymbolicatorError as exc:
         _fail(symbol_file, f"indexing failed: {exc}")
         return
-    stored = blobs.blob_save_bytes(
-        f"indexes/{symbol_file.project_id}/{symbol_file.pk}.idx", index.to_bytes()
-    )
+    # The ELF stays in storage next to its index, which reads its DWARF and
+    # read-only sections from it instead of keeping a second copy of them.
+    stored = _index_store(symbol_file, index)
     with transaction.atomic():
         moved = _held(symbol_file).update(
             index_blob=stored.name,

@@ -198,7 +198,8 @@ class Unit:
         raise DwarfError(f"form 0x{form:x} is not a string form")
 
     def address(self, form: int, value) -> int:
-        _check_number(form, value)
+        if type(value) is not int:  # the index asks 100,000 times: the check only when needed
+            _check_number(form, value)
         if form in forms.ADDRESS_INDEX_FORMS:
             at = self.addr_base + self.address_size * value
             return _u32_at(self.sections.addr, at, "addr")
@@ -206,7 +207,8 @@ class Unit:
 
     def reference(self, form: int, value) -> int:
         """A reference attribute as an offset into .debug_info."""
-        _check_number(form, value)
+        if type(value) is not int:
+            _check_number(form, value)
         if form in forms.UNIT_REFERENCE_FORMS:
             return self.offset + value
         return value
@@ -314,14 +316,20 @@ class Die(NamedTuple):  # a tuple: the walker makes one per function, inline and
     attributes: dict[int, tuple[int, object]]
 
 
-def walk(unit: Unit, wanted: frozenset[int], descend: frozenset[int]) -> Iterator[Die]:
+def walk(  # noqa: C901 (one hot loop over every DIE: a call per DIE would cost more)
+    unit: Unit,
+    wanted: frozenset[int],
+    descend: frozenset[int],
+    leaves: frozenset[int] = frozenset(),
+) -> Iterator[Die]:
     """Yield the DIEs with a `wanted` tag, in order, with their depth.
 
     Subtrees of other DIEs are entered only if their tag is in `descend` or
-    they lack a DW_AT_sibling to jump over them.
+    they lack a DW_AT_sibling to jump over them. Wanted DIEs whose tag is in
+    `leaves` are yielded and their children jumped over the same way.
     """
     data, pos, depth = unit.sections.info, unit.die_offset, 0
-    steps = _walk_steps(unit.abbrevs, wanted, descend)
+    steps = _walk_steps(unit.abbrevs, wanted, descend, leaves)
     while pos < unit.end:
         die_offset = pos
         code = data[pos]
@@ -350,11 +358,23 @@ def walk(unit: Unit, wanted: frozenset[int], descend: frozenset[int]) -> Iterato
         if step == _YIELD:
             attributes, pos = read_attributes(unit, abbrev, pos)
             yield Die(die_offset, abbrev.tag, depth, attributes)
+            if size is not None:  # a leaf: on to its sibling, past its children
+                pos, depth = _leaf_end(unit, pos, size, attributes, depth)
+                continue
         elif size is not None:
             pos += size
         else:
             pos = skip_attributes(unit, abbrev, pos)
         depth += abbrev.has_children
+
+
+def _leaf_end(unit: Unit, pos: int, sibling_at: int, attributes: dict, depth: int):
+    """Where the walk goes on after a leaf's attributes, and at what depth: its
+    DW_AT_sibling, unless that points backwards (as in walk), then its children."""
+    sibling = unit.offset + attributes[c.AT_SIBLING][1]
+    if pos < sibling <= unit.end:
+        return sibling, depth
+    return pos, depth + 1
 
 
 def unknown_abbreviation(code: int, die_offset: int) -> DwarfError:
@@ -369,13 +389,15 @@ def unknown_abbreviation(code: int, die_offset: int) -> DwarfError:
 _YIELD, _JUMP, _SKIP = 0, 1, 2
 
 
-def _walk_steps(abbrevs: dict[int, Abbrev], wanted, descend) -> dict[int, tuple]:
+def _walk_steps(abbrevs: dict[int, Abbrev], wanted, descend, leaves) -> dict[int, tuple]:
     """Per abbreviation code, (step, size, abbrev): size is the DW_AT_sibling offset to
-    jump with, or the fixed size of the attributes to skip (None if not fixed)."""
+    jump with, or the fixed size of the attributes to skip (None if not fixed); for a
+    DIE to yield, not None when it is a leaf whose children can be jumped over."""
     steps = {}
     for code, abbrev in abbrevs.items():
         if abbrev.tag in wanted:
-            steps[code] = (_YIELD, None, abbrev)
+            jump = abbrev.has_children and abbrev.tag in leaves
+            steps[code] = (_YIELD, abbrev.sibling_offset if jump else None, abbrev)
         elif (
             abbrev.has_children and abbrev.tag not in descend and abbrev.sibling_offset is not None
         ):

@@ -7,6 +7,7 @@ and the index is built in Python.
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass, field
 from itertools import islice
@@ -199,12 +200,8 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
     program = iter(sections.line[header.program_start : header.end])
     base, line_base, line_range = header.opcode_base, header.line_base, header.line_range
     step = header.min_instruction_length
-    # Special opcodes (DWARF 5 6.2.5.1), worked out once: (address advance, line advance).
-    special = [
-        (a // line_range * step, line_base + a % line_range) if line_range else (0, 0)
-        for a in range(256 - base)
-    ]
-    const_add_pc = special[-1][0] if special else 0
+    special = _special_opcodes(base, line_base, line_range, step)
+    const_add_pc = special[-1][0]
     ids = _file_numbers(header, file_ids)
     address, file, line, is_stmt = 0, ids.get(1, -1), 1, header.default_is_stmt
     discriminator, discriminated = 0, False
@@ -212,7 +209,7 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
 
     for opcode in program:
         if opcode >= base:
-            advance, delta = special[opcode - base]
+            advance, delta = special[opcode]
             address += advance
             if delta:
                 line += delta
@@ -256,6 +253,17 @@ def decode(sections: DwarfSections, header: LineHeader, rows: Rows, file_ids: li
         else:  # basic_block, prologue/epilogue, isa, vendor ops: skip operands
             for _ in range(header.standard_lengths[opcode - 1]):
                 next_uleb(program)
+
+
+@functools.lru_cache(maxsize=64)
+def _special_opcodes(base: int, line_base: int, line_range: int, step: int) -> tuple:
+    """(address advance, line advance) of each special opcode (DWARF 5 6.2.5.1), by
+    opcode (the entries below opcode_base are never read); worked out once for all the
+    units that share a header's parameters."""
+    return tuple(
+        (a // line_range * step, line_base + a % line_range) if line_range else (0, 0)
+        for a in range(-base, 256 - base)
+    )
 
 
 def _file_numbers(header: LineHeader, file_ids: list[int]) -> dict[int, int]:

@@ -7,6 +7,7 @@ Built in a worker when a symbol file arrives, stored as a blob, and loaded
 from __future__ import annotations
 
 import bisect
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,7 +22,11 @@ from symbolicator.index.inlines import InlineEntry, InlineTable
 from symbolicator.index.lines import LineTable
 from symbolicator.memory import SOURCE_ELF, Span
 
-FORMAT_VERSION = 8
+# 9: functions named as GDB names them (C++ and Rust scopes, linkage names: 8), and the
+# DWARF and read-only sections may stay in the ELF (meta "elf", "external": 7). An older
+# index answers differently, so it is rebuilt from its ELF rather than read.
+FORMAT_VERSION = 9
+READABLE_FORMATS = (9,)
 SYMBOL_COLUMNS = ("starts", "sizes", "names", "kinds", "sections", "files")
 
 
@@ -193,15 +198,29 @@ class SymbolIndex:
     def subprogram_die(self, function: Function) -> tuple[int, int] | None:
         return self.subprogram_dies[function.dwarf_id] if function.has_dwarf else None
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, *, elf_sections: bool = True) -> bytes:
+        """The index as one blob. With `elf_sections=False` the DWARF and read-only
+        sections are left out and read back from the ELF at load (from_bytes(blob, elf)):
+        they are most of an index and the ELF is kept anyway."""
+        frames_meta, sections = self.frames.sections()
+        sections.update(self.stored_sections())
+        meta = {**self.meta, "ro": [span.address for span in self.read_only], "frames": frames_meta}
+        if not elf_sections:
+            meta["external"] = {
+                name: zlib.crc32(sections.pop(name))
+                for name in self.meta.get("elf", {}).get("sections", {})
+                if name in sections
+            }
+        return container.pack(meta, sections)
+
+    def stored_sections(self) -> dict[str, bytes]:
+        """The index's tables as the bytes to_bytes stores (frames aside)."""
         sections = {}
         sections.update(self.functions.sections())
         sections.update(self.inlines.sections())
         sections.update(self.lines.sections("lines"))
         sections.update(self.addr2line_lines.sections("a2l"))
         sections.update(self.call_sites.sections())
-        frames_meta, frame_blobs = self.frames.sections()
-        sections.update(frame_blobs)
         sections["files.display"] = u32_array(self.file_paths.keys())
         sections["files.path"] = u32_array(self.file_paths.values())
         for column, values in self.symbols.items():
@@ -213,20 +232,28 @@ class SymbolIndex:
         for number, span in enumerate(self.read_only):
             sections[f"ro.{number}"] = span.data
         sections["strings"] = self.strings.to_bytes()
-        meta = {
-            **self.meta,
-            "ro": [span.address for span in self.read_only],
-            "frames": frames_meta,
-        }
-        return container.pack(meta, sections)
+        return sections
+
+    @staticmethod
+    def is_readable(blob: bytes) -> bool:
+        """Whether this dre reads the stored index; an older format must be built again."""
+        return container.unpack(blob)[0].get("format") in READABLE_FORMATS
+
+    @staticmethod
+    def needs_elf(blob: bytes) -> bool:
+        """Whether this stored index reads sections from its ELF (to_bytes(elf_sections=False))."""
+        return bool(container.unpack(blob)[0].get("external"))
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> SymbolIndex:
+    def from_bytes(cls, blob: bytes, elf: bytes | None = None) -> SymbolIndex:
+        """Load a stored index; `elf` is the ELF it was built from, needed when it was
+        stored without the ELF's sections."""
         meta, sections = container.unpack(blob)
-        if meta.get("format") != FORMAT_VERSION:
+        if meta.get("format") not in READABLE_FORMATS:
             raise container.IndexFormatError(
                 f"symbol index format {meta.get('format')} is not {FORMAT_VERSION}; rebuild it"
             )
+        sections.update(_sections_from_elf(meta, elf))
         strings = StringTable.from_bytes(sections["strings"])
         read_only = [
             Span(address, bytes(sections[f"ro.{n}"]), SOURCE_ELF)
@@ -260,6 +287,34 @@ class SymbolIndex:
             ),
             {k[len("dwarf.") :]: v for k, v in sections.items() if k.startswith("dwarf.")},
         )
+
+
+def _sections_from_elf(meta: dict, elf: bytes | None) -> dict[str, memoryview]:
+    """The sections a stored index left in its ELF, checked against the checksums taken
+    when it was stored: another ELF (or a damaged one) must not be read as this one."""
+    external = meta.pop("external", None)
+    if not external:
+        return {}
+    described = meta["elf"]
+    if elf is None:
+        raise container.IndexFormatError(
+            "this symbol index reads its DWARF and read-only sections from its ELF; "
+            "load it with the ELF's bytes"
+        )
+    if len(elf) != described["size"]:
+        raise container.IndexFormatError(
+            f"the ELF given has {len(elf)} bytes, the one this index was built from "
+            f"{described['size']}"
+        )
+    view, found = memoryview(elf), {}
+    for name, checksum in external.items():
+        offset, size = described["sections"][name]
+        found[name] = view[offset : offset + size]
+        if zlib.crc32(found[name]) != checksum:
+            raise container.IndexFormatError(
+                f"the ELF given is not the one this index was built from ({name} differs)"
+            )
+    return found
 
 
 def _symbols_by_name(index: SymbolIndex) -> dict[str, int]:

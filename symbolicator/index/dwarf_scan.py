@@ -23,6 +23,7 @@ from symbolicator.index.names import ScopeFacts, is_mangled_language, unit_scope
 WANTED = frozenset(
     {c.TAG_SUBPROGRAM, c.TAG_INLINED_SUBROUTINE, c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE}
 )
+# Their children are parameters only (DWARF 5 section 3.4.2): jumped over.
 CALL_SITES = frozenset({c.TAG_CALL_SITE, c.TAG_GNU_CALL_SITE})
 AT_LANGUAGE = 0x13
 DESCEND = frozenset({c.TAG_LEXICAL_BLOCK, 0x39})  # lexical blocks, C++ namespaces
@@ -58,6 +59,7 @@ class ScanResult:
     names: dict[int, str] = field(default_factory=dict)  # name_of, once the scan is done
     languages: dict[int, int | None] = field(default_factory=dict)  # unit offset -> DW_LANG
     scopes: dict[int, ScopeFacts] = field(default_factory=dict)  # C++ and Rust units only
+    file_names: dict[tuple, int] = field(default_factory=dict)  # see _intern_file
 
     def name_of(self, die_offset: int) -> str:
         """Follow DW_AT_abstract_origin / DW_AT_specification to a name."""
@@ -104,7 +106,8 @@ def _unit_lines(sections, unit: Unit, strings: StringTable, result: ScanResult):
     if found is None or not sections.line:
         return [], 1
     header = parse_header(sections, found[1], unit.comp_dir(), unit.name())
-    file_ids = [_intern_file(header, entry, unit, strings, result) for entry in header.files]
+    comp_dir = unit.comp_dir()
+    file_ids = [_intern_file(header, entry, comp_dir, strings, result) for entry in header.files]
     rows = Rows()
     decode(sections, header, rows, file_ids)
     main = strings.intern(unit.name()) if unit.name() else None
@@ -117,19 +120,31 @@ def _unit_lines(sections, unit: Unit, strings: StringTable, result: ScanResult):
     return file_ids, header.first_file_index
 
 
-def _intern_file(header: LineHeader, entry, unit: Unit, strings, result: ScanResult) -> int:
+def _intern_file(header: LineHeader, entry, comp_dir: str, strings, result: ScanResult) -> int:
     """GDB's name for a line-table file: its directory joined on unless that is
-    the unit's own directory entry 0 in DWARF 4 and older (dwarf2_start_subfile)."""
+    the unit's own directory entry 0 in DWARF 4 and older (dwarf2_start_subfile).
+
+    Every unit names the same headers again: each (directory, name, comp_dir) is
+    joined once."""
     directory = entry.directory
     if header.version < 5 and header.directories and directory == header.directories[0]:
         directory = ""
-    name = entry.name
+    key = (directory, entry.name, comp_dir)
+    display = result.file_names.get(key)
+    if display is None:
+        display = result.file_names[key] = _intern_path(directory, entry.name, strings)
+        result.file_paths.setdefault(display, _intern_full(strings[display], comp_dir, strings))
+    return display
+
+
+def _intern_path(directory: str, name: str, strings) -> int:
     if directory and not posixpath.isabs(name):
         name = posixpath.join(directory, name)
-    display = strings.intern(name)
-    full = name if posixpath.isabs(name) else posixpath.join(unit.comp_dir() or "", name)
-    result.file_paths.setdefault(display, strings.intern(full))
-    return display
+    return strings.intern(name)
+
+
+def _intern_full(name: str, comp_dir: str, strings) -> int:
+    return strings.intern(name if posixpath.isabs(name) else posixpath.join(comp_dir, name))
 
 
 # -- functions and inlines ---------------------------------------------------------
@@ -138,7 +153,7 @@ def _intern_file(header: LineHeader, entry, unit: Unit, strings, result: ScanRes
 def _unit_functions(unit: Unit, file_ids: list[int], first_file: int, result: ScanResult) -> None:
     """Collect subprograms with code, and the inlined subroutines inside each."""
     stack: list[tuple[int, Subprogram | None, int]] = []  # (depth, function, inline depth)
-    for die in walk(unit, WANTED, DESCEND):
+    for die in walk(unit, WANTED, DESCEND, CALL_SITES):
         while stack and stack[-1][0] >= die.depth:
             stack.pop()
         if die.tag in CALL_SITES:

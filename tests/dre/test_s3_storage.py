@@ -74,7 +74,8 @@ def test_an_uploaded_symbol_file_and_its_index_live_in_the_bucket(bucket, projec
     symbol_file.refresh_from_db()
     assert symbol_file.state == SymbolFile.State.READY
     assert bucket(symbol_file.blob) == data
-    assert SymbolIndex.from_bytes(bucket(symbol_file.index_blob)) is not None
+    index = SymbolIndex.from_bytes(bucket(symbol_file.index_blob), bucket(symbol_file.blob))
+    assert index.dwarf
 
 
 def test_a_crash_is_symbolicated_from_blobs_read_back_from_the_bucket(

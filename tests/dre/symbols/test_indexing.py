@@ -1,4 +1,5 @@
-"""Indexing a symbol file in the worker: a corrupt ELF is recorded as failed, with why."""
+"""Indexing a symbol file in the worker: a corrupt ELF is recorded as failed, with why; a
+good one is stored as an index that reads its DWARF from the ELF."""
 
 from datetime import timedelta
 
@@ -7,13 +8,16 @@ from django.utils import timezone
 
 from dre import blobs
 from dre.crashes.models import Coredump
+from dre.symbols.cache import symbol_index_load
 from dre.symbols.models import SymbolFile
 from dre.symbols.services import (
     symbol_file_ingest,
     symbol_file_reprocess,
     symbol_files_requeue_stuck,
 )
+from symbolicator import SymbolIndex, build_index
 from tests.dre.conftest import send_coredump, store_elf
+from tests.firmware_fixtures import elf_path
 from tests.symbolicator.test_index_build import corrupted
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +99,35 @@ def test_an_upload_while_the_broker_is_down_is_kept_and_indexed_at_the_next_swee
 
     symbol_file.refresh_from_db()
     assert symbol_file.state == SymbolFile.State.READY
+
+
+def test_the_stored_index_reads_its_dwarf_from_the_elf_kept_next_to_it(project, run_on_commit):
+    data = elf_path("an385-O2").read_bytes()
+    stored = blobs.blob_save_bytes(blobs.blob_name("symbols", project.pk, ".elf"), data)
+
+    symbol_file = run_on_commit(symbol_file_ingest, project, stored, name="firmware.elf")
+    symbol_file.refresh_from_db()
+    index = symbol_index_load(symbol_file)
+
+    assert symbol_file.state == SymbolFile.State.READY
+    assert SymbolIndex.needs_elf(blobs.blob_read(symbol_file.index_blob))
+    assert bytes(index.dwarf["info"]) == build_index(data).dwarf["info"]
+
+
+def test_an_index_stored_by_an_older_dre_is_rebuilt_from_its_elf_when_a_crash_needs_it(
+    project, run_on_commit, monkeypatch
+):
+    data = elf_path("an385-O2").read_bytes()
+    stored = blobs.blob_save_bytes(blobs.blob_name("symbols", project.pk, ".elf"), data)
+    symbol_file = run_on_commit(symbol_file_ingest, project, stored, name="firmware.elf")
+    symbol_file.refresh_from_db()
+    old_blob = symbol_file.index_blob
+    monkeypatch.setattr("symbolicator.index.READABLE_FORMATS", ())  # as if written by an older dre
+
+    index = symbol_index_load(symbol_file)
+
+    monkeypatch.undo()
+    symbol_file.refresh_from_db()
+    assert symbol_file.index_blob != old_blob
+    assert SymbolIndex.is_readable(blobs.blob_read(symbol_file.index_blob))
+    assert bytes(index.dwarf["info"]) == build_index(data).dwarf["info"]
