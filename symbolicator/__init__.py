@@ -6,6 +6,7 @@ Pure Python; it never imports Django or dre. The public API:
     build_index(elf_data) -> SymbolIndex      once per ELF; .to_bytes() to store
     SymbolIndex.from_bytes(blob)              load a stored index
     symbolicate(coredump, index) -> Trace     threads of frames; .to_dict() for JSON
+    read_metric_layout(elf_data)              heartbeat metric names, types, scale
 
 Re-encodings for other tools live in symbolicator.export (elf_core: a core file for GDB).
 """
@@ -20,6 +21,7 @@ from symbolicator.errors import (
 )
 from symbolicator.faults import FaultAnalysis, analyze_fault, describe_fault
 from symbolicator.index import SymbolIndex, build_index
+from symbolicator.metric_layout import MetricKey, MetricLayout, read_metric_layout
 from symbolicator.symbolicate import symbolicate
 from symbolicator.trace import Frame, FrameKind, FrameStatus, Thread, Trace
 
@@ -32,6 +34,8 @@ __all__ = [
     "Frame",
     "FrameKind",
     "FrameStatus",
+    "MetricKey",
+    "MetricLayout",
     "SymbolIndex",
     "SymbolicatorError",
     "Thread",
@@ -42,5 +46,6 @@ __all__ = [
     "describe_fault",
     "detect_format",
     "parse_coredump",
+    "read_metric_layout",
     "symbolicate",
 ]
