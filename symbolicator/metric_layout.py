@@ -64,6 +64,9 @@ def read_metric_layout(elf_data: bytes) -> MetricLayout:
         rows = _key_table(elf, table) if table is not None else {}
     except ELFError as exc:
         raise ElfError(f"unreadable ELF: {exc}") from exc
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+        # DWARF that lacks an attribute the SDK's compilers always emit.
+        raise ElfError(f"the ELF's metric metadata is malformed: {exc!r}") from exc
     return _layout(enumerators, rows)
 
 

@@ -51,6 +51,7 @@ class HeartbeatInterval(models.Model):
     class State(models.TextChoices):
         RESOLVED = "resolved"
         AWAITING_SYMBOLS = "awaiting_symbols"  # positional values, ELF not uploaded yet
+        UNRESOLVED = "unresolved"  # the ELF does not describe these values; see `error`
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="+")
     device = models.ForeignKey(Device, models.CASCADE, related_name="heartbeat_intervals")
@@ -71,6 +72,7 @@ class HeartbeatInterval(models.Model):
     values = models.JSONField(default=dict)
     positional = models.JSONField(default=list, help_text="The values as sent, by position.")
     state = models.CharField(max_length=24, choices=State.choices, default=State.RESOLVED)
+    error = models.TextField(blank=True)
     source_event_id = models.BigIntegerField(null=True, blank=True)
     received = models.DateTimeField(default=timezone.now)
 

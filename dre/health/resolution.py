@@ -73,13 +73,13 @@ def _apply_layout(interval: HeartbeatInterval, layout: MetricLayout) -> None:
     session = layout.sessions.get(interval.session_index)
     keys = layout.session_metrics(interval.session_index)
     if session is None or len(keys) != len(interval.positional):
-        log.warning(
-            "interval %s: session %s with %s values does not match its ELF (%s keys)",
-            interval.pk,
-            interval.session_index,
-            len(interval.positional),
-            len(keys),
+        # Kept with its values as sent: a later, correct ELF cannot change this build.
+        interval.state = HeartbeatInterval.State.UNRESOLVED
+        interval.error = (
+            f"the ELF names {len(keys)} values for session {interval.session_index}, "
+            f"the heartbeat sent {len(interval.positional)}"
         )
+        interval.save(update_fields=["state", "error"])
         return
     details = {k.name: {"type": k.type, "scale": float(k.scale)} for k in keys}
     registry = metrics_register(interval.project, {k.name: k.type for k in keys}, **details)
