@@ -6,135 +6,393 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('fleet', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("fleet", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DirtyDay',
+            name="DirtyDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('marked', models.DateTimeField(default=django.utils.timezone.now)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("marked", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'day'), name='one_dirty_mark_per_day')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "day"), name="one_dirty_mark_per_day"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HeartbeatInterval',
+            name="HeartbeatInterval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('session_index', models.IntegerField(default=-1, help_text='-1: a named-map heartbeat.')),
-                ('session', models.CharField(default='heartbeat', max_length=128)),
-                ('started', models.DateTimeField(db_index=True)),
-                ('ended', models.DateTimeField()),
-                ('duration_ms', models.BigIntegerField(default=0)),
-                ('day', models.DateField(help_text='UTC day of `ended`; the day it is rolled up into.')),
-                ('build_id_prefix', models.CharField(blank=True, max_length=40)),
-                ('values', models.JSONField(default=dict)),
-                ('positional', models.JSONField(default=list, help_text='The values as sent, by position.')),
-                ('state', models.CharField(choices=[('resolved', 'Resolved'), ('awaiting_symbols', 'Awaiting Symbols'), ('unresolved', 'Unresolved')], default='resolved', max_length=24)),
-                ('error', models.TextField(blank=True)),
-                ('source_event_id', models.BigIntegerField(blank=True, null=True)),
-                ('received', models.DateTimeField(default=django.utils.timezone.now)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='fleet.cohort')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='heartbeat_intervals', to='fleet.device')),
-                ('hardware_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.hardwareversion')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project')),
-                ('software_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.softwareversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "session_index",
+                    models.IntegerField(default=-1, help_text="-1: a named-map heartbeat."),
+                ),
+                ("session", models.CharField(default="heartbeat", max_length=128)),
+                ("started", models.DateTimeField(db_index=True)),
+                ("ended", models.DateTimeField()),
+                ("duration_ms", models.BigIntegerField(default=0)),
+                (
+                    "day",
+                    models.DateField(help_text="UTC day of `ended`; the day it is rolled up into."),
+                ),
+                ("build_id_prefix", models.CharField(blank=True, max_length=40)),
+                ("values", models.JSONField(default=dict)),
+                (
+                    "positional",
+                    models.JSONField(default=list, help_text="The values as sent, by position."),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("resolved", "Resolved"),
+                            ("awaiting_symbols", "Awaiting Symbols"),
+                            ("unresolved", "Unresolved"),
+                        ],
+                        default="resolved",
+                        max_length=24,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("source_event_id", models.BigIntegerField(blank=True, null=True)),
+                ("received", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="fleet.cohort",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="heartbeat_intervals",
+                        to="fleet.device",
+                    ),
+                ),
+                (
+                    "hardware_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.hardwareversion",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
+                (
+                    "software_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.softwareversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'day'], name='health_hear_project_c6e36b_idx'), models.Index(fields=['project', 'device', '-ended'], name='health_hear_project_543dcc_idx'), models.Index(fields=['project', 'state'], name='health_hear_project_7cd120_idx')],
-                'constraints': [models.UniqueConstraint(fields=('project', 'device', 'session_index', 'ended'), name='one_interval_per_device_session_end')],
+                "indexes": [
+                    models.Index(fields=["project", "day"], name="health_hear_project_c6e36b_idx"),
+                    models.Index(
+                        fields=["project", "device", "-ended"],
+                        name="health_hear_project_543dcc_idx",
+                    ),
+                    models.Index(
+                        fields=["project", "state"], name="health_hear_project_7cd120_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "device", "session_index", "ended"),
+                        name="one_interval_per_device_session_end",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Metric',
+            name="Metric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=128)),
-                ('display_name', models.CharField(max_length=200)),
-                ('type', models.CharField(choices=[('unsigned', 'Unsigned'), ('signed', 'Signed'), ('timer', 'Timer'), ('string', 'String'), ('gauge', 'Gauge')], default='gauge', max_length=16)),
-                ('unit', models.CharField(blank=True, max_length=32)),
-                ('scale', models.FloatField(default=1.0, help_text='Devices send value x scale.')),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='accounts.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=128)),
+                ("display_name", models.CharField(max_length=200)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("unsigned", "Unsigned"),
+                            ("signed", "Signed"),
+                            ("timer", "Timer"),
+                            ("string", "String"),
+                            ("gauge", "Gauge"),
+                        ],
+                        default="gauge",
+                        max_length=16,
+                    ),
+                ),
+                ("unit", models.CharField(blank=True, max_length=32)),
+                ("scale", models.FloatField(default=1.0, help_text="Devices send value x scale.")),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metrics",
+                        to="accounts.project",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'key'), name='metric_key_per_project')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "key"), name="metric_key_per_project"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MetricDailyRollup',
+            name="MetricDailyRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('metric', models.CharField(max_length=128)),
-                ('count', models.BigIntegerField()),
-                ('total', models.FloatField()),
-                ('minimum', models.FloatField()),
-                ('maximum', models.FloatField()),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='fleet.cohort')),
-                ('hardware_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='fleet.hardwareversion')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project')),
-                ('software_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='fleet.softwareversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("metric", models.CharField(max_length=128)),
+                ("count", models.BigIntegerField()),
+                ("total", models.FloatField()),
+                ("minimum", models.FloatField()),
+                ("maximum", models.FloatField()),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="fleet.cohort",
+                    ),
+                ),
+                (
+                    "hardware_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="fleet.hardwareversion",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
+                (
+                    "software_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="fleet.softwareversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'metric', 'day'], name='health_metr_project_2f485e_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["project", "metric", "day"], name="health_metr_project_2f485e_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Reboot',
+            name="Reboot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.DateTimeField()),
-                ('time_known', models.BooleanField(default=True, help_text='False: the receive time.')),
-                ('day', models.DateField()),
-                ('reason', models.PositiveIntegerField()),
-                ('reason_name', models.CharField(max_length=64)),
-                ('unexpected', models.BooleanField()),
-                ('pc', models.BigIntegerField(blank=True, null=True)),
-                ('lr', models.BigIntegerField(blank=True, null=True)),
-                ('coredump_saved', models.BooleanField(null=True)),
-                ('source_event_id', models.BigIntegerField(blank=True, null=True)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='fleet.cohort')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reboots', to='fleet.device')),
-                ('hardware_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.hardwareversion')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project')),
-                ('software_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.softwareversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("time", models.DateTimeField()),
+                (
+                    "time_known",
+                    models.BooleanField(default=True, help_text="False: the receive time."),
+                ),
+                ("day", models.DateField()),
+                ("reason", models.PositiveIntegerField()),
+                ("reason_name", models.CharField(max_length=64)),
+                ("unexpected", models.BooleanField()),
+                ("pc", models.BigIntegerField(blank=True, null=True)),
+                ("lr", models.BigIntegerField(blank=True, null=True)),
+                ("coredump_saved", models.BooleanField(null=True)),
+                ("source_event_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="fleet.cohort",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reboots",
+                        to="fleet.device",
+                    ),
+                ),
+                (
+                    "hardware_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.hardwareversion",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
+                (
+                    "software_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.softwareversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'day'], name='health_rebo_project_ed3122_idx'), models.Index(fields=['project', 'device', '-time'], name='health_rebo_project_3013c6_idx')],
-                'constraints': [models.UniqueConstraint(fields=('project', 'source_event_id'), name='one_reboot_per_event')],
+                "indexes": [
+                    models.Index(fields=["project", "day"], name="health_rebo_project_ed3122_idx"),
+                    models.Index(
+                        fields=["project", "device", "-time"], name="health_rebo_project_3013c6_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "source_event_id"), name="one_reboot_per_event"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StabilityDailyRollup',
+            name="StabilityDailyRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('devices', models.IntegerField(default=0)),
-                ('crashed_devices', models.IntegerField(default=0)),
-                ('sessions', models.IntegerField(default=0)),
-                ('crashed_sessions', models.IntegerField(default=0)),
-                ('operational_hours', models.FloatField(default=0)),
-                ('crashfree_hours', models.FloatField(default=0)),
-                ('unexpected_reboots', models.IntegerField(default=0)),
-                ('expected_reboots', models.IntegerField(default=0)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='fleet.cohort')),
-                ('hardware_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='fleet.hardwareversion')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project')),
-                ('software_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='fleet.softwareversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("devices", models.IntegerField(default=0)),
+                ("crashed_devices", models.IntegerField(default=0)),
+                ("sessions", models.IntegerField(default=0)),
+                ("crashed_sessions", models.IntegerField(default=0)),
+                ("operational_hours", models.FloatField(default=0)),
+                ("crashfree_hours", models.FloatField(default=0)),
+                ("unexpected_reboots", models.IntegerField(default=0)),
+                ("expected_reboots", models.IntegerField(default=0)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="fleet.cohort",
+                    ),
+                ),
+                (
+                    "hardware_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="fleet.hardwareversion",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
+                (
+                    "software_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="fleet.softwareversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'day'], name='health_stab_project_4e4d59_idx')],
+                "indexes": [
+                    models.Index(fields=["project", "day"], name="health_stab_project_4e4d59_idx")
+                ],
             },
         ),
     ]

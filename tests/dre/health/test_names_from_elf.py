@@ -81,7 +81,9 @@ def test_a_heartbeat_without_build_id_is_matched_by_software_version(send, proje
     assert HeartbeatInterval.objects.get().state == HeartbeatInterval.State.RESOLVED
 
 
-def test_a_heartbeat_whose_values_do_not_fit_the_elf_is_kept_unresolved_with_a_reason(send, project, run_on_commit):
+def test_a_heartbeat_whose_values_do_not_fit_the_elf_is_kept_unresolved_with_a_reason(
+    send, project, run_on_commit
+):
     upload_elf(project, run_on_commit)
     send(positional(values=[1, 2, 3]))
 
