@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dre.web.views import home, inspect, issue, issues, project_settings, traces
+from dre.web.views import health, home, inspect, issue, issues, project_settings, traces
 
 P = "<slug:org>/<slug:project>"
 T = f"{P}/traces/<int:trace_id>"
@@ -16,6 +16,8 @@ urlpatterns = [
     path(f"{P}/issues/<int:issue_id>/", issue.issue_detail, name="issue-detail"),
     path(f"{P}/issues/<int:issue_id>/comments/", issue.issue_comment, name="issue-comment"),
     path(f"{P}/issues/<int:issue_id>/<slug:action>/", issue.issue_action, name="issue-action"),
+    path(f"{P}/health/", health.health_overview, name="health-overview"),
+    path(f"{P}/devices/<str:serial>/", health.device_detail, name="device-detail"),
     path(f"{P}/traces/", traces.trace_list, name="trace-list"),
     path(f"{T}/", traces.trace_detail, name="trace-detail"),
     path(f"{T}/coredump.bin", traces.trace_coredump, name="trace-coredump"),
