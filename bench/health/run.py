@@ -70,7 +70,7 @@ def _run(args) -> None:
 
     user = User.objects.create_user("bench")
     membership_set(user=user, organization=organization, role=Role.VIEWER)
-    client = Client()
+    client = Client(SERVER_NAME="localhost")
     client.force_login(user)
     timings = {
         "crash-free hours per version, 30 days": lambda: selectors.stability_by(
@@ -79,8 +79,8 @@ def _run(args) -> None:
         "daily mean of a metric by cohort": lambda: selectors.metric_daily(
             project, "battery_soc_pct", split_by="cohort"
         ),
-        "overview page": lambda: client.get("/bench/fleet/health/"),
-        "device page": lambda: client.get("/bench/fleet/devices/synthetic-000001/"),
+        "overview page": lambda: _page(client, "/bench/fleet/health/"),
+        "device page": lambda: _page(client, "/bench/fleet/devices/synthetic-000001/"),
     }
     for name, call in timings.items():
         call()
@@ -92,6 +92,12 @@ def _run(args) -> None:
         samples.sort()
         p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
         print(f"{name:45s} median {statistics.median(samples):7.1f} ms  p95 {p95:7.1f} ms")
+
+
+def _page(client, url: str) -> None:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ class Reboot(models.Model):
     time = models.DateTimeField()
     time_known = models.BooleanField(default=True, help_text="False: the receive time.")
     day = models.DateField()
-    reason = models.PositiveIntegerField()
+    reason = models.BigIntegerField(help_text="An eMemfaultRebootReason code.")
     reason_name = models.CharField(max_length=64)
     unexpected = models.BooleanField()
     pc = models.BigIntegerField(null=True, blank=True)

@@ -42,10 +42,29 @@ def health_event_record(
         "cohort_id": device.cohort_id,
         "source_event_id": event_id,
     }
-    if isinstance(event.info, wire.Heartbeat):
+    problem = _out_of_range(event.info)
+    if problem:
+        # The event itself stays in ingest's log with its bytes; only its health row is skipped.
+        log.warning("device %s: event %s has no health row: %s", device.serial, event_id, problem)
+    elif isinstance(event.info, wire.Heartbeat):
         heartbeat_record(event, context)
     elif isinstance(event.info, wire.RebootEvent):
         reboot_record(event, context)
+
+
+U32 = 0xFFFFFFFF
+
+
+def _out_of_range(info) -> str | None:
+    """Fields the SDK sends as 32-bit values (reason codes, addresses, session indexes)
+    but CBOR lets grow to 64 bits: a larger one is no Cortex-M device's."""
+    if isinstance(info, wire.Heartbeat) and (info.session_index or 0) > 0x7FFFFFFF:
+        return f"session index {info.session_index} is out of range"
+    if isinstance(info, wire.RebootEvent):
+        for name in ("reason", "pc", "lr"):
+            if (getattr(info, name) or 0) > U32:
+                return f"reboot {name} {getattr(info, name)} does not fit 32 bits"
+    return None
 
 
 def _event_time(event: wire.Event) -> tuple[datetime, bool]:

@@ -127,3 +127,12 @@ def test_garwood_matches_the_published_interval():
     assert poisson_interval(0) == pytest.approx((0.0, 3.689), abs=1e-3)
     assert poisson_interval(10) == pytest.approx((4.795, 18.39), abs=1e-2)
     assert mean_time_between(0, 100).high is None
+
+
+def test_a_reboot_with_a_64_bit_pc_keeps_its_event_but_gets_no_health_row(send, project):
+    from dre.ingest.models import Event
+
+    send(sdk_event(2, reboot_info(0x8001, pc=1 << 40), captured_at=DAY_START))
+
+    assert Event.objects.filter(kind="reboot").count() == 1
+    assert not Reboot.objects.exists()
