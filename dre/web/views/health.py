@@ -9,12 +9,15 @@ from django.views.decorators.http import require_http_methods
 from dre.crashes import selectors as crashes
 from dre.fleet.models import Device
 from dre.health import selectors as health
+from dre.health.resolution import trace_reason_name
 from dre.ingest.models import Event
 from dre.ingest.selectors import device_events
 from dre.web.access import project_access
 from dre.web.views.common import int_param, render_page
 
 TIMELINE_LIMIT = 100
+# A trace event is not a Trace (a processed crash): the timeline names them apart.
+TIMELINE_KINDS = {"trace": "trace_event", "logs": "logs", "cdr": "recording"}
 
 
 @login_required
@@ -69,17 +72,34 @@ def _timeline(project, device) -> list[dict]:
     ]
     kinds = [Event.Kind.TRACE, Event.Kind.LOGS, Event.Kind.CDR]
     items += [
-        {"time": e.captured or e.received, "kind": e.kind, "title": _event_title(e), "event": e}
+        {
+            "time": e.captured or e.received,
+            "kind": TIMELINE_KINDS[e.kind],
+            "title": _event_title(project, e),
+            "event": e,
+        }
         for e in device_events(device, kinds, limit=TIMELINE_LIMIT)
     ]
     return sorted(items, key=lambda item: item["time"], reverse=True)[:TIMELINE_LIMIT]
 
 
-def _event_title(event) -> str:
+def _event_title(project, event) -> str:
     info = event.data.get("info", {})
     if event.kind == Event.Kind.LOGS:
         lines = info.get("lines", [])
         return f"{len(lines)} log line{'s' if len(lines) != 1 else ''}"
     if event.kind == Event.Kind.TRACE:
-        return f"trace event, reason {info.get('user_reason')}"
+        return f"trace event {_trace_reason(project, event, info.get('user_reason'))}"
     return f"custom data recording {info.get('reason') or ''}".strip()
+
+
+def _trace_reason(project, event, reason) -> str:
+    """The reason's name from the build's ELF, else its number (the ELF may come later)."""
+    prefix = (event.data.get("build_id_prefix") or {}).get("hex", "")
+    name = trace_reason_name(
+        project.pk,
+        build_id_prefix=prefix,
+        software_version_id=event.software_version_id,
+        reason=reason,
+    )
+    return name or f"reason {reason}"

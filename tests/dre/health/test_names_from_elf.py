@@ -91,3 +91,16 @@ def test_a_heartbeat_whose_values_do_not_fit_the_elf_is_kept_unresolved_with_a_r
     assert interval.state == HeartbeatInterval.State.UNRESOLVED
     assert interval.error == "the ELF names 7 values for session 1, the heartbeat sent 3"
     assert interval.positional == [1, 2, 3]
+
+
+def test_the_device_timeline_names_a_trace_events_reason_from_the_elf(
+    client, alice, send, project, run_on_commit
+):
+    trace_event = sdk_event(2, {6: 1, 2: 0x8000401}, build_id_prefix=BUILD_ID[:6])
+    send(trace_event)
+    client.force_login(alice)
+    assert "trace event reason 1" in client.get("/acme/sensors/devices/dev-1/").content.decode()
+
+    upload_elf(project, run_on_commit)
+
+    assert "trace event bad_packet" in client.get("/acme/sensors/devices/dev-1/").content.decode()
