@@ -82,9 +82,9 @@ def _apply_layout(interval: HeartbeatInterval, layout: MetricLayout) -> None:
         interval.save(update_fields=["state", "error"])
         return
     details = {k.name: {"type": k.type, "scale": float(k.scale)} for k in keys}
-    registry = metrics_register(interval.project, {k.name: k.type for k in keys}, **details)
+    registry = metrics_register(interval.project, {k.name: k.type for k in keys}, details)
     interval.values = {
-        k.name: value_scaled(value, registry[k.name].scale)
+        k.name: value_scaled(value, registry[k.name].scale if k.name in registry else 1)
         for k, value in zip(keys, interval.positional, strict=True)
     }
     interval.session = session

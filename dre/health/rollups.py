@@ -26,6 +26,7 @@ from dre.health.models import (
     Reboot,
     StabilityDailyRollup,
 )
+from dre.health.services import METRIC_KEY_LENGTH
 
 HOUR_MS = 3_600_000
 # The session whose intervals cover the device's whole uptime; other sessions overlap it
@@ -139,7 +140,7 @@ def _number(value) -> float | None:
 def _add_values(metrics, group: tuple, values: dict) -> None:
     for key, value in values.items():
         number = _number(value)
-        if number is not None:
+        if number is not None and len(key) <= METRIC_KEY_LENGTH:
             metrics[(*group, key)].add(number)
 
 

@@ -21,6 +21,7 @@ from dre.health.reboots import reboot_reason
 from dre.ingest import wire
 
 log = logging.getLogger(__name__)
+METRIC_KEY_LENGTH = 128
 
 
 def health_event_record(
@@ -87,7 +88,7 @@ def heartbeat_record(event: wire.Event, context: dict) -> HeartbeatInterval | No
         started=ended,
         day=ended.date(),
         build_id_prefix=(event.build_id_prefix or b"").hex(),
-        positional=list(info.positional_metrics),
+        positional=plain(list(info.positional_metrics)),
     )
     if info.positional_metrics:
         interval.state = HeartbeatInterval.State.AWAITING_SYMBOLS
@@ -119,11 +120,24 @@ def _apply_named(interval: HeartbeatInterval, project: Project, metrics: dict) -
         project, {key: _guess_type(value) for key, value in metrics.items()}
     )
     interval.values = {
-        key: value_scaled(value, registry[key].scale) for key, value in metrics.items()
+        key: value_scaled(plain(value), registry[key].scale if key in registry else 1)
+        for key, value in metrics.items()
     }
     interval.duration_ms = interval_duration_ms(interval.values)
     interval.started = interval.ended - timedelta(milliseconds=interval.duration_ms)
     interval.state = HeartbeatInterval.State.RESOLVED
+
+
+def plain(value):
+    """A value as JSON can hold it: bytes (CBOR allows them anywhere) become hex, as in
+    ingest's event log."""
+    if isinstance(value, bytes | bytearray):
+        return {"hex": bytes(value).hex()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
 
 
 def interval_duration_ms(values: dict) -> int:
@@ -145,12 +159,18 @@ def _guess_type(value) -> str:
     return Metric.Type.GAUGE
 
 
-def metrics_register(project: Project, types: dict[str, str], **details) -> dict[str, Metric]:
+def metrics_register(
+    project: Project, types: dict[str, str], details: dict[str, dict] | None = None
+) -> dict[str, Metric]:
     """The registry entries for these keys, created as devices first report them.
 
     `details` maps a key to registry fields the ELF knows (type, scale); an entry created
-    from a named heartbeat gets them later, when an ELF names the same key.
+    from a named heartbeat gets them later, when an ELF names the same key. A key longer
+    than the registry's 128 characters is no SDK metric's: its values stay in the
+    interval as sent, outside the registry and the rollups.
     """
+    details = details or {}
+    types = {key: kind for key, kind in types.items() if len(key) <= METRIC_KEY_LENGTH}
     known = {m.key: m for m in Metric.objects.filter(project=project, key__in=list(types))}
     for key, kind in types.items():
         if key not in known:
@@ -165,9 +185,9 @@ def _metric_create(project: Project, key: str, kind: str, extra: dict) -> Metric
     fields = {"display_name": builtin.get("display_name", key), "type": kind, **builtin, **extra}
     try:
         with transaction.atomic():
-            return Metric.objects.create(project=project, key=key[:128], **fields)
+            return Metric.objects.create(project=project, key=key, **fields)
     except IntegrityError:
-        return Metric.objects.get(project=project, key=key[:128])
+        return Metric.objects.get(project=project, key=key)
 
 
 def _metric_update(metric: Metric, extra: dict) -> None:

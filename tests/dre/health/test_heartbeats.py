@@ -119,3 +119,15 @@ def test_a_positional_heartbeat_waits_for_its_elf(send, project):
     interval = HeartbeatInterval.objects.get()
     assert interval.state == HeartbeatInterval.State.AWAITING_SYMBOLS
     assert interval.positional == [HOUR_MS, 0, 1, 1]
+
+
+def test_it_keeps_byte_values_and_overlong_names_without_failing_the_request(send, project):
+    long_name = "m" * 200
+    send(named(DAY_START + 60, blob=b"\x01\x02", **{long_name: 7, "uptime_s": 5}))
+
+    values = HeartbeatInterval.objects.get().values
+    assert values["blob"] == {"hex": "0102"}
+    assert values[long_name] == 7
+    assert not Metric.objects.filter(key=long_name).exists()
+    rollup_day(project.pk, DAY)
+    assert set(MetricDailyRollup.objects.values_list("metric", flat=True)) == {"uptime_s"}
