@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "dre.symbols",
     "dre.crashes",
     "dre.ingest",
+    "dre.health",
     "dre.api",
     "dre.web",
 ]
@@ -178,6 +179,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-coredumps": {
         "task": "dre.crashes.tasks.sweep_stuck_coredumps",
         "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=30),
+    },
+    "rollup-dirty-days": {
+        "task": "dre.health.tasks.rollup_dirty_days",
+        "schedule": env.int("ROLLUP_INTERVAL_SECONDS", default=60),
     },
 }
 

@@ -7,6 +7,7 @@ Pure Python; it never imports Django or dre. The public API:
     SymbolIndex.from_bytes(blob, elf=None)    load a stored index (with its ELF if stored
                                               with .to_bytes(elf_sections=False))
     symbolicate(coredump, index) -> Trace     threads of frames; .to_dict() for JSON
+    read_metric_layout(elf_data)              heartbeat metric names, types, scale
 
 Re-encodings for other tools live in symbolicator.export (elf_core: a core file for GDB).
 """
@@ -21,6 +22,7 @@ from symbolicator.errors import (
 )
 from symbolicator.faults import FaultAnalysis, analyze_fault, describe_fault
 from symbolicator.index import SymbolIndex, build_index
+from symbolicator.metric_layout import MetricKey, MetricLayout, read_metric_layout
 from symbolicator.symbolicate import symbolicate
 from symbolicator.trace import Frame, FrameKind, FrameStatus, Thread, Trace
 
@@ -33,6 +35,8 @@ __all__ = [
     "Frame",
     "FrameKind",
     "FrameStatus",
+    "MetricKey",
+    "MetricLayout",
     "SymbolIndex",
     "SymbolicatorError",
     "Thread",
@@ -43,5 +47,6 @@ __all__ = [
     "describe_fault",
     "detect_format",
     "parse_coredump",
+    "read_metric_layout",
     "symbolicate",
 ]

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from dre.api import views
+from dre.api import health, views
 
 P = "projects/<int:project_id>"
 
@@ -10,6 +10,21 @@ urlpatterns = [
     path("projects/", views.ProjectList.as_view(), name="api-projects"),
     path(f"{P}/devices/", views.DeviceList.as_view(), name="api-devices"),
     path(f"{P}/devices/<int:pk>/", views.DeviceDetail.as_view(), name="api-device"),
+    path(
+        f"{P}/devices/<int:pk>/heartbeats/",
+        health.DeviceHeartbeats.as_view(),
+        name="api-device-heartbeats",
+    ),
+    path(
+        f"{P}/devices/<int:pk>/reboots/", health.DeviceReboots.as_view(), name="api-device-reboots"
+    ),
+    path(f"{P}/health/stability/", health.StabilityList.as_view(), name="api-stability"),
+    path(f"{P}/health/metrics/", health.MetricList.as_view(), name="api-metrics"),
+    path(
+        f"{P}/health/metrics/<str:key>/daily/",
+        health.MetricDaily.as_view(),
+        name="api-metric-daily",
+    ),
     path(f"{P}/symbol-files/", views.SymbolFileList.as_view(), name="api-symbol-files"),
     path(f"{P}/symbol-files/upload/", views.SymbolFileUpload.as_view(), name="api-symbol-upload"),
     path(

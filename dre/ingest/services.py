@@ -23,6 +23,7 @@ from dre.crashes.models import Coredump
 from dre.crashes.services import NotACoredump, coredump_ingest_bytes
 from dre.fleet.models import Device
 from dre.fleet.services import device_seen, hardware_version_get, software_version_get
+from dre.health.services import health_event_record
 from dre.ingest import wire
 from dre.ingest.models import ChunkStream, DeviceMessage, Event
 
@@ -235,7 +236,7 @@ def _event_store(project, device, message: DeviceMessage, event: wire.Event) -> 
         hardware_version=hardware_version,
         software_version=software_version,
     )
-    return Event.objects.create(
+    stored = Event.objects.create(
         project=project,
         device=device,
         message=message,
@@ -245,6 +246,15 @@ def _event_store(project, device, message: DeviceMessage, event: wire.Event) -> 
         hardware_version=hardware_version,
         data=to_json(event),
     )
+    health_event_record(
+        project,
+        device,
+        event,
+        event_id=stored.pk,
+        software_version=software_version,
+        hardware_version=hardware_version,
+    )
+    return stored
 
 
 def _contains_nul(event: wire.Event) -> bool:

@@ -163,6 +163,9 @@ def _index(symbol_file: SymbolFile) -> None:
         from dre.crashes.services import coredumps_release_for
 
         coredumps_release_for(symbol_file)
+        from dre.health.resolution import heartbeats_release_for
+
+        heartbeats_release_for(symbol_file)
     log.info("indexed symbol file %s (%s bytes)", symbol_file.pk, stored.size)
 
 

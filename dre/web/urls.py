@@ -4,6 +4,7 @@ from django.urls import path
 from dre.web.views import (
     compare,
     failures,
+    health,
     home,
     inspect,
     issue,
@@ -26,6 +27,8 @@ urlpatterns = [
     path(f"{P}/issues/<int:issue_id>/comments/", issue.issue_comment, name="issue-comment"),
     path(f"{P}/issues/<int:issue_id>/compare/", compare.issue_compare, name="issue-compare"),
     path(f"{P}/issues/<int:issue_id>/<slug:action>/", issue.issue_action, name="issue-action"),
+    path(f"{P}/health/", health.health_overview, name="health-overview"),
+    path(f"{P}/devices/<str:serial>/", health.device_detail, name="device-detail"),
     path(f"{P}/traces/", traces.trace_list, name="trace-list"),
     path(f"{T}/", traces.trace_detail, name="trace-detail"),
     path(f"{T}/coredump.bin", traces.trace_coredump, name="trace-coredump"),

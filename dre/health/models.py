@@ -1,0 +1,199 @@
+"""Fleet health: the metric registry, heartbeat intervals, reboots and daily rollups.
+
+Every table carries `project` and every unique key starts with it, so the tables can be
+distributed by project (Citus) without changing a query: see the README, "Fleet health".
+Rows point at ingest's events by id only (`source_event_id`), never by foreign key.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+from dre.accounts.models import Project
+from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareVersion
+
+
+class Metric(models.Model):
+    """A metric key as devices report it, created the first time one is seen."""
+
+    class Type(models.TextChoices):
+        # kMemfaultMetricType_* (memfault-elf-metadata.md), plus gauge for named metrics
+        # whose values are not counters (Memfault's test pattern sends those).
+        UNSIGNED = "unsigned"
+        SIGNED = "signed"
+        TIMER = "timer"
+        STRING = "string"
+        GAUGE = "gauge"
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="metrics")
+    key = models.CharField(max_length=128)
+    display_name = models.CharField(max_length=200)
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.GAUGE)
+    unit = models.CharField(max_length=32, blank=True)
+    scale = models.FloatField(default=1.0, help_text="Devices send value x scale.")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="metric_key_per_project")
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class HeartbeatInterval(models.Model):
+    """One metrics session of one device: values by metric key, in display units.
+
+    (project, device, session_index, ended) is the identity of an interval: a heartbeat
+    re-sent after a flaky upload lands on the same row instead of counting twice.
+    """
+
+    class State(models.TextChoices):
+        RESOLVED = "resolved"
+        AWAITING_SYMBOLS = "awaiting_symbols"  # positional values, ELF not uploaded yet
+        UNRESOLVED = "unresolved"  # the ELF does not describe these values; see `error`
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, models.CASCADE, related_name="heartbeat_intervals")
+    session_index = models.IntegerField(default=-1, help_text="-1: a named-map heartbeat.")
+    session = models.CharField(max_length=128, default="heartbeat")
+    started = models.DateTimeField(db_index=True)
+    ended = models.DateTimeField()
+    duration_ms = models.BigIntegerField(default=0)
+    day = models.DateField(help_text="UTC day of `ended`; the day it is rolled up into.")
+    software_version = models.ForeignKey(
+        SoftwareVersion, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hardware_version = models.ForeignKey(
+        HardwareVersion, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cohort = models.ForeignKey(Cohort, models.PROTECT, related_name="+")
+    build_id_prefix = models.CharField(max_length=40, blank=True)
+    values = models.JSONField(default=dict)
+    positional = models.JSONField(default=list, help_text="The values as sent, by position.")
+    state = models.CharField(max_length=24, choices=State.choices, default=State.RESOLVED)
+    error = models.TextField(blank=True)
+    source_event_id = models.BigIntegerField(null=True, blank=True)
+    received = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "device", "session_index", "ended"],
+                name="one_interval_per_device_session_end",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["project", "day"]),
+            models.Index(fields=["project", "device", "-ended"]),
+            models.Index(fields=["project", "state"]),
+        ]
+
+    def __str__(self):
+        return f"{self.session} of {self.device_id} ending {self.ended:%Y-%m-%d %H:%M}"
+
+
+class Reboot(models.Model):
+    """A reboot event: its eMemfaultRebootReason code, named and classified."""
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, models.CASCADE, related_name="reboots")
+    time = models.DateTimeField()
+    time_known = models.BooleanField(default=True, help_text="False: the receive time.")
+    day = models.DateField()
+    reason = models.BigIntegerField(help_text="An eMemfaultRebootReason code.")
+    reason_name = models.CharField(max_length=64)
+    unexpected = models.BooleanField()
+    pc = models.BigIntegerField(null=True, blank=True)
+    lr = models.BigIntegerField(null=True, blank=True)
+    coredump_saved = models.BooleanField(null=True)
+    software_version = models.ForeignKey(
+        SoftwareVersion, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hardware_version = models.ForeignKey(
+        HardwareVersion, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cohort = models.ForeignKey(Cohort, models.PROTECT, related_name="+")
+    source_event_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "source_event_id"], name="one_reboot_per_event"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["project", "day"]),
+            models.Index(fields=["project", "device", "-time"]),
+        ]
+
+    def __str__(self):
+        return f"{self.reason_name} on {self.device_id}"
+
+
+class DirtyDay(models.Model):
+    """A day whose rollups must be recomputed: new or late intervals arrived for it."""
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="+")
+    day = models.DateField()
+    marked = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "day"], name="one_dirty_mark_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.day} of project {self.project_id}"
+
+
+class _Group(models.Model):
+    """The split every rollup shares: day, software version, hardware version, cohort."""
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="+")
+    day = models.DateField()
+    software_version = models.ForeignKey(
+        SoftwareVersion, models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    hardware_version = models.ForeignKey(
+        HardwareVersion, models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    cohort = models.ForeignKey(Cohort, models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class MetricDailyRollup(_Group):
+    """Numeric metric values of one day and group: enough for count, mean, min, max."""
+
+    metric = models.CharField(max_length=128)
+    count = models.BigIntegerField()
+    total = models.FloatField()
+    minimum = models.FloatField()
+    maximum = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "metric", "day"])]
+
+    def __str__(self):
+        return f"{self.metric} on {self.day}"
+
+
+class StabilityDailyRollup(_Group):
+    """What the stability numbers of one day and group are computed from."""
+
+    devices = models.IntegerField(default=0)
+    crashed_devices = models.IntegerField(default=0)
+    sessions = models.IntegerField(default=0)
+    crashed_sessions = models.IntegerField(default=0)
+    operational_hours = models.FloatField(default=0)
+    crashfree_hours = models.FloatField(default=0)
+    unexpected_reboots = models.IntegerField(default=0)
+    expected_reboots = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "day"])]
+
+    def __str__(self):
+        return f"stability on {self.day}"

@@ -1,0 +1,227 @@
+"""Writes for fleet health: record the events ingest hands over, resolve names, roll up.
+
+Ingest calls `health_event_record` for every decoded event (the dispatch); nothing here
+reads ingest's tables. Recording is a cheap insert in the chunk request; what needs the
+ELF or touches many rows runs in tasks started on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dre.accounts.models import Project
+from dre.fleet.models import Device, HardwareVersion, SoftwareVersion
+from dre.health.metrics import BUILTIN_METRICS, SDK_INTERVAL_MS
+from dre.health.models import DirtyDay, HeartbeatInterval, Metric, Reboot
+from dre.health.reboots import reboot_reason
+from dre.ingest import wire
+
+log = logging.getLogger(__name__)
+METRIC_KEY_LENGTH = 128
+
+
+def health_event_record(
+    project: Project,
+    device: Device,
+    event: wire.Event,
+    *,
+    event_id: int,
+    software_version: SoftwareVersion | None,
+    hardware_version: HardwareVersion | None,
+) -> None:
+    """The dispatch: heartbeats and reboots become health rows; other kinds have no
+    health meaning yet and stay in ingest's event log."""
+    context = {
+        "project": project,
+        "device": device,
+        "software_version": software_version,
+        "hardware_version": hardware_version,
+        "cohort_id": device.cohort_id,
+        "source_event_id": event_id,
+    }
+    problem = _out_of_range(event.info)
+    if problem:
+        # The event itself stays in ingest's log with its bytes; only its health row is skipped.
+        log.warning("device %s: event %s has no health row: %s", device.serial, event_id, problem)
+    elif isinstance(event.info, wire.Heartbeat):
+        heartbeat_record(event, context)
+    elif isinstance(event.info, wire.RebootEvent):
+        reboot_record(event, context)
+
+
+U32 = 0xFFFFFFFF
+
+
+def _out_of_range(info) -> str | None:
+    """Fields the SDK sends as 32-bit values (reason codes, addresses, session indexes)
+    but CBOR lets grow to 64 bits: a larger one is no Cortex-M device's."""
+    if isinstance(info, wire.Heartbeat) and (info.session_index or 0) > 0x7FFFFFFF:
+        return f"session index {info.session_index} is out of range"
+    if isinstance(info, wire.RebootEvent):
+        for name in ("reason", "pc", "lr"):
+            if (getattr(info, name) or 0) > U32:
+                return f"reboot {name} {getattr(info, name)} does not fit 32 bits"
+    return None
+
+
+def _event_time(event: wire.Event) -> tuple[datetime, bool]:
+    if event.captured_at:
+        return datetime.fromtimestamp(event.captured_at, tz=UTC), True
+    return timezone.now(), False
+
+
+def heartbeat_record(event: wire.Event, context: dict) -> HeartbeatInterval | None:
+    """Store one interval, keyed by its end; a duplicate of a stored interval is dropped.
+
+    The SDK stamps a heartbeat when the interval closes, so the capture time is its end.
+    """
+    info: wire.Heartbeat = event.info
+    ended, _ = _event_time(event)
+    interval = HeartbeatInterval(
+        **context,
+        session_index=-1 if info.session_index is None else info.session_index,
+        ended=ended,
+        started=ended,
+        day=ended.date(),
+        build_id_prefix=(event.build_id_prefix or b"").hex(),
+        positional=plain(list(info.positional_metrics)),
+    )
+    if info.positional_metrics:
+        interval.state = HeartbeatInterval.State.AWAITING_SYMBOLS
+        interval.session = f"session {interval.session_index}"
+    else:
+        _apply_named(interval, context["project"], info.metrics)
+    try:
+        with transaction.atomic():
+            interval.save()
+    except IntegrityError:
+        log.info("device %s: heartbeat ending %s is already stored", interval.device_id, ended)
+        return None
+    _after_save(interval)
+    return interval
+
+
+def _after_save(interval: HeartbeatInterval) -> None:
+    from dre.health.tasks import resolve_heartbeat
+
+    if interval.state == HeartbeatInterval.State.AWAITING_SYMBOLS:
+        resolve_heartbeat.delay_on_commit(interval.pk)
+    else:
+        day_mark_dirty(interval.project_id, interval.day)
+
+
+def _apply_named(interval: HeartbeatInterval, project: Project, metrics: dict) -> None:
+    """Named values as sent; a scale known to the registry turns them into display units."""
+    registry = metrics_register(
+        project, {key: _guess_type(value) for key, value in metrics.items()}
+    )
+    interval.values = {
+        key: value_scaled(plain(value), registry[key].scale if key in registry else 1)
+        for key, value in metrics.items()
+    }
+    interval.duration_ms = interval_duration_ms(interval.values)
+    interval.started = interval.ended - timedelta(milliseconds=interval.duration_ms)
+    interval.state = HeartbeatInterval.State.RESOLVED
+
+
+def plain(value):
+    """A value as JSON can hold it: bytes (CBOR allows them anywhere) become hex, as in
+    ingest's event log."""
+    if isinstance(value, bytes | bytearray):
+        return {"hex": bytes(value).hex()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def interval_duration_ms(values: dict) -> int:
+    duration = values.get(SDK_INTERVAL_MS)
+    return int(duration) if isinstance(duration, int | float) and duration > 0 else 0
+
+
+def value_scaled(value, scale: float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or scale in (0, 1):
+        return value
+    return value / scale
+
+
+def _guess_type(value) -> str:
+    if isinstance(value, str):
+        return Metric.Type.STRING
+    if isinstance(value, int) and value < 0:
+        return Metric.Type.SIGNED
+    return Metric.Type.GAUGE
+
+
+def metrics_register(
+    project: Project, types: dict[str, str], details: dict[str, dict] | None = None
+) -> dict[str, Metric]:
+    """The registry entries for these keys, created as devices first report them.
+
+    `details` maps a key to registry fields the ELF knows (type, scale); an entry created
+    from a named heartbeat gets them later, when an ELF names the same key. A key longer
+    than the registry's 128 characters is no SDK metric's: its values stay in the
+    interval as sent, outside the registry and the rollups.
+    """
+    details = details or {}
+    types = {key: kind for key, kind in types.items() if len(key) <= METRIC_KEY_LENGTH}
+    known = {m.key: m for m in Metric.objects.filter(project=project, key__in=list(types))}
+    for key, kind in types.items():
+        if key not in known:
+            known[key] = _metric_create(project, key, kind, details.get(key, {}))
+        elif details.get(key):
+            _metric_update(known[key], details[key])
+    return known
+
+
+def _metric_create(project: Project, key: str, kind: str, extra: dict) -> Metric:
+    builtin = BUILTIN_METRICS.get(key, {})
+    fields = {"display_name": builtin.get("display_name", key), "type": kind, **builtin, **extra}
+    try:
+        with transaction.atomic():
+            return Metric.objects.create(project=project, key=key, **fields)
+    except IntegrityError:
+        return Metric.objects.get(project=project, key=key)
+
+
+def _metric_update(metric: Metric, extra: dict) -> None:
+    changed = {k: v for k, v in extra.items() if getattr(metric, k) != v}
+    if changed:
+        Metric.objects.filter(pk=metric.pk).update(**changed)
+        for field, value in changed.items():
+            setattr(metric, field, value)
+
+
+def reboot_record(event: wire.Event, context: dict) -> Reboot | None:
+    info: wire.RebootEvent = event.info
+    when, known = _event_time(event)
+    reason = reboot_reason(info.reason)
+    try:
+        with transaction.atomic():
+            reboot = Reboot.objects.create(
+                **context,
+                time=when,
+                time_known=known,
+                day=when.date(),
+                reason=info.reason,
+                reason_name=reason.name,
+                unexpected=reason.unexpected,
+                pc=info.pc,
+                lr=info.lr,
+                coredump_saved=info.coredump_saved,
+            )
+    except IntegrityError:
+        return None
+    day_mark_dirty(reboot.project_id, reboot.day)
+    return reboot
+
+
+def day_mark_dirty(project_id: int, day: date) -> None:
+    """Ask for the day's rollups to be recomputed; marking twice is one mark."""
+    DirtyDay.objects.bulk_create([DirtyDay(project_id=project_id, day=day)], ignore_conflicts=True)

@@ -1,0 +1,71 @@
+"""Fleet health in the REST API, with the OpenAPI schema describing it."""
+
+import time
+
+import pytest
+
+from dre.accounts.services import api_token_create
+from dre.fleet.models import Device
+from dre.health.rollups import rollup_dirty_days
+from tests.builders import heartbeat_info, reboot_info, sdk_event
+
+pytestmark = pytest.mark.django_db
+HOUR_MS = 3_600_000
+
+
+@pytest.fixture
+def token(acme, alice):
+    return {"Authorization": f"Bearer {api_token_create(organization=acme, user=alice)[1]}"}
+
+
+@pytest.fixture
+def fleet(send):
+    now = int(time.time()) // 3600 * 3600
+    values = {"MemfaultSdkMetric_IntervalMs": HOUR_MS, "battery_soc_pct": 50}
+    send(*[sdk_event(1, heartbeat_info(values), captured_at=now - h * 3600) for h in range(4)])
+    send(sdk_event(2, reboot_info(0x9400), captured_at=now - 3600 - 30))
+    rollup_dirty_days()
+
+
+def test_it_answers_stability_per_release_with_intervals_and_samples(client, project, token, fleet):
+    response = client.get(f"/api/v1/projects/{project.pk}/health/stability/", headers=token)
+
+    assert response.status_code == 200
+    (row,) = response.json()
+    hours = row["crash_free_hours"]
+    assert (hours["value"], hours["sample"]) == (0.75, 4.0)
+    assert 0 < hours["low"] < 0.75 < hours["high"] <= 1
+    assert row["unexpected_reboots"] == 1
+
+
+def test_it_refuses_an_unknown_grouping(client, project, token):
+    url = f"/api/v1/projects/{project.pk}/health/stability/?group_by=colour"
+    assert client.get(url, headers=token).status_code == 400
+
+
+def test_it_lists_the_metric_registry_and_a_metrics_daily_series(client, project, token, fleet):
+    base = f"/api/v1/projects/{project.pk}/health/metrics/"
+    keys = [m["key"] for m in client.get(base, headers=token).json()["results"]]
+    assert keys == ["MemfaultSdkMetric_IntervalMs", "battery_soc_pct"]
+
+    days = client.get(f"{base}battery_soc_pct/daily/?split_by=cohort", headers=token).json()
+    assert sum(d["count"] for d in days) == 4
+    assert {d["mean"] for d in days} == {50.0}
+
+
+def test_it_lists_a_devices_heartbeats_and_named_reboots(client, project, token, fleet):
+    device = Device.objects.get()
+    base = f"/api/v1/projects/{project.pk}/devices/{device.pk}"
+
+    heartbeats = client.get(f"{base}/heartbeats/", headers=token).json()["results"]
+    reboots = client.get(f"{base}/reboots/", headers=token).json()["results"]
+
+    assert len(heartbeats) == 4
+    assert [(r["reason_name"], r["unexpected"]) for r in reboots] == [("HardFault", True)]
+
+
+def test_the_schema_describes_the_health_endpoints(client, token):
+    schema = client.get("/api/v1/schema/", headers=token).content.decode()
+
+    assert "/health/stability/" in schema
+    assert "Garwood exact Poisson interval" in schema
