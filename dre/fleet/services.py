@@ -103,3 +103,30 @@ def _device_create(project: Project, serial: str) -> Device:
             )
     except IntegrityError:
         return Device.objects.get(project=project, serial=serial)
+
+
+class UnknownDevices(ValueError):
+    def __init__(self, serials: list[str]):
+        super().__init__(f"no such devices in this project: {', '.join(serials)}")
+        self.serials = serials
+
+
+def cohort_get_or_create(project: Project, slug: str, name: str = "") -> Cohort:
+    try:
+        return Cohort.objects.get(project=project, slug=slug)
+    except Cohort.DoesNotExist:
+        return _get_or_create(Cohort, project=project, slug=slug, name=name or slug)
+
+
+@transaction.atomic
+def devices_move_to_cohort(project: Project, serials: list[str], cohort: Cohort) -> int:
+    """Move the listed devices into `cohort`: all of them, or none if one is unknown."""
+    if cohort.project_id != project.pk:
+        raise ValueError("the cohort belongs to another project")
+    for serial in serials:
+        device_validate_serial(serial)
+    devices = Device.objects.filter(project=project, serial__in=serials)
+    missing = sorted(set(serials) - set(devices.values_list("serial", flat=True)))
+    if missing:
+        raise UnknownDevices(missing)
+    return devices.update(cohort=cohort)
