@@ -70,10 +70,12 @@ def commit_ota_payload(request, org: str, project: str):
             raise RequestRejected(400, f"dre does not support {unsupported} releases yet")
     with transaction.atomic():
         stored = uploads.upload_commit(target, Upload.Kind.OTA_PAYLOAD, file_info)
+        to, delta_from = _version_pair(version.get("version"))
         release = services.release_get_or_create(
             target,
             _required(version, "software_type", "software_version.software_type"),
-            *_version_pair(version.get("version")),
+            to,
+            delta_from=delta_from,
             revision=json_field(version, "revision", str, "software_version.revision") or "",
             notes=json_field(body, "notes", str) or "",
             must_pass_through=_flag(body, "must_pass_through"),
