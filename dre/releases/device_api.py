@@ -29,7 +29,6 @@ RETRY_AFTER_SECONDS = "30"
 def answer(request, *, as_url: bool) -> HttpResponse:
     project = require_project_key(request)
     try:
-        _within_rate(project, request.GET.get("device_serial"))
         return _answer(request, project, as_url=as_url)
     except DatabaseError:
         log.exception("releases/latest could not read the database")
@@ -56,6 +55,7 @@ def _answer(request, project, *, as_url: bool) -> HttpResponse:
     params = request.GET
     serial = _param(params, "device_serial")
     device_validate_serial(serial)
+    _within_rate(project, serial)
     hardware = hardware_version_find(project, _param(params, "hardware_version"))
     if hardware is None:
         raise RequestRejected(400, f"unknown hardware_version {params['hardware_version']!r}")
