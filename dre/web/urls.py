@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dre.web.views import home, inspect, issue, issues, project_settings, traces
+from dre.web.views import home, inspect, issue, issues, project_settings, releases, traces
 
 P = "<slug:org>/<slug:project>"
 T = f"{P}/traces/<int:trace_id>"
@@ -27,6 +27,14 @@ urlpatterns = [
     path(f"{T}/memory.json", inspect.memory, name="trace-memory"),
     path(f"{T}/regions.json", inspect.memory_regions, name="trace-regions"),
     path(f"{T}/globals.json", inspect.globals_search, name="trace-globals"),
+    path(f"{P}/releases/", releases.release_list, name="release-list"),
+    path(f"{P}/releases/<int:release_id>/", releases.release_detail, name="release-detail"),
+    path(f"{P}/releases/<int:release_id>/deploy/", releases.release_deploy, name="release-deploy"),
+    path(
+        f"{P}/deployments/<int:deployment_id>/",
+        releases.deployment_action,
+        name="deployment-action",
+    ),
     path(f"{P}/settings/", project_settings.project_settings, name="project-settings"),
     path(f"{P}/settings/grouping/", project_settings.grouping_rules, name="grouping-rules"),
     path(f"{P}/settings/keys/", project_settings.key_create, name="key-create"),
