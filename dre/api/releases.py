@@ -23,6 +23,7 @@ from dre.fleet.services import (
     UnknownDevices,
     cohort_get_default,
     cohort_get_or_create,
+    devices_move_matching,
     devices_move_to_cohort,
 )
 from dre.releases import services
@@ -301,25 +302,53 @@ class CohortList(ProjectScoped, APIView):
 
 
 class CohortDevices(ProjectScoped, APIView):
-    """Move devices, by serial, into this cohort: all of them or none."""
+    """Move devices into this cohort: by serial (all of them or none), or every device
+    matching the given attributes (hardware version, software type and version, cohort)."""
 
     class CohortDevicesIn(serializers.Serializer):
         serials = serializers.ListField(
-            child=serializers.CharField(max_length=128), min_length=1, max_length=10_000
+            child=serializers.CharField(max_length=128), max_length=10_000, required=False
         )
+        hardware_version = serializers.CharField(max_length=128, required=False)
+        software_type = serializers.CharField(max_length=128, required=False)
+        software_version = serializers.CharField(max_length=128, required=False)
+        from_cohort = serializers.SlugField(required=False)
 
-    class Output(serializers.Serializer):
+        def validate(self, attrs):
+            filters = {k for k in attrs if k != "serials"}
+            if bool(attrs.get("serials")) == bool(filters):
+                raise ValidationError("send either serials or attributes to match devices by")
+            if ("software_type" in attrs) != ("software_version" in attrs):
+                raise ValidationError("software_type and software_version go together")
+            return attrs
+
+    class CohortDevicesOut(serializers.Serializer):
         moved = serializers.IntegerField()
 
-    @extend_schema(request=CohortDevicesIn, responses={200: Output})
+    @extend_schema(request=CohortDevicesIn, responses={200: CohortDevicesOut})
     def post(self, request, project_id, slug):
         self.require_member()
         data = self.CohortDevicesIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            moved = devices_move_to_cohort(
-                self.project, data.validated_data["serials"], _cohort(self.project, slug)
-            )
-        except (UnknownDevices, InvalidDeviceSerial) as exc:
-            raise ValidationError({"serials": str(exc)}) from None
+        cohort = _cohort(self.project, slug)
+        if serials := data.validated_data.get("serials"):
+            try:
+                moved = devices_move_to_cohort(self.project, serials, cohort)
+            except (UnknownDevices, InvalidDeviceSerial) as exc:
+                raise ValidationError({"serials": str(exc)}) from None
+        else:
+            moved = self._move_matching(cohort, data.validated_data)
         return Response({"moved": moved})
+
+    def _move_matching(self, cohort, filters: dict) -> int:
+        version = None
+        if "software_type" in filters:
+            version = (filters["software_type"], filters["software_version"])
+        source = _cohort(self.project, filters["from_cohort"]) if "from_cohort" in filters else None
+        return devices_move_matching(
+            self.project,
+            cohort,
+            hardware_version=filters.get("hardware_version"),
+            software_version=version,
+            from_cohort=source,
+        )

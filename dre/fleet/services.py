@@ -130,3 +130,32 @@ def devices_move_to_cohort(project: Project, serials: list[str], cohort: Cohort)
     if missing:
         raise UnknownDevices(missing)
     return devices.update(cohort=cohort)
+
+
+@transaction.atomic
+def devices_move_matching(
+    project: Project,
+    cohort: Cohort,
+    *,
+    hardware_version: str | None = None,
+    software_version: tuple[str, str] | None = None,
+    from_cohort: Cohort | None = None,
+) -> int:
+    """Move every device matching all the given attributes into `cohort`; at least one
+    attribute is needed, so a forgotten filter cannot move the whole fleet."""
+    if cohort.project_id != project.pk:
+        raise ValueError("the cohort belongs to another project")
+    if hardware_version is None and software_version is None and from_cohort is None:
+        raise ValueError("name at least one attribute to match devices by")
+    devices = Device.objects.filter(project=project)
+    if hardware_version is not None:
+        devices = devices.filter(hardware_version__name=hardware_version)
+    if software_version is not None:
+        software_type, version = software_version
+        devices = devices.filter(
+            software_version__software_type__name=software_type,
+            software_version__version=version,
+        )
+    if from_cohort is not None:
+        devices = devices.filter(cohort=from_cohort)
+    return devices.exclude(cohort=cohort).update(cohort=cohort)

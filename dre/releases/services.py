@@ -194,13 +194,17 @@ def deployment_activate(
         if percent != live.rollout_percent:
             return deployment_widen(live, percent, actor=actor)
         return live
-    deployment = Deployment.objects.create(
-        project=release.project,
-        release=release,
-        cohort=cohort,
-        type=Deployment.Type.NORMAL if percent == 100 else Deployment.Type.STAGED_ROLLOUT,
-        rollout_percent=percent,
-    )
+    try:
+        with transaction.atomic():
+            deployment = Deployment.objects.create(
+                project=release.project,
+                release=release,
+                cohort=cohort,
+                type=Deployment.Type.NORMAL if percent == 100 else Deployment.Type.STAGED_ROLLOUT,
+                rollout_percent=percent,
+            )
+    except IntegrityError:  # activated at the same moment by someone else
+        raise ReleaseConflict(f"release {release} was just activated in {cohort}") from None
     _log(deployment, DeploymentLog.Action.ACTIVATED, actor, to_percent=percent)
     return deployment
 

@@ -155,3 +155,32 @@ def test_the_openapi_schema_describes_releases_and_deployments(client, bob_token
 
     assert b"/releases/{id}/artifacts/" in schema
     assert b"/deployments/{id}/{action}/" in schema
+
+
+def test_devices_are_moved_by_their_attributes(api, project):
+    from dre.fleet.services import hardware_version_get, software_version_get
+
+    evt, dvt = hardware_version_get(project, "evt"), hardware_version_get(project, "dvt")
+    old = software_version_get(project, "main", "1.0.0")
+    device_seen(project, "dev-1", hardware_version=evt, software_version=old)
+    device_seen(project, "dev-2", hardware_version=evt)
+    device_seen(project, "dev-3", hardware_version=dvt, software_version=old)
+    api("post", "/cohorts/", {"slug": "beta"})
+
+    moved = api("post", "/cohorts/beta/devices/", {"hardware_version": "evt",
+                "software_type": "main", "software_version": "1.0.0"})  # fmt: skip
+
+    assert moved.json() == {"moved": 1}
+    assert [device_seen(project, s).cohort.slug for s in ("dev-1", "dev-2", "dev-3")] == [
+        "beta",
+        "default",
+        "default",
+    ]
+
+
+def test_moving_needs_serials_or_attributes_but_not_both(api, project):
+    api("post", "/cohorts/", {"slug": "beta"})
+
+    assert api("post", "/cohorts/beta/devices/", {}).status_code == 400
+    both = api("post", "/cohorts/beta/devices/", {"serials": ["d"], "hardware_version": "evt"})
+    assert both.status_code == 400
