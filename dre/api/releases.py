@@ -91,7 +91,7 @@ class CohortOut(serializers.Serializer):
 
 
 def cohort_out(cohort) -> dict:
-    allowed = services.cohort_allows_downgrades(cohort)
+    allowed = services.cohort_allows_downgrades(cohort.pk)
     return CohortOut({"slug": cohort.slug, "name": cohort.name, "allow_downgrades": allowed}).data
 
 

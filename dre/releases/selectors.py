@@ -75,7 +75,7 @@ def update_for_device(
         if is_staged(str(d.salt), device.serial, d.rollout_percent)
     }
     candidates = [_candidate(r) for r in releases.values()]
-    downgrades = cohort_allows_downgrades(device.cohort) if current_version else False
+    downgrades = cohort_allows_downgrades(device.cohort_id) if current_version else False
     chosen = choose(candidates, current_version, allow_downgrades=downgrades)
     return releases[chosen.key] if chosen else None
 

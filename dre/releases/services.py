@@ -147,8 +147,8 @@ def cohort_policy_set(cohort: Cohort, *, allow_downgrades: bool) -> CohortPolicy
     return policy
 
 
-def cohort_allows_downgrades(cohort: Cohort) -> bool:
-    return CohortPolicy.objects.filter(cohort=cohort, allow_downgrades=True).exists()
+def cohort_allows_downgrades(cohort_id: int) -> bool:
+    return CohortPolicy.objects.filter(cohort_id=cohort_id, allow_downgrades=True).exists()
 
 
 # -- deployments ----------------------------------------------------------------
