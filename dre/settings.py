@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dre.crashes",
     "dre.ingest",
     "dre.health",
+    "dre.releases",
     "dre.api",
     "dre.web",
 ]
@@ -193,6 +194,12 @@ MAX_SYMBOL_FILE_BYTES = env.int("MAX_SYMBOL_FILE_BYTES", default=1024 * 1024 * 1
 DEVICE_RATE_LIMIT = env.str("DEVICE_RATE_LIMIT", default="120/m")
 PROJECT_RATE_LIMIT = env.str("PROJECT_RATE_LIMIT", default="12000/m")
 UPLOAD_URL_TTL_SECONDS = env.int("UPLOAD_URL_TTL_SECONDS", default=3600)
+# OTA payloads (releases). memfault-cli PUTs a payload in parts of about
+# OTA_UPLOAD_PART_BYTES when this is above 0, in one PUT otherwise.
+MAX_OTA_PAYLOAD_BYTES = env.int("MAX_OTA_PAYLOAD_BYTES", default=512 * 1024 * 1024)
+OTA_UPLOAD_PART_BYTES = env.int("OTA_UPLOAD_PART_BYTES", default=16 * 1024 * 1024)
+# Download URLs handed to devices expire, like Memfault's (memfault-formats.md 4.3: 6 hours).
+OTA_DOWNLOAD_URL_TTL_SECONDS = env.int("OTA_DOWNLOAD_URL_TTL_SECONDS", default=6 * 3600)
 
 # Password guessing, on /login/ and on memfault-cli's Basic credentials (django-axes):
 # a username is locked out from one address after LOGIN_FAILURE_LIMIT failures in a

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from dre.api import health, views
+from dre.api import health, releases, views
 
 P = "projects/<int:project_id>"
 
@@ -45,4 +45,23 @@ urlpatterns = [
     path(f"{P}/issues/", views.IssueList.as_view(), name="api-issues"),
     path(f"{P}/issues/<int:pk>/", views.IssueDetail.as_view(), name="api-issue"),
     path(f"{P}/grouping-rules/", views.GroupingRulesDetail.as_view(), name="api-grouping-rules"),
+    path(f"{P}/releases/", releases.ReleaseList.as_view(), name="api-releases"),
+    path(f"{P}/releases/<int:pk>/", releases.ReleaseDetail.as_view(), name="api-release"),
+    path(
+        f"{P}/releases/<int:pk>/artifacts/",
+        releases.ArtifactUpload.as_view(),
+        name="api-release-artifacts",
+    ),
+    path(f"{P}/deployments/", releases.DeploymentList.as_view(), name="api-deployments"),
+    path(
+        f"{P}/deployments/<int:pk>/<slug:action>/",
+        releases.DeploymentAction.as_view(),
+        name="api-deployment-action",
+    ),
+    path(f"{P}/cohorts/", releases.CohortList.as_view(), name="api-cohorts"),
+    path(
+        f"{P}/cohorts/<slug:slug>/devices/",
+        releases.CohortDevices.as_view(),
+        name="api-cohort-devices",
+    ),
 ]

@@ -108,3 +108,59 @@ def _device_create(project: Project, serial: str) -> Device:
             )
     except IntegrityError:
         return Device.objects.get(project=project, serial=serial)
+
+
+class UnknownDevices(ValueError):
+    def __init__(self, serials: list[str]):
+        super().__init__(f"no such devices in this project: {', '.join(serials)}")
+        self.serials = serials
+
+
+def cohort_get_or_create(project: Project, slug: str, name: str = "") -> Cohort:
+    try:
+        return Cohort.objects.get(project=project, slug=slug)
+    except Cohort.DoesNotExist:
+        return _get_or_create(Cohort, project=project, slug=slug, name=name or slug)
+
+
+@transaction.atomic
+def devices_move_to_cohort(project: Project, serials: list[str], cohort: Cohort) -> int:
+    """Move the listed devices into `cohort`: all of them, or none if one is unknown."""
+    if cohort.project_id != project.pk:
+        raise ValueError("the cohort belongs to another project")
+    for serial in serials:
+        device_validate_serial(serial)
+    devices = Device.objects.filter(project=project, serial__in=serials)
+    missing = sorted(set(serials) - set(devices.values_list("serial", flat=True)))
+    if missing:
+        raise UnknownDevices(missing)
+    return devices.update(cohort=cohort)
+
+
+@transaction.atomic
+def devices_move_matching(
+    project: Project,
+    cohort: Cohort,
+    *,
+    hardware_version: str | None = None,
+    software_version: tuple[str, str] | None = None,
+    from_cohort: Cohort | None = None,
+) -> int:
+    """Move every device matching all the given attributes into `cohort`; at least one
+    attribute is needed, so a forgotten filter cannot move the whole fleet."""
+    if cohort.project_id != project.pk:
+        raise ValueError("the cohort belongs to another project")
+    if hardware_version is None and software_version is None and from_cohort is None:
+        raise ValueError("name at least one attribute to match devices by")
+    devices = Device.objects.filter(project=project)
+    if hardware_version is not None:
+        devices = devices.filter(hardware_version__name=hardware_version)
+    if software_version is not None:
+        software_type, version = software_version
+        devices = devices.filter(
+            software_version__software_type__name=software_type,
+            software_version__version=version,
+        )
+    if from_cohort is not None:
+        devices = devices.filter(cohort=from_cohort)
+    return devices.exclude(cohort=cohort).update(cohort=cohort)

@@ -12,6 +12,7 @@ class Upload(models.Model):
     class Kind(models.TextChoices):
         COREDUMP = "COREDUMP"
         SYMBOL_FILE = "SYMBOL_FILE"
+        OTA_PAYLOAD = "OTA_PAYLOAD"
 
     class State(models.TextChoices):
         PENDING = "pending"  # URL handed out, no bytes yet
@@ -31,6 +32,24 @@ class Upload(models.Model):
 
     def __str__(self):
         return f"{self.kind} upload {self.pk} ({self.state})"
+
+
+class UploadPart(models.Model):
+    """One part of a multipart upload (memfault-formats.md 3.2), joined on completion."""
+
+    upload = models.ForeignKey(Upload, models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField()
+    blob = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    md5 = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "number"], name="one_blob_per_upload_part")
+        ]
+
+    def __str__(self):
+        return f"part {self.number} of upload {self.upload_id}"
 
 
 class ChunkStream(models.Model):

@@ -11,8 +11,19 @@ urlpatterns = [
     path("upload/coredump", views.upload_coredump, name="memfault-upload-coredump"),
     path("upload", views.prepare_with_key, name="memfault-prepare"),
     path("uploads/<str:token>", views.upload_put, name="memfault-upload-put"),
+    path(
+        "uploads/<str:token>/parts/<int:number>",
+        views.upload_put_part,
+        name="memfault-upload-part",
+    ),
+    path("uploads/<str:token>/complete", views.upload_complete, name="memfault-upload-complete"),
     path(f"{PROJECT}", views.project_detail, name="memfault-project"),
     path(f"{PROJECT}/upload", views.prepare_with_token, name="memfault-prepare-token"),
+    path(
+        f"{PROJECT}/upload_multipart",
+        views.prepare_multipart,
+        name="memfault-prepare-multipart",
+    ),
     path(f"{PROJECT}/coredumps", views.commit_coredump, name="memfault-commit-coredump"),
     path(f"{PROJECT}/symbols", views.commit_symbols, name="memfault-commit-symbols"),
     path(

@@ -331,6 +331,46 @@ def _prepare(request, project: Project):
 
 
 @rejections_as_errors
+@require_http_methods(["POST"])
+def prepare_multipart(request, org: str, project: str):
+    """memfault-cli's multipart prepare (OTA payloads only, memfault-formats.md 3.2)."""
+    target = require_member(request, org, project)
+    body = json_body(request)
+    size = json_field(body, "size", int, "size (a number of bytes)")
+    kind = json_field(body, "kind", str) or ""
+    require_rate(target)
+    token, parts = uploads.upload_prepare_multipart(target, kind, size)
+    base = absolute_url(request, f"/api/v0/uploads/{token}")
+    return JsonResponse(
+        {
+            "data": {
+                "part_urls": [f"{base}/parts/{n}" for n in range(1, parts + 1)],
+                "complete_upload_url": f"{base}/complete",
+                "token": token,
+            }
+        }
+    )
+
+
+@rejections_as_errors
+@require_http_methods(["PUT"])
+def upload_put_part(request, token: str, number: int):
+    """One unauthenticated part PUT; answers with the part's ETag as S3 does."""
+    response = HttpResponse(status=200)
+    response["ETag"] = uploads.upload_receive_part(token, number, request)
+    return response
+
+
+@rejections_as_errors
+@require_http_methods(["POST"])
+def upload_complete(request, token: str):
+    """The S3-style CompleteMultipartUpload that joins the parts."""
+    size = require_length(request, uploads.MAX_COMPLETION_BYTES)
+    uploads.upload_complete(token, read_body(request, size))
+    return HttpResponse(status=200)
+
+
+@rejections_as_errors
 @require_http_methods(["PUT"])
 def upload_put(request, token: str):
     """The one-time, unauthenticated PUT of a prepared upload's bytes."""
@@ -389,5 +429,15 @@ def symbols_by_build_id(request, org: str, project: str, build_id: str):
 @require_http_methods(["GET"])
 def project_detail(request, org: str, project: str):
     target = require_member(request, org, project)
-    # No max_ota_upload_size: the CLI then uses the single-PUT flow (3.7).
-    return JsonResponse({"data": {"id": target.pk, "slug": target.slug, "name": target.name}})
+    # A truthy max_ota_upload_size makes the CLI upload OTA payloads in parts (3.2).
+    multipart = settings.OTA_UPLOAD_PART_BYTES > 0
+    return JsonResponse(
+        {
+            "data": {
+                "id": target.pk,
+                "slug": target.slug,
+                "name": target.name,
+                "max_ota_upload_size": settings.MAX_OTA_PAYLOAD_BYTES if multipart else 0,
+            }
+        }
+    )

@@ -10,6 +10,7 @@ from dre.web.views import (
     issue,
     issues,
     project_settings,
+    releases,
     traces,
 )
 
@@ -45,6 +46,14 @@ urlpatterns = [
         f"{P}/failures/<slug:kind>/<int:pk>/reprocess/",
         failures.failure_reprocess,
         name="failure-reprocess",
+    ),
+    path(f"{P}/releases/", releases.release_list, name="release-list"),
+    path(f"{P}/releases/<int:release_id>/", releases.release_detail, name="release-detail"),
+    path(f"{P}/releases/<int:release_id>/deploy/", releases.release_deploy, name="release-deploy"),
+    path(
+        f"{P}/deployments/<int:deployment_id>/",
+        releases.deployment_action,
+        name="deployment-action",
     ),
     path(f"{P}/settings/", project_settings.project_settings, name="project-settings"),
     path(f"{P}/settings/grouping/", project_settings.grouping_rules, name="grouping-rules"),

@@ -1,0 +1,104 @@
+"""A device asks for its update: `GET /api/v0/releases/latest[/url]`.
+
+memfault-formats.md 4.3: project key in `Memfault-Project-Key`; query
+`device_serial`, `hardware_version`, `software_type` (required) and
+`current_version`. 200 with the release (JSON, or the URL as text), 204 with
+`memfault-reason: latest` when there is nothing newer, 400 for a missing or
+unknown parameter, 403 for a bad key, 503 with Retry-After when dre cannot
+answer now. Every 200 and 204 is recorded as an UpdateCheck.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError
+from django.http import HttpResponse, JsonResponse
+
+from dre.fleet.selectors import hardware_version_find, software_type_find, software_types_of
+from dre.fleet.services import device_seen, device_validate_serial, software_version_get
+from dre.ingest.views import RequestRejected, absolute_url, require_project_key, require_rate
+from dre.releases import selectors, services
+from dre.releases.downloads import artifact_download_path
+from dre.releases.formats import release_json
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = "30"
+
+
+def answer(request, *, as_url: bool) -> HttpResponse:
+    project = require_project_key(request)
+    try:
+        return _answer(request, project, as_url=as_url)
+    except DatabaseError:
+        log.exception("releases/latest could not read the database")
+        return _unavailable("dre cannot reach its database")
+
+
+def _within_rate(project, serial: str | None) -> None:
+    # The reference lists no 429 here; devices retry on 503 after Retry-After.
+    try:
+        require_rate(project, serial)
+    except RequestRejected as exc:
+        if exc.status != 429:
+            raise
+        raise RequestRejected(503, str(exc), exc.headers) from None
+
+
+def _unavailable(message: str) -> JsonResponse:
+    response = JsonResponse({"error": {"message": message, "type": "unavailable"}}, status=503)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+def _answer(request, project, *, as_url: bool) -> HttpResponse:
+    params = request.GET
+    serial = _param(params, "device_serial")
+    device_validate_serial(serial)
+    _within_rate(project, serial)
+    hardware = hardware_version_find(project, _param(params, "hardware_version"))
+    if hardware is None:
+        raise RequestRejected(400, f"unknown hardware_version {params['hardware_version']!r}")
+    software_type = _software_type(project, params)
+    current = _param(params, "current_version", required=False)
+    device = device_seen(
+        project,
+        serial,
+        hardware_version=hardware,
+        software_version=software_version_get(project, software_type.name, current),
+    )
+    release = selectors.update_for_device(device, software_type, hardware, current)
+    services.update_check_record(device, software_type, hardware, current, release)
+    if release is None:
+        response = HttpResponse(status=204)
+        response["memfault-reason"] = "latest"
+        return response
+    artifact = selectors.artifact_for(release, hardware)
+    url = absolute_url(request, artifact_download_path(artifact))
+    if as_url:
+        return HttpResponse(url, content_type="text/plain; charset=utf-8")
+    return JsonResponse(release_json(release, artifact, url))
+
+
+def _param(params, name: str, *, required: bool = True) -> str | None:
+    value = params.get(name) or None
+    if value is None and required:
+        raise RequestRejected(400, f"the query parameter {name} is required")
+    if value is not None and (not value.isprintable() or len(value) > 128):
+        raise RequestRejected(400, f"{name} {value!r} is not a printable name of 128 or fewer")
+    return value
+
+
+def _software_type(project, params):
+    """The named software type; older iOS SDKs send none, which is fine when the
+    project has only one (memfault-formats.md 4.3)."""
+    name = _param(params, "software_type", required=False)
+    if name is None:
+        known = software_types_of(project)
+        if len(known) == 1:
+            return known[0]
+        raise RequestRejected(400, "the query parameter software_type is required")
+    found = software_type_find(project, name)
+    if found is None:
+        raise RequestRejected(400, f"unknown software_type {name!r}")
+    return found
