@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "dre.ingest",
     "dre.api",
     "dre.web",
+    "dre.alerts",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,17 @@ AXES_LOCKOUT_CALLABLE = "dre.accounts.lockout.lockout_response"
 # A coredump whose processing state has not moved for this long is re-queued.
 STUCK_AFTER_SECONDS = env.int("STUCK_AFTER_SECONDS", default=900)
 SYMBOL_INDEX_CACHE_SIZE = env.int("SYMBOL_INDEX_CACHE_SIZE", default=16)
+
+# Alerts. Email goes through any SMTP server named by EMAIL_URL (smtp://user:pass@host:587
+# with STARTTLS, smtps:// for TLS from the start); empty prints mail on the console.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dre <dre@localhost>")
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=15)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

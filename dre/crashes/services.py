@@ -21,6 +21,7 @@ import symbolicator
 from dre import blobs
 from dre.accounts.models import Project
 from dre.crashes import grouping
+from dre.crashes.announce import activity_announce, occurrence_announce
 from dre.crashes.models import (
     Coredump,
     GroupingRules,
@@ -277,7 +278,7 @@ def trace_group(trace_id: int) -> None:
         if coredump.state != State.SYMBOLICATED:
             return
         result = grouping.group(trace.data, rules=grouping_rules_of(trace.project_id))
-        issue = _issue_for(trace, result)
+        issue, created = _issue_for(trace, result)
         trace.issue = issue
         trace.fingerprint = result.fingerprint
         trace.grouping = result.to_dict()
@@ -285,15 +286,20 @@ def trace_group(trace_id: int) -> None:
         trace.save(update_fields=["issue", "fingerprint", "grouping", "title"])
         _count_trace(issue, trace)
         issue_trace_arrived(issue, trace)
+        # Announced once counted, so the event's snapshot includes this trace.
+        if created is not None:
+            activity_announce(created)
+        occurrence_announce(issue)
         _set_state(coredump, State.GROUPED)
 
 
-def _issue_for(trace: Trace, result: grouping.GroupingResult) -> Issue:
+def _issue_for(trace: Trace, result: grouping.GroupingResult) -> tuple[Issue, IssueActivity | None]:
+    """The fingerprint's issue, and the CREATED entry if this trace created it."""
     existing = IssueFingerprint.objects.filter(
         project=trace.project_id, fingerprint=result.fingerprint
     ).select_related("issue")
     if mapping := existing.first():
-        return mapping.issue
+        return mapping.issue, None
     now = trace.coredump.received
     issue = Issue.objects.create(
         project_id=trace.project_id, title=trace.title, first_seen=now, last_seen=now
@@ -310,9 +316,8 @@ def _issue_for(trace: Trace, result: grouping.GroupingResult) -> Issue:
             )
     except IntegrityError:
         issue.delete()
-        return existing.get().issue
-    IssueActivity.objects.create(issue=issue, kind=IssueActivity.Kind.CREATED)
-    return issue
+        return existing.get().issue, None
+    return issue, IssueActivity.objects.create(issue=issue, kind=IssueActivity.Kind.CREATED)
 
 
 def _count_trace(issue: Issue, trace: Trace) -> None:
