@@ -154,8 +154,10 @@ def post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
             return response.status, ""
     except urllib.error.HTTPError as error:
         return error.code, f"HTTP {error.code} {error.reason}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return None, f"{type(error).__name__}: {getattr(error, 'reason', error)}"
+    except urllib.error.URLError as error:
+        return None, f"cannot connect: {error.reason}"
+    except (OSError, ValueError) as error:  # a timeout mid-answer, a malformed answer
+        return None, f"{type(error).__name__}: {error}"
 
 
 def _succeeded(delivery: WebhookDelivery) -> None:
