@@ -7,8 +7,8 @@ import hashlib
 import hmac
 import json
 import threading
-from email.message import Message
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 

@@ -90,7 +90,7 @@ def test_it_logs_a_receiver_that_cannot_be_reached(make_webhook, run_on_commit, 
     delivery.refresh_from_db()
     assert delivery.state == State.FAILED
     assert delivery.status_code is None
-    assert "cannot connect: [Errno 111] Connection refused" == delivery.attempt_log.first().error
+    assert delivery.attempt_log.first().error == "cannot connect: [Errno 111] Connection refused"
     receiver.start()  # for the fixture's stop
 
 
