@@ -152,8 +152,9 @@ AXES_LOCKOUT_CALLABLE = "dre.accounts.lockout.lockout_response"
 STUCK_AFTER_SECONDS = env.int("STUCK_AFTER_SECONDS", default=900)
 SYMBOL_INDEX_CACHE_SIZE = env.int("SYMBOL_INDEX_CACHE_SIZE", default=16)
 
-# Alerts. Email goes through any SMTP server named by EMAIL_URL (smtp://user:pass@host:587
-# with STARTTLS, smtps:// for TLS from the start); empty prints mail on the console.
+# Alerts. Email goes through any SMTP server named by EMAIL_URL (django-environ's forms:
+# smtp+tls://user:pass@host:587 for STARTTLS, smtp+ssl://...:465 for TLS from the start,
+# smtp://host:25 plain); empty prints mail on the console.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=20)
