@@ -1,11 +1,15 @@
-"""A real HTTP receiver for webhook tests: a http.server thread on a free port that
-checks each request's signature and keeps what it got."""
+"""Real servers for the alert tests: an HTTP receiver (a http.server thread on a free port
+that checks each request's signature and keeps what it got) and an SMTP mailbox (an
+aiosmtpd handler)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
@@ -65,3 +69,28 @@ class Receiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps every message it accepts; refuses the first `refuse`."""
+
+    def __init__(self):
+        self.messages, self.refuse = [], 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            self.refuse -= 1
+            return "451 Try again later"
+        self.messages.append(
+            (
+                envelope.rcpt_tos,
+                email.message_from_bytes(envelope.content, policy=email.policy.default),
+            )
+        )
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,10 +1,7 @@
 """Notification emails go through Django's SMTP backend to a real SMTP server
 (aiosmtpd, in-process), to the project members who subscribed."""
 
-import email
-import email.policy
 import logging
-import socket
 
 import environ
 import pytest
@@ -14,34 +11,10 @@ from dre import events
 from dre.alerts.models import EmailDelivery
 from dre.alerts.services import notification_setting_set
 from dre.alerts.tasks import send_email
+from tests.dre.alerts.receiver import Mailbox, free_port
 
 pytestmark = pytest.mark.django_db
 T = events.EventType
-
-
-class Mailbox:
-    """aiosmtpd handler: keeps every message it accepts; refuses the first `refuse`."""
-
-    def __init__(self):
-        self.messages, self.refuse = [], 0
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            self.refuse -= 1
-            return "451 Try again later"
-        self.messages.append(
-            (
-                envelope.rcpt_tos,
-                email.message_from_bytes(envelope.content, policy=email.policy.default),
-            )
-        )
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
