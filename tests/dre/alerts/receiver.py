@@ -4,6 +4,7 @@ aiosmtpd handler)."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import hashlib
@@ -11,6 +12,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +34,7 @@ class Receiver:
     secret: str = ""
     fail_first: int = 0  # answer 503 to this many requests first
     status: int = 200
+    delay: float = 0.0  # seconds to wait before answering
     requests: list[Received] = field(default_factory=list)
     seen_ids: set = field(default_factory=set)  # what a receiver dedups on
 
@@ -43,6 +46,7 @@ class Receiver:
         expected = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
         signature = headers.get("X-Signature-SHA256", "")
         self.requests.append(Received(headers, body, hmac.compare_digest(expected, signature)))
+        time.sleep(self.delay)
         if len(self.requests) <= self.fail_first:
             return 503
         self.seen_ids.add(headers.get("Dre-Delivery"))
@@ -57,7 +61,8 @@ class Receiver:
                 # self.headers looks names up case-insensitively, as HTTP says they are.
                 self.send_response(receiver.handle(self.headers, body))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                with contextlib.suppress(OSError):  # a sender that timed out has hung up
+                    self.wfile.write(b"ok")
 
             def log_message(self, *args):
                 pass

@@ -138,3 +138,13 @@ def test_it_skips_disabled_webhooks_when_a_rule_fires(crash, make_rule, hook, re
     Webhook.objects.filter(pk=hook.pk).update(enabled=False)
     crash()
     assert receiver.requests == []
+
+
+def test_it_gives_up_on_a_receiver_that_answers_too_slowly(settings, hook, receiver, run_on_commit):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.2
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver.delay = 1.0
+    delivery = run_on_commit(webhooks.delivery_create_test, hook)
+    delivery.refresh_from_db()
+    assert delivery.state == State.FAILED
+    assert delivery.error in ("TimeoutError: timed out", "cannot connect: timed out")
