@@ -36,8 +36,11 @@ def test_a_rolled_back_change_announces_nothing(project, django_capture_on_commi
             events.publish(events.Event(T.ROLLOUT_HALTED, project.pk, "rollout:1:halted"))
             raise RuntimeError("the change failed")
 
-    with django_capture_on_commit_callbacks(execute=True) as queued:
-        pytest.raises(RuntimeError, failing_change)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as queued,
+        pytest.raises(RuntimeError),
+    ):
+        failing_change()
     assert queued == []
     assert not AlertEvent.objects.exists()
 
