@@ -4,10 +4,12 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from dre import events
 from dre.alerts.models import AlertEvent, Notification
 from dre.alerts.services import AlertError, event_evaluate
+from dre.crashes.announce import occurrence_announce
 from dre.crashes.workflow import issue_comment, issue_reopen, issue_resolve
 from dre.fleet.models import Cohort, SoftwareType
 
@@ -126,3 +128,12 @@ def test_it_notifies_once_when_two_workers_evaluate_the_same_event_at_once(crash
         thread.join()
     assert len(claimed) == 1
     assert len(fired(rule)) == 1
+
+
+def test_it_costs_a_trace_few_queries_when_no_rule_listens(crash, make_rule):
+    issue = crash()
+    with CaptureQueriesContext(connection) as queries:
+        occurrence_announce(issue)
+    # The issue snapshot (4) and the rules lookup (1); nothing is written.
+    assert len(queries) == 5
+    assert not AlertEvent.objects.exists()
