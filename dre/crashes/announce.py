@@ -25,6 +25,8 @@ TYPE_OF_KIND = {
     Kind.COMMENTED: EventType.ISSUE_COMMENTED,
 }
 HOUR = timedelta(hours=1)
+# Someone muted it (or merged it away): its traces are not news.
+QUIET_STATES = (Issue.State.MUTED, Issue.State.MERGED)
 
 
 def activity_announce(activity: IssueActivity) -> None:
@@ -48,6 +50,8 @@ def occurrence_announce(issue: Issue, now=None) -> None:
     on every trace, so a rule "over N devices in an hour" fires once the count gets there."""
     now = now or timezone.now()
     issue = Issue.objects.select_related("project__organization").get(pk=issue.pk)
+    if issue.state in QUIET_STATES:
+        return
     key = f"issue_occurred:{issue.pk}:{now:%Y%m%d%H}"
     data = issue_snapshot(issue, now=now)
     events.publish(events.Event(EventType.ISSUE_OCCURRED, issue.project_id, key, data))

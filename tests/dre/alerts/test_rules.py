@@ -10,7 +10,7 @@ from dre import events
 from dre.alerts.models import AlertEvent, Notification
 from dre.alerts.services import AlertError, event_evaluate
 from dre.crashes.announce import occurrence_announce
-from dre.crashes.workflow import issue_comment, issue_reopen, issue_resolve
+from dre.crashes.workflow import issue_comment, issue_mute, issue_reopen, issue_resolve
 from dre.fleet.models import Cohort, SoftwareType
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +72,15 @@ def test_it_fires_a_device_threshold_rule_once_per_issue_and_hour(crash, make_ru
     crash(serial="unit-3")
     assert (fired(one), fired(two)) == ([T.ISSUE_OCCURRED], [T.ISSUE_OCCURRED])
     assert AlertEvent.objects.get().data["devices_last_hour"] == 3
+
+
+def test_it_says_nothing_about_traces_of_a_muted_issue(crash, make_rule):
+    rule = make_rule(T.ISSUE_OCCURRED)
+    issue_mute(crash())
+    Notification.objects.all().delete()
+    AlertEvent.objects.all().delete()
+    crash()
+    assert fired(rule) == []
 
 
 def test_it_filters_on_software_types_and_cohorts(crash, make_rule, project, run_on_commit):
