@@ -125,6 +125,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dre.crashes.tasks.sweep_stuck_coredumps",
         "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),
     },
+    "sweep-stuck-deliveries": {
+        "task": "dre.alerts.tasks.sweep_stuck_deliveries",
+        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),
+    },
 }
 
 # Limits on what devices and CI may send.

@@ -112,6 +112,9 @@ class WebhookDelivery(models.Model):
     status_code = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now)
+    # When the pending delivery is due; the sweeper re-queues it if that is long past
+    # (its retry message was lost with a broker or worker).
+    next_attempt = models.DateTimeField(default=timezone.now)
     finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -120,7 +123,10 @@ class WebhookDelivery(models.Model):
                 fields=["webhook", "notification"], name="delivery_once_per_notification"
             )
         ]
-        indexes = [models.Index(fields=["webhook", "-created"])]
+        indexes = [
+            models.Index(fields=["webhook", "-created"]),
+            models.Index(fields=["state", "next_attempt"]),
+        ]
 
     def __str__(self):
         return f"delivery {self.delivery_id} ({self.state})"

@@ -48,3 +48,8 @@ def send_email(self, email_id: int) -> bool:
 @shared_task(queue="default", soft_time_limit=50, time_limit=60, **RETRY_ON_TRANSIENT_ERRORS)
 def send_webhook_disabled_notice(webhook_id: int) -> int:
     return email.webhook_disabled_notice(webhook_id)
+
+
+@shared_task(queue="maintenance", soft_time_limit=100, time_limit=120, **RETRY_ON_TRANSIENT_ERRORS)
+def sweep_stuck_deliveries() -> int:
+    return webhooks.deliveries_requeue_stuck()

@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -174,8 +175,10 @@ def _failed(delivery: WebhookDelivery) -> Outcome:
     if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
         _finish(delivery, State.FAILED)
         return Outcome(State.FAILED)
-    delivery.save(update_fields=["attempts", "status_code", "error"])
-    return Outcome(State.PENDING, retry_in=backoff_seconds(delivery.attempts))
+    retry_in = backoff_seconds(delivery.attempts)
+    delivery.next_attempt = timezone.now() + timedelta(seconds=retry_in)
+    delivery.save(update_fields=["attempts", "status_code", "error", "next_attempt"])
+    return Outcome(State.PENDING, retry_in=retry_in)
 
 
 def _finish(delivery: WebhookDelivery, state: str, error: str | None = None) -> None:
@@ -198,3 +201,21 @@ def webhook_disable_if_failing(webhook_id: int) -> bool:
 
         send_webhook_disabled_notice.delay_on_commit(webhook_id)
     return bool(changed)
+
+
+def deliveries_requeue_stuck(now=None) -> int:
+    """Re-queue pending deliveries due more than STUCK_AFTER_SECONDS ago: their message
+    was lost. Claimed by moving next_attempt, so two sweeps do not both re-queue one;
+    a late original retry only repeats a delivery id the receiver drops."""
+    from dre.alerts.tasks import deliver_webhook
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    stuck = WebhookDelivery.objects.filter(state=State.PENDING, next_attempt__lt=cutoff)
+    requeued = 0
+    for pk, due in stuck.values_list("pk", "next_attempt")[:1000]:
+        claimed = WebhookDelivery.objects.filter(pk=pk, next_attempt=due).update(next_attempt=now)
+        if claimed:
+            deliver_webhook.delay_on_commit(pk)
+            requeued += claimed
+    return requeued

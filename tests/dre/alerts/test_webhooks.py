@@ -2,9 +2,11 @@
 disabled when the receiver keeps failing."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from dre import events
 from dre.alerts import webhooks
@@ -148,3 +150,18 @@ def test_it_gives_up_on_a_receiver_that_answers_too_slowly(settings, hook, recei
     delivery.refresh_from_db()
     assert delivery.state == State.FAILED
     assert delivery.error in ("TimeoutError: timed out", "cannot connect: timed out")
+
+
+def test_it_requeues_a_delivery_whose_retry_message_was_lost(
+    settings, hook, receiver, run_on_commit
+):
+    receiver.fail_first = 1
+    settings.WEBHOOK_MAX_ATTEMPTS = 5
+    delivery = webhooks._create(hook, None, {"type": "webhook.test", "rule": None, "data": {}})
+    assert webhooks.delivery_attempt(delivery.pk).retry_in == 1  # and the message is lost
+    later = timezone.now() + timedelta(seconds=settings.STUCK_AFTER_SECONDS + 5)
+    assert webhooks.deliveries_requeue_stuck(now=timezone.now()) == 0  # not due long enough
+    assert run_on_commit(webhooks.deliveries_requeue_stuck, now=later) == 1
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (State.DELIVERED, 2)
+    assert webhooks.deliveries_requeue_stuck(now=later + timedelta(days=1)) == 0
