@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "dre.releases",
     "dre.api",
     "dre.web",
+    "dre.alerts",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dre.health.tasks.rollup_dirty_days",
         "schedule": env.int("ROLLUP_INTERVAL_SECONDS", default=60),
     },
+    "sweep-stuck-deliveries": {
+        "task": "dre.alerts.tasks.sweep_stuck_deliveries",
+        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),
+    },
 }
 
 # Limits on what devices and CI may send.
@@ -227,6 +232,18 @@ MAX_EXPANDED_BYTES_PER_DEVICE_DAY = env.int(
     "MAX_EXPANDED_BYTES_PER_DEVICE_DAY", default=64 * 1024 * 1024
 )
 SYMBOL_INDEX_CACHE_SIZE = env.int("SYMBOL_INDEX_CACHE_SIZE", default=16)
+
+# Alerts. Email goes through any SMTP server named by EMAIL_URL (django-environ's forms:
+# smtp+tls://user:pass@host:587 for STARTTLS, smtp+ssl://...:465 for TLS from the start,
+# smtp://host:25 plain); empty prints mail on the console.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dre <dre@localhost>")
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=15)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

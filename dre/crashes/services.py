@@ -23,6 +23,7 @@ from dre import blobs, leases
 from dre.accounts.models import Project
 from dre.celery import TRANSIENT_ERRORS
 from dre.crashes import grouping
+from dre.crashes.announce import activity_announce, occurrence_announce
 from dre.crashes.models import (
     Coredump,
     Issue,
@@ -428,29 +429,36 @@ def trace_group(trace_id: int) -> None:
         rules = grouping_rules_of(trace.project_id)
         result = grouping.group(trace.data, rules=rules)
         trace.title = trace_title(trace.data, result)
-        issue, secondary = _issue_for(trace, result, rules)
+        issue, secondary, created = _issue_for(trace, result, rules)
         trace.issue = issue
         trace.fingerprint = result.fingerprint
         trace.grouping = {**result.to_dict(), **secondary}
         trace.save(update_fields=["issue", "fingerprint", "grouping", "title"])
         _count_trace(issue, trace)
         issue_trace_arrived(issue, trace)
+        # Announced once counted, so the event's snapshot includes this trace.
+        if created is not None:
+            activity_announce(created)
+        occurrence_announce(issue)
         Coredump.objects.filter(pk=coredump.pk).update(
             state=State.GROUPED, state_changed=timezone.now()
         )
 
 
-def _issue_for(trace: Trace, result: grouping.GroupingResult, rules) -> tuple[Issue, dict]:
+def _issue_for(
+    trace: Trace, result: grouping.GroupingResult, rules
+) -> tuple[Issue, dict, IssueActivity | None]:
     """The issue of the fingerprint; else the issue of the fingerprint the previous config
     gives (the secondary hash: a grouping upgrade never splits an existing issue), which
-    then gets this fingerprint too; else a new issue."""
+    then gets this fingerprint too; else a new issue. Third, the CREATED entry
+    if this trace created the issue."""
     if issue := _issue_of(trace.project_id, result.fingerprint):
-        return issue, {}
+        return issue, {}, None
     if result.config != grouping.SECONDARY_CONFIG:
         older = grouping.group(trace.data, grouping.SECONDARY_CONFIG, rules)
         if issue := _issue_of(trace.project_id, older.fingerprint):
             found = {"secondary": {"config": older.config, "fingerprint": older.fingerprint}}
-            return _map_fingerprint(issue, result), found
+            return _map_fingerprint(issue, result), found, None
     now = trace.coredump.received
     issue = Issue.objects.create(
         project_id=trace.project_id,
@@ -462,9 +470,8 @@ def _issue_for(trace: Trace, result: grouping.GroupingResult, rules) -> tuple[Is
     mapped = _map_fingerprint(issue, result)
     if mapped != issue:
         issue.delete()
-        return mapped, {}
-    IssueActivity.objects.create(issue=issue, kind=IssueActivity.Kind.CREATED)
-    return issue, {}
+        return mapped, {}, None
+    return issue, {}, IssueActivity.objects.create(issue=issue, kind=IssueActivity.Kind.CREATED)
 
 
 def _issue_of(project_id: int, fingerprint: str) -> Issue | None:

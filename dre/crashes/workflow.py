@@ -8,6 +8,7 @@ from django.db.models import F, Sum
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
+from dre.crashes.announce import activity_announce
 from dre.crashes.models import (
     Issue,
     IssueActivity,
@@ -38,7 +39,9 @@ class WorkflowError(ValueError):
 
 
 def _record(issue: Issue, kind: str, actor=None, **data) -> IssueActivity:
-    return IssueActivity.objects.create(issue=issue, actor=_user(actor), kind=kind, data=data)
+    activity = IssueActivity.objects.create(issue=issue, actor=_user(actor), kind=kind, data=data)
+    activity_announce(activity)
+    return activity
 
 
 def _user(actor):

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dre.web.views import (
+    alerts,
     compare,
     failures,
     health,
@@ -16,6 +17,7 @@ from dre.web.views import (
 
 P = "<slug:org>/<slug:project>"
 T = f"{P}/traces/<int:trace_id>"
+W = f"{P}/alerts/webhooks/<int:webhook_id>"
 F = f"{T}/threads/<int:thread>/frames/<int:frame>"
 
 urlpatterns = [
@@ -55,6 +57,15 @@ urlpatterns = [
         releases.deployment_action,
         name="deployment-action",
     ),
+    path(f"{P}/alerts/", alerts.alerts, name="alerts"),
+    path(f"{P}/alerts/rules/", alerts.rule_create, name="alert-rule-create"),
+    path(f"{P}/alerts/rules/<int:rule_id>/delete/", alerts.rule_delete, name="alert-rule-delete"),
+    path(f"{P}/alerts/subscription/", alerts.subscription, name="alert-subscription"),
+    path(f"{P}/alerts/webhooks/", alerts.webhook_create, name="webhook-create"),
+    path(f"{W}/", alerts.webhook_detail, name="webhook-detail"),
+    path(f"{W}/test/", alerts.webhook_test, name="webhook-test"),
+    path(f"{W}/enable/", alerts.webhook_enable, name="webhook-enable"),
+    path("notifications/", alerts.notification_settings, name="notification-settings"),
     path(f"{P}/settings/", project_settings.project_settings, name="project-settings"),
     path(f"{P}/settings/grouping/", project_settings.grouping_rules, name="grouping-rules"),
     path(f"{P}/settings/keys/", project_settings.key_create, name="key-create"),
