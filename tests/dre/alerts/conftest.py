@@ -12,9 +12,11 @@ from tests.firmware_fixtures import coredump_path
 
 
 @pytest.fixture
-def crash(project, symbol_file, run_on_commit):
+def crash(project, symbol_file, run_on_commit, settings):
     """Send the null_write crash from a device, as reported by a given version (rewritten
-    in place)."""
+    in place). Each call is a new crash, even with the same bytes from the same device
+    (no re-send window)."""
+    settings.DEDUP_WINDOW_SECONDS = 0
 
     def send(version="1.0.0", serial="unit-1", scenario="null_write"):
         data = coredump_path(scenario=scenario).read_bytes()
