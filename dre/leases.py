@@ -19,9 +19,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
+
+from dre.sql import update_returning
 
 log = logging.getLogger(__name__)
 
@@ -49,22 +51,18 @@ def claim(model, pk: int, from_states: list[str], to_state: str) -> int | None:
     """
     now = timezone.now()
     claimable = Q(state__in=from_states) | (Q(state=to_state) & expired(now))
-    with transaction.atomic():
-        row = (
-            model.objects.select_for_update()
-            .filter(claimable, pk=pk, attempts__lt=settings.MAX_PROCESSING_ATTEMPTS)
-            .only("pk", "attempts")
-            .first()
-        )
-        if row is None:
-            return None
-        model.objects.filter(pk=pk).update(
-            state=to_state,
-            state_changed=now,
-            attempts=F("attempts") + 1,
-            lease_expires=lease_until(now),
-        )
-    return row.attempts + 1
+    # One conditional UPDATE that returns the new count: row-locked by PostgreSQL
+    # while it runs, so two claims of one row cannot both match (the second
+    # re-checks the WHERE against the first one's committed row).
+    claimed = update_returning(
+        model.objects.filter(claimable, pk=pk, attempts__lt=settings.MAX_PROCESSING_ATTEMPTS),
+        ["attempts"],
+        state=to_state,
+        state_changed=now,
+        attempts=F("attempts") + 1,
+        lease_expires=lease_until(now),
+    )
+    return claimed[0][0] if claimed else None
 
 
 def held(model, pk: int, token: int, state: str):

@@ -18,6 +18,7 @@ from dre.accounts.services import (
     project_key_create,
 )
 from dre.celery import app as celery_app
+from dre.fleet.services import row_cache_clear
 from dre.ingest.auth import project_key_cache_clear
 from dre.symbols.cache import symbol_index_cache_clear
 
@@ -48,6 +49,7 @@ def _isolated_blobs_and_cache(settings, tmp_path):
     cache.clear()
     symbol_index_cache_clear()  # indexes loaded from another test's blobs
     project_key_cache_clear()
+    row_cache_clear()  # versions of another test's database
     # Unit tests run tasks in-process; tests/integration runs a real worker.
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -39,7 +40,12 @@ from dre.crashes.models import (
 from dre.crashes.selectors import grouping_rules_saved
 from dre.crashes.workflow import issue_trace_arrived
 from dre.fleet.models import Device, SoftwareVersion
-from dre.fleet.services import device_seen, hardware_version_get, software_version_get
+from dre.fleet.services import (
+    device_seen,
+    device_versions_seen,
+    hardware_version_get,
+    software_version_get,
+)
 from dre.ingest.wire import RleError, rle_decode
 from dre.symbols.cache import symbol_index_load
 from dre.symbols.models import SymbolFile
@@ -81,6 +87,7 @@ def coredump_create(
         size=stored.size,
         md5=stored.md5,
         source=source,
+        queued=timezone.now(),  # published right after commit; see _publish
         **fields,
     )
     _queue_symbolicate(coredump.pk)
@@ -111,7 +118,7 @@ def coredump_ingest_bytes(
         )
     stored_bytes = data if sent is None else sent
     content_hash = hashlib.sha256(stored_bytes).hexdigest()
-    with transaction.atomic():
+    with _dedup_scope(device):
         if duplicate := _resent(project, device, content_hash):
             log.info("coredump %s re-sent; not stored again", duplicate.pk)
             return duplicate
@@ -129,6 +136,18 @@ def coredump_ingest_bytes(
             encoding=Coredump.Encoding.RAW if sent is None else Coredump.Encoding.RLE,
             expanded_size=len(data),
         )
+
+
+def _dedup_scope(device: Device | None):
+    """The transaction that holds the dedup lock until the coredump is committed.
+
+    Without a device there is no lock to hold: the INSERT commits by itself, one
+    round trip instead of three. Inside a caller's transaction (chunks) no
+    savepoint: an error here fails the caller's transaction anyway.
+    """
+    if device is None:
+        return nullcontext()
+    return transaction.atomic(savepoint=False)
 
 
 def _resent(project: Project, device: Device | None, content_hash: str) -> Coredump | None:
@@ -177,14 +196,20 @@ def coredump_bytes(coredump: Coredump) -> bytes:
 
 
 def _queue_symbolicate(coredump_id: int) -> None:
+    """Publish after commit. The write that made the row RECEIVED set `queued`."""
     transaction.on_commit(lambda: _publish_now(coredump_id))
 
 
-def _publish(task, argument: int, coredump_id: int, waiting_for: str) -> bool:
+def _publish(task, argument: int, coredump_id: int, waiting_for: str, mark: bool = False) -> bool:
     """Hand a task to the broker; a broker that is down loses nothing.
 
-    The row is committed before this runs; `queued` stays None when publishing
-    fails, and the sweeper publishes it once the broker is back (an outbox).
+    The row is committed before this runs, with `queued` already set by the write
+    that made it wait (one commit per upload, not two). When publishing fails,
+    `queued` goes back to None and the sweeper publishes the row once the broker is
+    back (an outbox). Only a process that dies between the commit and this publish
+    leaves `queued` set on an unpublished row: the sweeper then publishes it
+    STUCK_AFTER_SECONDS later, as it does for a broker that lost its queue.
+    `mark`: the sweeper's publish of a row whose `queued` it has to set itself.
     """
     try:
         task.delay(argument)
@@ -192,11 +217,20 @@ def _publish(task, argument: int, coredump_id: int, waiting_for: str) -> bool:
         log.warning(
             "could not queue %s for coredump %s (%s); the sweeper will", task.name, coredump_id, exc
         )
+        _mark_queued(coredump_id, waiting_for, None)
         return False
+    if mark:
+        _mark_queued(coredump_id, waiting_for, timezone.now())
+    return True
+
+
+def _mark_queued(coredump_id: int, waiting_for: str, queued) -> None:
     # Only while the row still waits for this task: a worker may already have moved
     # it on, and a later stage's "not queued yet" must not be overwritten.
-    Coredump.objects.filter(pk=coredump_id, state=waiting_for).update(queued=timezone.now())
-    return True
+    try:
+        Coredump.objects.filter(pk=coredump_id, state=waiting_for).update(queued=queued)
+    except TRANSIENT_ERRORS:  # the row stays as it is; a later sweep sees it
+        log.warning("coredump %s: could not record its outbox state", coredump_id)
 
 
 # -- symbolicate -------------------------------------------------------------
@@ -255,6 +289,7 @@ def _attempt_failed(coredump: Coredump, exc: Exception) -> None:
             error=leases.attempts_error(coredump.attempts, error, final),
             traceback=summary,
             lease_expires=None,
+            queued=None if final else timezone.now(),
         )
         if not final:
             _queue_symbolicate(coredump.pk)
@@ -267,19 +302,29 @@ def _symbolicate(coredump: Coredump) -> None:
         _fail(coredump, f"could not parse the coredump: {exc}")
         return
     _record_metadata(coredump, parsed)
+    symbol_file = _symbol_file_or_wait(coredump)
+    if symbol_file is not None:
+        _symbolicate_with(coredump, parsed, symbol_file)
+
+
+def _symbol_file_or_wait(coredump: Coredump) -> SymbolFile | None:
+    """The READY symbol file of the coredump, else None once it waits for one."""
+    wanted = {
+        "build_id": coredump.build_id,
+        "software_version_id": coredump.software_version_id,
+    }
+    # A READY file stays READY: no lock needed to use it (one SELECT, no transaction).
+    symbol_file = symbol_file_for(coredump.project_id, **wanted)
+    if symbol_file is not None and symbol_file.state == SymbolFile.State.READY:
+        return symbol_file
     with transaction.atomic():
         # Locking the symbol file row orders us against its indexer: either
         # we see it READY, or it sees us AWAITING_SYMBOLS when it releases.
-        symbol_file = symbol_file_for(
-            coredump.project_id,
-            build_id=coredump.build_id,
-            software_version_id=coredump.software_version_id,
-            lock=True,
-        )
+        symbol_file = symbol_file_for(coredump.project_id, **wanted, lock=True)
         if symbol_file is None or symbol_file.state != SymbolFile.State.READY:
             _set_state(coredump, State.AWAITING_SYMBOLS)
-            return
-    _symbolicate_with(coredump, parsed, symbol_file)
+            return None
+    return symbol_file
 
 
 def _record_metadata(coredump: Coredump, parsed: symbolicator.Coredump) -> None:
@@ -295,9 +340,8 @@ def _record_metadata(coredump: Coredump, parsed: symbolicator.Coredump) -> None:
     if coredump.device is None and parsed.device_serial:
         coredump.device = device_seen(project, parsed.device_serial)
     if coredump.device is not None:
-        device_seen(
-            project,
-            coredump.device.serial,
+        device_versions_seen(
+            coredump.device,
             hardware_version=coredump.hardware_version,
             software_version=coredump.software_version,
         )
@@ -322,10 +366,7 @@ def _symbolicate_with(coredump, parsed, symbol_file: SymbolFile) -> None:
         return
     data = trace.to_dict()
     with transaction.atomic():
-        saved, _ = Trace.objects.update_or_create(
-            coredump=coredump,
-            defaults={"project_id": coredump.project_id, "data": data, "title": trace_title(data)},
-        )
+        saved = _trace_save(coredump, data)
         moved = _held(coredump).update(
             symbol_file=symbol_file,
             state=State.SYMBOLICATED,
@@ -333,11 +374,25 @@ def _symbolicate_with(coredump, parsed, symbol_file: SymbolFile) -> None:
             error="",
             traceback="",
             lease_expires=None,
-            queued=None,
+            queued=timezone.now(),  # the grouping task is published on commit
         )
         if not moved:
             raise LeaseLost(coredump.pk)  # rolls the trace back with the transaction
         _queue_group(saved.pk, coredump.pk)
+
+
+def _trace_save(coredump: Coredump, data: dict) -> Trace:
+    """Insert the trace, or replace the one an earlier attempt left: one statement
+    (INSERT ... ON CONFLICT DO UPDATE) where update_or_create takes five."""
+    trace = Trace(coredump=coredump, project_id=coredump.project_id, data=data)
+    trace.title = trace_title(data)
+    Trace.objects.bulk_create(
+        [trace],
+        update_conflicts=True,
+        unique_fields=["coredump"],
+        update_fields=["project", "data", "title"],
+    )
+    return trace
 
 
 def trace_title(data: dict, result: grouping.GroupingResult | None = None) -> str:
@@ -398,7 +453,7 @@ def coredumps_release_for(symbol_file: SymbolFile) -> int:
     ids = list(waiting.values_list("pk", flat=True))
     # Waiting for symbols was no failed attempt: the count starts again.
     Coredump.objects.filter(pk__in=ids, state=State.AWAITING_SYMBOLS).update(
-        state=State.RECEIVED, state_changed=timezone.now(), attempts=0, queued=None
+        state=State.RECEIVED, state_changed=timezone.now(), attempts=0, queued=timezone.now()
     )
     for coredump_id in ids:
         _queue_symbolicate(coredump_id)
@@ -546,7 +601,7 @@ def coredump_reprocess(coredump: Coredump) -> None:
         attempts=0,
         error="",
         traceback="",
-        queued=None,
+        queued=timezone.now(),
         lease_expires=None,
     )
     if not moved:
@@ -580,11 +635,11 @@ def _recover_expired_leases(now) -> int:
         changes = {
             "state": State.RECEIVED,
             "state_changed": now,
-            "queued": None,
+            "queued": now,
             "lease_expires": None,
         }
         if final:
-            changes.update(state=State.FAILED, error=leases.died_error(attempts))
+            changes.update(state=State.FAILED, error=leases.died_error(attempts), queued=None)
         with transaction.atomic():
             # Conditional on the same expired claim: a worker that claimed it
             # meanwhile holds a fresh lease and a new token.
@@ -605,20 +660,22 @@ def _publish_unqueued(now) -> int:
     count = 0
     for coredump_id, state in waiting.values_list("pk", "state"):
         publish = _publish_now if state == State.RECEIVED else _publish_group
-        if not publish(coredump_id):
+        if not publish(coredump_id, mark=True):
             break  # the broker is down again: the next sweep goes on
         count += 1
     return count
 
 
-def _publish_group(coredump_id: int) -> bool:
+def _publish_group(coredump_id: int, mark: bool = False) -> bool:
     from dre.crashes.tasks import group_trace
 
     trace_id = Trace.objects.filter(coredump=coredump_id).values_list("pk", flat=True).first()
-    return trace_id is None or _publish(group_trace, trace_id, coredump_id, State.SYMBOLICATED)
+    return trace_id is None or _publish(
+        group_trace, trace_id, coredump_id, State.SYMBOLICATED, mark
+    )
 
 
-def _publish_now(coredump_id: int) -> bool:
+def _publish_now(coredump_id: int, mark: bool = False) -> bool:
     from dre.crashes.tasks import symbolicate_coredump
 
-    return _publish(symbolicate_coredump, coredump_id, coredump_id, State.RECEIVED)
+    return _publish(symbolicate_coredump, coredump_id, coredump_id, State.RECEIVED, mark)

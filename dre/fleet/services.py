@@ -3,13 +3,19 @@
 Devices and versions appear the first time something mentions them; every
 function here is an idempotent get-or-create that is safe under concurrent
 uploads from the same device.
+
+Every device request names its device and versions, and each round trip to the
+database costs a request more than its work (bench/results/README.md): versions
+and cohorts, rows that never change once created, are remembered per process,
+and a device is found and marked seen by one statement.
 """
 
 from __future__ import annotations
 
 import re
+import time
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dre.accounts.models import Project
@@ -21,6 +27,7 @@ from dre.fleet.models import (
     SoftwareType,
     SoftwareVersion,
 )
+from dre.sql import update_returning
 
 # memfault-formats.md 2.3: the SDK's device id rule. Matched with fullmatch: `$`
 # would also accept a trailing newline ("d-1\n", sent as %0A) and so a second device.
@@ -33,11 +40,40 @@ class InvalidDeviceSerial(ValueError):
     pass
 
 
-def _get_or_create(model, **fields):
-    """get_or_create that survives losing a race to a concurrent insert.
+# Versions and cohorts are only ever created (a project's deletion removes them
+# with the project, whose key the ingest refuses within 30 s too). A row is
+# remembered once its transaction committed, so a rolled-back insert is never
+# handed out; the time limit bounds what a deleted project leaves behind.
+ROW_CACHE_SECONDS = 60
+ROW_CACHE_SIZE = 10_000
+_known_rows: dict[tuple, tuple[float, object]] = {}
 
-    The row nearly always exists, so a plain read comes first: the savepoint that
-    guards the insert costs two more round trips on every device request."""
+
+def _get_or_create(model, **fields):
+    """get_or_create that survives losing a race to a concurrent insert, remembered
+    for ROW_CACHE_SECONDS once committed."""
+    key = (model.__name__, *sorted((name, getattr(v, "pk", v)) for name, v in fields.items()))
+    known = _known_rows.get(key)
+    if known is not None and known[0] > time.monotonic():
+        return known[1]
+    row = _fetch_or_create(model, **fields)
+    transaction.on_commit(lambda: _remember(key, row))
+    return row
+
+
+def _remember(key: tuple, row) -> None:
+    if len(_known_rows) >= ROW_CACHE_SIZE:
+        _known_rows.clear()
+    _known_rows[key] = (time.monotonic() + ROW_CACHE_SECONDS, row)
+
+
+def row_cache_clear() -> None:
+    _known_rows.clear()
+
+
+def _fetch_or_create(model, **fields):
+    # The row nearly always exists, so a plain read comes first: the savepoint that
+    # guards the insert costs two more round trips.
     if (found := model.objects.filter(**fields).first()) is not None:
         return found
     try:
@@ -48,10 +84,16 @@ def _get_or_create(model, **fields):
 
 
 def cohort_get_default(project: Project) -> Cohort:
+    key = ("default cohort", project.pk)
+    known = _known_rows.get(key)
+    if known is not None and known[0] > time.monotonic():
+        return known[1]
     try:
-        return Cohort.objects.get(project=project, slug=DEFAULT_COHORT)
+        cohort = Cohort.objects.get(project=project, slug=DEFAULT_COHORT)
     except Cohort.DoesNotExist:
-        return _get_or_create(Cohort, project=project, slug=DEFAULT_COHORT, name="Default")
+        cohort = _fetch_or_create(Cohort, project=project, slug=DEFAULT_COHORT, name="Default")
+    transaction.on_commit(lambda: _remember(key, cohort))
+    return cohort
 
 
 def hardware_version_get(project: Project, name: str | None) -> HardwareVersion | None:
@@ -86,17 +128,56 @@ def device_seen(
 ) -> Device:
     """Find or create the device and record what it last reported."""
     device_validate_serial(serial)
-    device = Device.objects.filter(project=project, serial=serial).first()
-    if device is None:
-        device = _device_create(project, serial)
     updates = {"last_seen": timezone.now()}
     if hardware_version is not None:
-        updates["hardware_version"] = hardware_version
+        updates["hardware_version"] = hardware_version.pk
     if software_version is not None:
+        updates["software_version"] = software_version.pk
+    device = _device_update(project, serial, updates)
+    if device is None:
+        _device_create(project, serial)
+        device = _device_update(project, serial, updates)
+    return device
+
+
+def device_versions_seen(
+    device: Device,
+    *,
+    hardware_version: HardwareVersion | None = None,
+    software_version: SoftwareVersion | None = None,
+) -> None:
+    """Record the versions a device reports; no write when they are the ones it has."""
+    updates = {}
+    if hardware_version is not None and device.hardware_version_id != hardware_version.pk:
+        updates["hardware_version"] = hardware_version
+    if software_version is not None and device.software_version_id != software_version.pk:
         updates["software_version"] = software_version
-    Device.objects.filter(pk=device.pk).update(**updates)
-    for field, value in updates.items():
-        setattr(device, field, value)
+    if updates:
+        Device.objects.filter(pk=device.pk).update(**updates)
+        for field, value in updates.items():
+            setattr(device, field, value)
+
+
+# What _device_update reads back: what callers use (the id to point at, the
+# versions to compare); any other field is loaded if asked for.
+_RETURNED = ["id", "cohort", "hardware_version", "software_version"]
+
+
+def _device_update(project: Project, serial: str, updates: dict) -> Device | None:
+    """Find the device and mark it seen in one round trip (UPDATE ... RETURNING).
+    None when it does not exist yet."""
+    rows = update_returning(
+        Device.objects.filter(project=project, serial=serial), _RETURNED, **updates
+    )
+    if not rows:
+        return None
+    attname = {name: Device._meta.get_field(name).attname for name in [*_RETURNED, *updates]}
+    known = {attname[name]: value for name, value in zip(_RETURNED, rows[0], strict=True)}
+    known.update(project_id=project.pk, serial=serial)
+    known.update((attname[name], value) for name, value in updates.items())
+    ordered = [f.attname for f in Device._meta.concrete_fields if f.attname in known]
+    device = Device.from_db(connection.alias, ordered, [known[name] for name in ordered])
+    device.project = project
     return device
 
 

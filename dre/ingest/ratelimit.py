@@ -46,31 +46,50 @@ def parse_rate(text: str) -> Rate:
 
 def rate_limit_hit(scope: str, identity: str, rate: str, now: float | None = None) -> int | None:
     """Count one request; return seconds to wait when over the limit, else None."""
-    limit = parse_rate(rate)
+    return rate_limits_hit([(scope, identity, rate)], now)[0]
+
+
+def rate_limits_hit(checks: list[tuple[str, str, str]], now: float | None = None) -> list:
+    """Count one request against each (scope, identity, rate), all in one round trip
+    on Redis; return, per check, seconds to wait when over its limit, else None."""
     now = time.time() if now is None else now
-    window = int(now // limit.seconds)
-    key = f"ratelimit:{scope}:{identity}:{window}"
+    limits = [parse_rate(rate) for _, _, rate in checks]
+    windows = [int(now // limit.seconds) for limit in limits]
+    keys = [
+        (f"ratelimit:{scope}:{identity}:{window}", limit.seconds + 1)
+        for (scope, identity, _), limit, window in zip(checks, limits, windows, strict=True)
+    ]
     try:
-        count = _count(key, timeout=limit.seconds + 1)
+        counts = _count(keys)
     except CACHE_OUTAGE as exc:
-        log.warning("rate limit %s not applied, the cache is unreachable: %s", scope, exc)
-        return None
-    if count <= limit.count:
-        return None
-    return max(1, int((window + 1) * limit.seconds - now))
+        scopes = ", ".join(scope for scope, _, _ in checks)
+        log.warning("rate limit %s not applied, the cache is unreachable: %s", scopes, exc)
+        return [None] * len(checks)
+    return [
+        None if count <= limit.count else max(1, int((window + 1) * limit.seconds - now))
+        for count, limit, window in zip(counts, limits, windows, strict=True)
+    ]
 
 
-def _count(key: str, timeout: int) -> int:
-    """Add one to a window's counter and return the new count.
+def _count(keys: list[tuple[str, int]]) -> list[int]:
+    """Add one to each window's counter and return the new counts.
 
     Every device request counts here, so on Redis it is one round trip (INCR and
-    EXPIRE in a MULTI); Django's add + incr would be three (incr checks EXISTS).
+    EXPIRE of every key in one MULTI); Django's add + incr would be three per key
+    (incr checks EXISTS).
     """
     if isinstance(cache._cache, RedisCacheClient):
-        redis_key = cache.make_and_validate_key(key)
-        pipeline = cache._cache.get_client(redis_key, write=True).pipeline()
-        count, _ = pipeline.incr(redis_key).expire(redis_key, timeout).execute()
-        return count
+        redis_keys = [(cache.make_and_validate_key(key), timeout) for key, timeout in keys]
+        # One client for all keys: Django's RedisCache writes to its first server
+        # whatever the key.
+        pipeline = cache._cache.get_client(redis_keys[0][0], write=True).pipeline()
+        for redis_key, timeout in redis_keys:
+            pipeline.incr(redis_key).expire(redis_key, timeout)
+        return pipeline.execute()[::2]
+    return [_count_one(key, timeout) for key, timeout in keys]
+
+
+def _count_one(key: str, timeout: int) -> int:
     cache.add(key, 0, timeout=timeout)
     try:
         return cache.incr(key)

@@ -22,7 +22,12 @@ from dre.accounts.selectors import project_key_get
 from dre.crashes.models import Coredump
 from dre.crashes.services import NotACoredump, coredump_ingest_bytes
 from dre.fleet.models import Device
-from dre.fleet.services import device_seen, hardware_version_get, software_version_get
+from dre.fleet.services import (
+    device_seen,
+    device_versions_seen,
+    hardware_version_get,
+    software_version_get,
+)
 from dre.health.services import health_event_record
 from dre.ingest import wire
 from dre.ingest.models import ChunkStream, DeviceMessage, Event
@@ -74,6 +79,33 @@ class ExpansionBudget:
         return refusal
 
 
+class LazyExpansionBudget:
+    """The device's ExpansionBudget, summed from its coredumps only once an RLE
+    payload needs it: heartbeats and plain coredumps never pay that query."""
+
+    def __init__(self, project: Project, device: Device):
+        self.project, self.device = project, device
+        self.loaded: ExpansionBudget | None = None
+        self.refusals: list[str] = []
+
+    def _budget(self) -> ExpansionBudget:
+        if self.loaded is None:
+            self.loaded = expansion_budget(self.project, self.device)
+            self.loaded.refusals = self.refusals
+        return self.loaded
+
+    def allowance(self, message: bytes) -> int:
+        if not (message[:1] and message[0] & wire.messages.RLE_FLAG):
+            return settings.MAX_COREDUMP_BYTES
+        return self._budget().allowance(message)
+
+    def spend(self, size: int) -> None:
+        self._budget().spend(size)
+
+    def explain(self, exc: wire.RleExpansionLimit) -> str:
+        return self._budget().explain(exc)
+
+
 def expansion_budget(project: Project, device: Device) -> ExpansionBudget:
     day_start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     used = Coredump.objects.filter(
@@ -111,23 +143,26 @@ def chunks_ingest(project: Project, serial: str, chunks: list[bytes]) -> ChunksR
     with transaction.atomic():
         device = device_seen(project, serial)
         stream, _ = ChunkStream.objects.select_for_update().get_or_create(device=device)
-        budget = expansion_budget(project, device)
-        state = wire.ReassemblyState(stream.total_length, bytes(stream.buffer))
+        budget = LazyExpansionBudget(project, device)
+        before = wire.ReassemblyState(stream.total_length, bytes(stream.buffer))
+        state = before
         for raw in chunks:
             result = wire.feed_chunk(state, raw, max_message_length=settings.MAX_COREDUMP_BYTES)
             state = result.state
             for outcome in result.outcomes:
                 _apply_outcome(project, device, outcome, report, budget)
         report.over_budget = budget.refusals
-        stream.total_length = state.total_length
-        stream.buffer = state.buffer
-        stream.updated = timezone.now()
-        stream.save()
+        # A request of whole messages (a heartbeat) leaves the stream as empty as it
+        # found it: no write then. The row lock above still ordered us.
+        if (state.total_length, state.buffer) != (before.total_length, before.buffer):
+            ChunkStream.objects.filter(pk=stream.pk).update(
+                total_length=state.total_length, buffer=state.buffer, updated=timezone.now()
+            )
     return report
 
 
 def _apply_outcome(
-    project, device, outcome: wire.ChunkOutcome, report: ChunksReport, budget: ExpansionBudget
+    project, device, outcome: wire.ChunkOutcome, report: ChunksReport, budget: LazyExpansionBudget
 ) -> None:
     if outcome.ok:
         report.messages.append(message_ingest(project, device, outcome.message, budget))
@@ -159,10 +194,10 @@ def _reject(project, device, kind, raw: bytes, error: str) -> DeviceMessage:
 
 
 def message_ingest(
-    project: Project, device: Device, data: bytes, budget: ExpansionBudget | None = None
+    project: Project, device: Device, data: bytes, budget: LazyExpansionBudget | None = None
 ) -> DeviceMessage:
     """Dispatch one reassembled message by its type; failures are recorded with the bytes."""
-    budget = budget or expansion_budget(project, device)
+    budget = budget or LazyExpansionBudget(project, device)
     try:
         message = wire.parse_message(data, max_payload_size=budget.allowance(data))
     except wire.RleExpansionLimit as exc:
@@ -230,11 +265,8 @@ def _event_message(project, device, kind, data: bytes, message: wire.Message) ->
 def _event_store(project, device, message: DeviceMessage, event: wire.Event) -> Event:
     software_version = software_version_get(project, event.software_type, event.software_version)
     hardware_version = hardware_version_get(project, event.hardware_version)
-    device_seen(
-        project,
-        device.serial,
-        hardware_version=hardware_version,
-        software_version=software_version,
+    device_versions_seen(
+        device, hardware_version=hardware_version, software_version=software_version
     )
     stored = Event.objects.create(
         project=project,

@@ -36,7 +36,7 @@ from dre.fleet.services import (
 )
 from dre.ingest import auth, uploads
 from dre.ingest.models import Upload
-from dre.ingest.ratelimit import rate_limit_hit
+from dre.ingest.ratelimit import rate_limits_hit
 from dre.ingest.services import chunks_ingest
 from dre.symbols.models import SymbolFile
 from dre.symbols.services import SymbolFileDuplicate, SymbolFileRejected, symbol_file_ingest
@@ -134,8 +134,7 @@ def require_rate(project: Project, serial: str | None = None) -> None:
     checks = [("project", str(project.pk), settings.PROJECT_RATE_LIMIT)]
     if serial:
         checks.append(("device", f"{project.pk}:{serial}", settings.DEVICE_RATE_LIMIT))
-    for scope, identity, rate in checks:
-        wait = rate_limit_hit(scope, identity, rate)
+    for (scope, _, rate), wait in zip(checks, rate_limits_hit(checks), strict=True):
         if wait is not None:
             raise RequestRejected(
                 429, f"{scope} rate limit of {rate} reached", {"Retry-After": str(wait)}

@@ -113,11 +113,12 @@ def start_beat(worker_env, processes, tmp_path):
 
 
 @contextmanager
-def row_locked(table: str, pk: int):
-    """Hold a row lock from another connection: a worker that needs the row waits
-    there, mid-task, for as long as the test wants."""
+def traces_locked():
+    """Block writes to the trace table from another connection: a worker waits at
+    its trace INSERT, mid-task (PROCESSING), for as long as the test wants. Reads
+    go on. (Not the symbol file's row: a READY one is read without a lock.)"""
     with psycopg.connect(database_url()) as holder:
-        holder.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [pk])
+        holder.execute("LOCK TABLE crashes_trace IN EXCLUSIVE MODE")
         yield holder.info.backend_pid
         holder.rollback()
 
@@ -135,7 +136,7 @@ def assert_each_crash_counted_once(crashes: int) -> None:
 def test_a_worker_killed_mid_task_loses_and_doubles_nothing(
     project, symbol_file, start_worker, capsys
 ):
-    with row_locked("symbols_symbolfile", symbol_file.pk):
+    with traces_locked():
         doomed = start_worker("doomed")
         for scenario in ("null_write", "div_zero"):
             send_coredump(project, scenario=scenario)
@@ -158,7 +159,7 @@ def test_pool_processes_killed_mid_task_lose_and_double_nothing(
     project, symbol_file, start_worker, start_beat, capsys
 ):
     start_beat()  # the sweeper, apart from the worker as many deployments run it
-    with row_locked("symbols_symbolfile", symbol_file.pk):
+    with traces_locked():
         worker = start_worker("worker")
         send_coredump(project)
         wait_for(lambda: count_in(State.PROCESSING) == 1, timeout=30)
@@ -220,7 +221,7 @@ def test_a_broker_restart_loses_and_doubles_nothing(
 def test_terminated_database_connections_lose_and_double_nothing(
     project, symbol_file, start_worker, capsys
 ):
-    with row_locked("symbols_symbolfile", symbol_file.pk) as holder_pid:
+    with traces_locked() as holder_pid:
         start_worker("worker", beat=True)
         send_coredump(project)
         wait_for(lambda: count_in(State.PROCESSING) == 1, timeout=30)

@@ -65,13 +65,41 @@ def expire_lease(coredump, attempts=None):
 
 
 def test_it_answers_202_and_keeps_the_coredump_when_the_broker_is_down(
-    client, project_key, broker_down
+    client, project_key, broker_down, run_on_commit
 ):
-    response = upload(client, project_key)
+    response = run_on_commit(upload, client, project_key)
 
     assert response.status_code == 202
     coredump = Coredump.objects.get()
     assert (coredump.state, coredump.queued) == (State.RECEIVED, None)
+
+
+def test_it_marks_a_coredump_queued_in_the_insert_that_stores_it(client, project_key):
+    # One commit per upload: the publish after it does not write the row again.
+    upload(client, project_key)  # its publish waits for a commit that never comes here
+
+    assert Coredump.objects.get().queued is not None
+
+
+def test_a_device_less_upload_commits_with_one_statement(
+    client, project_key, django_assert_num_queries
+):
+    # INSERT in autocommit: no BEGIN, no COMMIT, no advisory lock (nothing to dedup by).
+    client.post(
+        "/api/v0/upload/coredump",
+        coredump_path().read_bytes(),
+        content_type="application/octet-stream",
+        headers={"Memfault-Project-Key": project_key},
+    )  # warms the project key cache
+    with django_assert_num_queries(1):
+        response = client.post(
+            "/api/v0/upload/coredump",
+            coredump_path().read_bytes(),
+            content_type="application/octet-stream",
+            headers={"Memfault-Project-Key": project_key},
+        )
+
+    assert response.status_code == 202
 
 
 def test_it_stores_a_crash_the_device_retries_once(client, project_key, broker_down):
@@ -85,7 +113,7 @@ def test_it_stores_a_crash_the_device_retries_once(client, project_key, broker_d
 def test_the_sweeper_publishes_what_the_broker_never_got(
     client, project_key, symbol_file, broker_down, monkeypatch, run_on_commit
 ):
-    upload(client, project_key)
+    run_on_commit(upload, client, project_key)
     monkeypatch.undo()  # the broker is back
     later = timezone.now() + timedelta(seconds=10)
 

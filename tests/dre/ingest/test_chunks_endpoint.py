@@ -184,3 +184,16 @@ def test_a_coredump_message_that_is_not_a_coredump_is_rejected_with_its_bytes(cl
     assert rejected.kind == DeviceMessage.Kind.COREDUMP
     assert "not a coredump" in rejected.error
     assert Coredump.objects.count() == 0
+
+
+def test_a_heartbeat_of_a_known_device_costs_six_statements(
+    client, project_key, django_assert_max_num_queries, run_on_commit
+):
+    # Device, stream lock, message, event, and the transaction around them; the
+    # versions are remembered, the stream is left as it was, nothing RLE to budget.
+    assert run_on_commit(post_chunk, client, project_key, SINGLE).status_code == 202
+
+    with django_assert_max_num_queries(6):
+        assert post_chunk(client, project_key, SINGLE).status_code == 202
+
+    assert Event.objects.count() == 2

@@ -1,10 +1,11 @@
 """Fixed-window rate limits."""
 
 import pytest
+import redis.connection
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCacheClient
 
-from dre.ingest.ratelimit import parse_rate, rate_limit_hit
+from dre.ingest.ratelimit import parse_rate, rate_limit_hit, rate_limits_hit
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,30 @@ def test_on_redis_a_window_counts_in_one_key_that_expires_with_it():
     client = cache._cache.get_client(key)
     assert cache.get("ratelimit:t:a:16666") == 3
     assert 0 < client.ttl(key) <= 61
+
+
+def test_it_counts_several_scopes_at_once_and_answers_for_each():
+    now = 1_000_000.0
+    checks = [("project", "1", "5/m"), ("device", "1:unit-7", "1/m")]
+
+    assert rate_limits_hit(checks, now) == [None, None]
+    project_wait, device_wait = rate_limits_hit(checks, now)
+    assert project_wait is None
+    assert 0 < device_wait <= 60
+
+
+def test_on_redis_every_scope_of_a_request_counts_in_one_round_trip(monkeypatch):
+    if not isinstance(cache._cache, RedisCacheClient):
+        pytest.skip("CACHE_URL is not Redis")
+    rate_limits_hit([("warm", "a", "5/m")])  # opens the connection
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    rate_limits_hit([("project", "1", "5/m"), ("device", "1:unit-7", "5/m")])
+
+    assert len(sent) == 1
