@@ -47,7 +47,7 @@ def test_it_names_and_classifies_reboot_reasons_as_memfault_does(send, project):
     assert reasons == [
         ("FirmwareUpdate", False),
         ("Assert", True),
-        ("UsageFault.INVSTATE", True),
+        ("UsageFault (INVSTATE)", True),
         ("Unknown", True),
     ]
 
