@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from dre.celery import TRANSIENT_ERRORS
 from dre.sql import update_returning
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,23 @@ def drop_broken_connection() -> None:
         return
     if not connection.is_usable():
         connection.close()
+
+
+def hand_back(held_row, what: str) -> None:
+    """After a database or broker blink: the held row goes back to RECEIVED for the
+    task's retry, and the attempt does not count (it was not the input's fault). If the
+    database is still down this fails too, and the lease running out brings it back."""
+    try:
+        drop_broken_connection()
+        held_row.update(
+            state=held_row.model.State.RECEIVED,
+            state_changed=timezone.now(),
+            attempts=F("attempts") - 1,
+            lease_expires=None,
+            queued=timezone.now(),
+        )
+    except TRANSIENT_ERRORS:
+        log.warning("%s: could not hand back; its lease will run out", what)
 
 
 def error_summary(exc: BaseException, limit: int = 6) -> tuple[str, str]:

@@ -252,29 +252,11 @@ def coredump_symbolicate(coredump_id: int) -> None:
     except LeaseLost:
         log.warning("coredump %s: lease lost, another worker has it", coredump_id)
     except TRANSIENT_ERRORS:
-        _hand_back(coredump)
+        held = leases.held(Coredump, coredump.pk, coredump.attempts, State.PROCESSING)
+        leases.hand_back(held, f"coredump {coredump.pk}")
         raise  # the task retries with backoff
     except Exception as exc:
         _attempt_failed(coredump, exc)
-
-
-def _hand_back(coredump: Coredump) -> None:
-    """After a database or broker blink: back to RECEIVED for the task's retry.
-
-    Not the input's fault, so the attempt does not count. If the database is still
-    down this fails too, and the lease running out brings the coredump back.
-    """
-    try:
-        leases.drop_broken_connection()
-        leases.held(Coredump, coredump.pk, coredump.attempts, State.PROCESSING).update(
-            state=State.RECEIVED,
-            state_changed=timezone.now(),
-            attempts=F("attempts") - 1,
-            lease_expires=None,
-            queued=timezone.now(),
-        )
-    except TRANSIENT_ERRORS:
-        log.warning("coredump %s: could not hand back; its lease will run out", coredump.pk)
 
 
 def _attempt_failed(coredump: Coredump, exc: Exception) -> None:

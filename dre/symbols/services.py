@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from dre import blobs, leases
@@ -112,7 +112,7 @@ def symbol_file_index(symbol_file_id: int) -> None:
         with leases.renewing(SymbolFile, symbol_file_id, token, State.INDEXING):
             _index(symbol_file)
     except TRANSIENT_ERRORS:
-        _hand_back(symbol_file)
+        leases.hand_back(_held(symbol_file), f"symbol file {symbol_file.pk}")
         raise  # the task retries with backoff
     except Exception as exc:
         _attempt_failed(symbol_file, exc)
@@ -178,21 +178,6 @@ def _fail(symbol_file: SymbolFile, error: str) -> None:
     _held(symbol_file).update(
         state=State.FAILED, error=error, state_changed=timezone.now(), lease_expires=None
     )
-
-
-def _hand_back(symbol_file: SymbolFile) -> None:
-    """After a database or broker blink; the attempt does not count (see crashes)."""
-    try:
-        leases.drop_broken_connection()
-        _held(symbol_file).update(
-            state=State.RECEIVED,
-            state_changed=timezone.now(),
-            attempts=F("attempts") - 1,
-            lease_expires=None,
-            queued=timezone.now(),
-        )
-    except TRANSIENT_ERRORS:
-        log.warning("symbol file %s: could not hand back; its lease will run out", symbol_file.pk)
 
 
 def _attempt_failed(symbol_file: SymbolFile, exc: Exception) -> None:
