@@ -159,9 +159,11 @@ def _add_interval(stability: _Stability, device_id, session, duration_ms, values
     if crashes:
         stability.crashed_sessions += 1
         stability.crashed_devices.add(device_id)
-        stability.reboots_by_device[device_id][1] += crashes
     if session not in HEARTBEAT_SESSIONS:
         return
+    # Only the heartbeat session spans all uptime: a crash that ended a user session is
+    # also counted by the heartbeat after it, so counting both would double the reboot.
+    stability.reboots_by_device[device_id][1] += crashes
     hours = _number(values.get(OPERATIONAL_HOURS))
     if hours is not None:
         stability.operational_hours += hours
