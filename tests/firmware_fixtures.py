@@ -27,8 +27,10 @@ FLEET = FIXTURES / "an385_fleet"
 FLEET_SERIAL = "fleet-an385-1"  # any serial: the firmware does not send one (key 7)
 
 
-def fleet_elf_path() -> Path:
-    return FLEET / "firmware.elf"
+def fleet_elf_path(*, compressed: bool = False) -> Path:
+    """The ELF; `compressed`: the same with zlib-compressed debug sections, as CI uploads
+    the SDK example's."""
+    return FLEET / ("firmware-compressed.elf" if compressed else "firmware.elf")
 
 
 def fleet_console() -> str:

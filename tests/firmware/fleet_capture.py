@@ -6,6 +6,8 @@ by an `EXPECT {...}` line saying what it meant to send. This script runs it once
 semihosting (the firmware ends the run itself) and saves:
 
     firmware.elf     the ELF, for the symbol upload
+    firmware-compressed.elf   the same with zlib-compressed debug sections (SHF_COMPRESSED),
+                     as the SDK example's build leaves them and CI uploads them
     console.txt      QEMU's console, byte for byte: progress, EXPECT and MC: lines
     expected.json    the EXPECT objects in order, plus the run's facts
 
@@ -70,6 +72,13 @@ def run(elf: Path, machine: str) -> str:
     return console
 
 
+def compress_debug_sections(elf: Path, out: Path) -> None:
+    subprocess.run(
+        ["arm-none-eabi-objcopy", "--compress-debug-sections=zlib", str(elf), str(out)],
+        check=True,
+    )
+
+
 def gnu_build_id(elf: Path) -> str:
     from elftools.elf.elffile import ELFFile
 
@@ -104,6 +113,7 @@ def variant_capture(variant: str, build: Path, fixtures: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     console = run(elf, machine)
     shutil.copyfile(elf, out / "firmware.elf")
+    compress_debug_sections(out / "firmware.elf", out / "firmware-compressed.elf")
     (out / "console.txt").write_text(console)
     data = expected(console, variant, machine, elf)
     (out / "expected.json").write_text(json.dumps(data, indent=1) + "\n")

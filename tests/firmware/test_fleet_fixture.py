@@ -13,7 +13,7 @@ import cbor2
 import pytest
 
 from dre.ingest import wire
-from symbolicator import read_metric_layout
+from symbolicator import ElfImage, read_metric_layout
 from tests.firmware import fleet_capture
 from tests.firmware_fixtures import (
     fleet_chunks,
@@ -159,7 +159,8 @@ def test_every_log_fmt_entry_names_its_argument_count_file_and_line():
     for entry in entries:
         nargs, file, line, format_text = entry.split(";", 3)
         assert int(nargs) == printf_arguments(format_text)
-        assert file.startswith("fleet/") and int(line) > 0
+        assert file.startswith("fleet/")
+        assert int(line) > 0
 
 
 def test_the_enums_are_named_and_numbered_as_the_sdk_does():
@@ -212,6 +213,17 @@ def test_dre_reads_the_layout_binutils_reads():
         (session, key, TYPE_NAMES[kind], scale) for session, key, kind, _, _, scale in METRICS
     ]
     assert layout.trace_reasons[2] == "bad_packet"
+
+
+def test_the_compressed_elf_is_the_same_build_with_the_same_layout():
+    compressed = fleet_elf_path(compressed=True)
+    sections = subprocess.run(
+        [binutil("readelf"), "-S", "-W", str(compressed)], capture_output=True, text=True
+    ).stdout
+    assert re.search(r"\.debug_info .* C ", sections)  # SHF_COMPRESSED
+    plain = fleet_elf_path().read_bytes()
+    assert ElfImage(compressed.read_bytes()).build_id == ElfImage(plain).build_id
+    assert read_metric_layout(compressed.read_bytes()) == read_metric_layout(plain)
 
 
 def messages() -> list[wire.Message]:

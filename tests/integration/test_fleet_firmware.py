@@ -39,7 +39,7 @@ def upload_elf(live_server, org_token: str) -> None:
     symbols = memfault(
         live_server,
         "upload-mcu-symbols",
-        str(fleet_elf_path()),
+        str(fleet_elf_path(compressed=True)),  # as CI uploads the SDK example's
         org_token=org_token,
         org="acme",
         project="sensors",
