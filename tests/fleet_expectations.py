@@ -67,6 +67,12 @@ def trace_events() -> list[tuple[datetime, str, int, int, int | None]]:
     ]
 
 
+def log_lines() -> list[dict]:
+    """Every log line the device sent, in order (compact ones with `format_id`; `text` is
+    printf's rendering on the device)."""
+    return [line for event in fleet_events("logs") for line in event["lines"]]
+
+
 def stability() -> dict:
     """The stability sums over the whole run, as the rollups define them (dre/health/
     rollups.py): every interval is a session, crashed when its SDK counter says so
