@@ -73,6 +73,11 @@ def log_lines() -> list[dict]:
     return [line for event in fleet_events("logs") for line in event["lines"]]
 
 
+def recordings() -> list[dict]:
+    """Custom data recordings: duration_ms, mimetypes, reason, data (text)."""
+    return fleet_events("cdr")
+
+
 def stability() -> dict:
     """The stability sums over the whole run, as the rollups define them (dre/health/
     rollups.py): every interval is a session, crashed when its SDK counter says so

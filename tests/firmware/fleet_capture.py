@@ -91,6 +91,8 @@ def gnu_build_id(elf: Path) -> str:
 
 def expected(console: str, variant: str, machine: str, elf: Path) -> dict:
     events = [json.loads(match.group(1)) for match in EXPECT.finditer(console)]
+    if len(events) != console.count("EXPECT "):
+        raise CaptureError(f"{variant}: an EXPECT line is not one line of JSON")
     chunks = [base64.b64decode(match.group(1)) for match in CHUNK.finditer(console)]
     return {
         "schema": 1,

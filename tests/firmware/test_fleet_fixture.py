@@ -235,9 +235,9 @@ def messages() -> list[wire.Message]:
 def test_it_sends_single_and_multi_chunk_messages_of_at_most_80_bytes():
     chunks = fleet_chunks()
 
-    assert len(chunks) == fleet_expected()["chunk_count"] == 29
+    assert len(chunks) == fleet_expected()["chunk_count"] == 32
     assert max(len(chunk) for chunk in chunks) == 80
-    assert {chunk[0] for chunk in chunks} == {0x08, 0x48, 0x80}
+    assert {chunk[0] for chunk in chunks} == {0x08, 0x48, 0xC0, 0x80}
 
 
 def test_its_chunks_are_the_ones_the_sdks_rules_make():
@@ -310,10 +310,19 @@ def check_logs(message_type: int, event: wire.Event, expected: dict) -> None:
             assert line.message == want["text"]
 
 
+def check_cdr(message_type: int, event: wire.Event, expected: dict) -> None:
+    assert message_type == wire.MessageType.CDR
+    assert event.type == 5
+    assert event.info.duration_ms == expected["duration_ms"]
+    assert event.info.mimetypes == expected["mimetypes"] == ["text/csv"]
+    assert event.info.reason == expected["reason"]
+    assert event.info.data == expected["data"].encode()
+
+
 def test_every_event_decodes_to_what_the_firmware_meant():
     for (message_type, event), expected in zip(sent_events(), expected_events(), strict=True):
-        if expected["kind"] == "logs":
-            check_logs(message_type, event, expected)
+        if expected["kind"] in ("logs", "cdr"):
+            {"logs": check_logs, "cdr": check_cdr}[expected["kind"]](message_type, event, expected)
             continue
         assert message_type == wire.MessageType.EVENT
         {"heartbeat": check_heartbeat, "reboot": check_reboot, "trace": check_trace}[
@@ -328,6 +337,7 @@ def test_the_run_covers_every_kind_of_event():
 
     assert kinds.count("trace") == 4
     assert kinds.count("logs") == 5
+    assert kinds.count("cdr") == 1
     assert sessions.count("heartbeat") == 5
     assert sessions.count("cli") == 3
     assert reasons == [0x0007, 0x0003, 0x8001, 0x9300]

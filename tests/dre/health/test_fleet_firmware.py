@@ -19,7 +19,7 @@ from tests import fleet_expectations as expected
 from tests.firmware_fixtures import FLEET_SERIAL, fleet_chunks, fleet_elf_path
 
 pytestmark = pytest.mark.django_db
-MESSAGES = 21  # 4 reboots, 4 trace events, 8 heartbeats and sessions, 5 log messages
+MESSAGES = 22  # 4 reboots, 4 trace events, 8 heartbeats and sessions, 5 logs, 1 CDR
 
 
 @pytest.fixture
@@ -95,6 +95,18 @@ def test_logs_are_kept_line_by_line_compact_ones_with_their_format_id(device_ran
             assert cbor2.loads(bytes.fromhex(line["message"]["hex"]))[0] == want["format_id"]
         else:
             assert line["message"] == want["text"]
+
+
+def test_the_custom_data_recording_is_kept_with_its_mime_type_and_reason(device_ran):
+    (event,) = Event.objects.filter(device=device_ran, kind=Event.Kind.CDR)
+    (sent,) = expected.recordings()
+    info = event.data["info"]
+    assert (info["duration_ms"], info["mimetypes"], info["reason"]) == (
+        sent["duration_ms"],
+        sent["mimetypes"],
+        sent["reason"],
+    )
+    assert bytes.fromhex(info["data"]["hex"]).decode() == sent["data"]
 
 
 def test_stability_counts_what_the_firmware_counted(device_ran, project):

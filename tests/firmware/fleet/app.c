@@ -5,6 +5,10 @@
  */
 #include "app.h"
 
+#include <stdio.h>
+
+#include "cdr.h"
+
 #include "fleet.h"
 #include "log.h"
 #include "metrics.h"
@@ -117,6 +121,19 @@ void app_cli_command(const char *name, uint32_t minutes, int32_t exit_code)
     app_run(minutes);
     metric_set_signed(METRIC(cli, cmd_exit_code), exit_code);
     metrics_session_end(kMfltMetricsSessionKey_cli);
+}
+
+void app_record_temperatures(void)
+{
+    static char csv[256];
+    uint32_t now = minute_now();
+    int len = snprintf(csv, sizeof(csv), "minute,temperature_c\n");
+
+    for (uint32_t minute = now - 60; minute < now; minute += 5) {
+        len += snprintf(csv + len, sizeof(csv) - (size_t)len, "%lu,%ld\n", minute,
+                        sensor_read_temperature(minute));
+    }
+    cdr_send(60u * MINUTE_MS, "text/csv", "temperature log", csv, (size_t)len);
 }
 
 /* The SDK's MEMFAULT_ASSERT in application code: a gain above 16 is a bug. */

@@ -16,6 +16,7 @@ enum fleet_event_type {
     FLEET_EVENT_HEARTBEAT = 1,
     FLEET_EVENT_TRACE = 2,
     FLEET_EVENT_LOGS = 4,
+    FLEET_EVENT_CDR = 5,
     FLEET_EVENT_LOGS_TIMESTAMPED = 6,
 };
 

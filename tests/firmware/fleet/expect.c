@@ -22,11 +22,16 @@ static void put_u32(uint32_t value)
     uart_puts(&text[n]);
 }
 
+/* The texts here are ASCII without control characters other than newlines. */
 static void put_json_string(const char *text)
 {
     char one[2] = {0, 0};
     uart_puts("\"");
     for (; *text; text++) {
+        if (*text == '\n') {
+            uart_puts("\\n");
+            continue;
+        }
         if (*text == '"' || *text == '\\') {
             uart_puts("\\");
         }

@@ -9,7 +9,7 @@
  * 2. one heartbeat, then a CLI session during which an assert fails;
  * 3. the crashed session (operational_crashes = 1), a heartbeat counting the unexpected
  *    reboot, then a division by zero (UsageFault);
- * 4. a heartbeat and a CLI session; done.
+ * 4. a heartbeat, a CLI session and a custom data recording (CSV); done.
  */
 #include <stdint.h>
 
@@ -114,6 +114,7 @@ static void boot_after_fault(void)
     app_run(10);
     heartbeat();
     log_flush(false);
+    app_record_temperatures();
 }
 
 static void semihosting_exit(void)
