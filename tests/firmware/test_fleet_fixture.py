@@ -247,6 +247,13 @@ def test_its_chunks_are_the_ones_the_sdks_rules_make():
     assert remade == chunks
 
 
+def test_its_cbor_is_the_shortest_definite_form_the_sdks_encoder_writes():
+    # cbor2 keeps map order and writes integers and lengths in their shortest form, so
+    # any longer-than-needed head or indefinite length would not survive the round trip.
+    for message in messages():
+        assert cbor2.dumps(cbor2.loads(message.payload)) == message.payload
+
+
 def sent_events() -> list[tuple[int, wire.Event]]:
     return [(m.type, e) for m in messages() for e in wire.decode_events(m.payload)]
 
