@@ -23,8 +23,6 @@ from dre.fleet.services import (
     UnknownDevices,
     cohort_get_default,
     cohort_get_or_create,
-    devices_move_matching,
-    devices_move_to_cohort,
 )
 from dre.releases import services
 from dre.releases.models import Artifact, Deployment, DeploymentLog, Release
@@ -284,6 +282,14 @@ class CohortList(ProjectScoped, APIView):
         slug = serializers.SlugField(max_length=100)
         name = serializers.CharField(max_length=200, required=False, default="")
         allow_downgrades = serializers.BooleanField(required=False, default=False)
+        # The rollout-safety rule (README "Rollout safety"); omitted fields keep their values.
+        safety_enabled = serializers.BooleanField(required=False)
+        min_hours = serializers.FloatField(required=False, min_value=0)
+        min_devices = serializers.IntegerField(required=False, min_value=1)
+        margin = serializers.FloatField(required=False, min_value=0, max_value=10)
+        alpha = serializers.FloatField(required=False, min_value=1e-6, max_value=0.5)
+        auto_widen = serializers.BooleanField(required=False)
+        widen_after_hours = serializers.FloatField(required=False, min_value=0)
 
     @extend_schema(responses={200: CohortOut(many=True)})
     def get(self, request, project_id):
@@ -297,7 +303,8 @@ class CohortList(ProjectScoped, APIView):
         cohort = cohort_get_or_create(
             self.project, data.validated_data["slug"], data.validated_data["name"]
         )
-        services.cohort_policy_set(cohort, allow_downgrades=data.validated_data["allow_downgrades"])
+        policy = {k: v for k, v in data.validated_data.items() if k in services.POLICY_FIELDS}
+        services.cohort_policy_set(cohort, **policy)
         return Response(cohort_out(cohort), status=status.HTTP_201_CREATED)
 
 
@@ -333,7 +340,7 @@ class CohortDevices(ProjectScoped, APIView):
         cohort = _cohort(self.project, slug)
         if serials := data.validated_data.get("serials"):
             try:
-                moved = devices_move_to_cohort(self.project, serials, cohort)
+                moved = services.cohort_devices_move(self.project, serials, cohort)
             except (UnknownDevices, InvalidDeviceSerial) as exc:
                 raise ValidationError({"serials": str(exc)}) from None
         else:
@@ -345,7 +352,7 @@ class CohortDevices(ProjectScoped, APIView):
         if "software_type" in filters:
             version = (filters["software_type"], filters["software_version"])
         source = _cohort(self.project, filters["from_cohort"]) if "from_cohort" in filters else None
-        return devices_move_matching(
+        return services.cohort_devices_move_matching(
             self.project,
             cohort,
             hardware_version=filters.get("hardware_version"),
