@@ -181,6 +181,10 @@ def _check_rule(fields: dict) -> None:
             raise ReleaseRejected(f"{name} must be a number from {low:g} to {high:g}: {value!r}")
 
 
+def cohort_create(project: Project, slug: str, name: str = "") -> Cohort:
+    return fleet_services.cohort_get_or_create(project, slug, name)
+
+
 def cohort_devices_move(project: Project, serials: list[str], cohort: Cohort) -> int:
     """Move devices by serial: all of them, or none if one is unknown. Through here, so
     whatever caches the release choice learns that a cohort changed."""
