@@ -26,6 +26,7 @@ from dre.fleet.services import (
 )
 from dre.releases import services
 from dre.releases.models import Artifact, Deployment, DeploymentLog, Release
+from dre.releases.rollouts import cohort_rule
 
 
 class ReleaseConflictError(serializers.ValidationError):
@@ -82,15 +83,34 @@ class DeploymentOut(serializers.ModelSerializer):
                   "updated", "log"]  # fmt: skip
 
 
+class RuleOut(serializers.Serializer):
+    safety_enabled = serializers.BooleanField()
+    min_hours = serializers.FloatField()
+    min_devices = serializers.IntegerField()
+    margin = serializers.FloatField()
+    alpha = serializers.FloatField()
+    auto_widen = serializers.BooleanField()
+    widen_after_hours = serializers.FloatField()
+
+
 class CohortOut(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
     allow_downgrades = serializers.BooleanField()
+    rollout_rule = RuleOut()
 
 
 def cohort_out(cohort) -> dict:
     allowed = services.cohort_allows_downgrades(cohort.pk)
-    return CohortOut({"slug": cohort.slug, "name": cohort.name, "allow_downgrades": allowed}).data
+    rule, enabled = cohort_rule(cohort.pk)
+    return CohortOut(
+        {
+            "slug": cohort.slug,
+            "name": cohort.name,
+            "allow_downgrades": allowed,
+            "rollout_rule": {**rule.__dict__, "safety_enabled": enabled},
+        }
+    ).data
 
 
 # -- releases and artifacts ----------------------------------------------------------
@@ -240,6 +260,10 @@ DEPLOYMENT_ACTIONS = {
         d, _percent(data), actor=actor, reason=data["reason"]
     ),
     "pull": lambda d, actor, data: services.deployment_pull(d, actor=actor, reason=data["reason"]),
+    # Resume if halted or paused, and make the rollout rule stand aside (needs a reason).
+    "override": lambda d, actor, data: services.deployment_resume(
+        d, actor=actor, reason=data["reason"], override=True
+    ),
 }
 
 
@@ -250,7 +274,8 @@ def _percent(data) -> int:
 
 
 class DeploymentAction(ProjectScoped, APIView):
-    """Pause, resume, widen (with rollout_percent) or pull a deployment; logged with who."""
+    """Pause, resume, override (the rollout rule, with a reason), widen (with
+    rollout_percent) or pull a deployment; logged with who."""
 
     class DeploymentActionIn(serializers.Serializer):
         rollout_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from dre.health.stats import Z95
 
@@ -81,12 +82,18 @@ def mixture_e_value(days: list[Day], r0: float, *, worse: bool) -> float:
 
 
 def _log_ratio(days: list[Day], r1: float, r0: float) -> float:
-    log = 0.0
-    for day in days:
-        p1, p0 = p_new(r1, day), p_new(r0, day)
-        log += day.new_reboots * math.log(p1 / p0)
-        log += day.old_reboots * math.log((1 - p1) / (1 - p0))
-    return log
+    return sum(
+        _day_log_ratio(d.new_hours, d.new_reboots, d.old_hours, d.old_reboots, r1, r0) for d in days
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _day_log_ratio(new_hours, new_reboots, old_hours, old_reboots, r1: float, r0: float) -> float:
+    """One day's factor; cached (by plain numbers, which hash fast) because every look
+    recomputes the finished days."""
+    day = Day(new_hours, new_reboots, old_hours, old_reboots)
+    p1, p0 = p_new(r1, day), p_new(r0, day)
+    return new_reboots * math.log(p1 / p0) + old_reboots * math.log((1 - p1) / (1 - p0))
 
 
 def rate_ratio(days: list[Day]) -> dict:

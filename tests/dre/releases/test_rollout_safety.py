@@ -148,3 +148,11 @@ def test_two_workers_evaluating_at_once_halt_the_rollout_once(rollout):
         ["halt", "skipped"],
         ["halt", "halt"],  # the second decided before the first committed; its UPDATE lost
     )
+
+
+def test_celery_beat_evaluates_the_rollouts_on_a_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["evaluate-rollouts"]
+
+    assert entry["task"] == tasks.evaluate_rollouts.name
+    assert entry["schedule"] == 300
+    assert tasks.evaluate_rollouts.queue == "maintenance"
