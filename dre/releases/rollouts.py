@@ -117,11 +117,19 @@ def rollout_decision(deployment: Deployment) -> tuple[Decision, RolloutEvidence]
         old_version=evidence.old_version.version,
         since=evidence.since.isoformat(),
     )
-    if not enabled or deployment.rule_overridden:
-        stood_aside = "the rule is off for this cohort" if not enabled else "a person overrode it"
+    stood_aside = _stood_aside(deployment, enabled)
+    if stood_aside:
         return Decision("wait", f"{stood_aside}; it would {decision.action}: "
                         f"{decision.reason}", decision.evidence), evidence  # fmt: skip
     return decision, evidence
+
+
+def _stood_aside(deployment: Deployment, enabled: bool) -> str:
+    if deployment.type != STAGED:
+        return "a deployment to all devices: the rule watches staged rollouts only"
+    if not enabled:
+        return "the rule is off for this cohort"
+    return "a person overrode it" if deployment.rule_overridden else ""
 
 
 def _hours_at_step(deployment: Deployment) -> float:
