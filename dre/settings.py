@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dre.alerts.tasks.sweep_stuck_deliveries",
         "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),
     },
+    # Rollout safety (README "Rollout safety"): halt or widen staged rollouts.
+    "evaluate-rollouts": {
+        "task": "dre.releases.tasks.evaluate_rollouts",
+        "schedule": env.int("ROLLOUT_EVALUATION_SECONDS", default=300),
+    },
 }
 
 # Limits on what devices and CI may send.

@@ -23,11 +23,10 @@ from dre.fleet.services import (
     UnknownDevices,
     cohort_get_default,
     cohort_get_or_create,
-    devices_move_matching,
-    devices_move_to_cohort,
 )
 from dre.releases import services
 from dre.releases.models import Artifact, Deployment, DeploymentLog, Release
+from dre.releases.rollouts import cohort_rule
 
 
 class ReleaseConflictError(serializers.ValidationError):
@@ -84,15 +83,34 @@ class DeploymentOut(serializers.ModelSerializer):
                   "updated", "log"]  # fmt: skip
 
 
+class RuleOut(serializers.Serializer):
+    safety_enabled = serializers.BooleanField()
+    min_hours = serializers.FloatField()
+    min_devices = serializers.IntegerField()
+    margin = serializers.FloatField()
+    alpha = serializers.FloatField()
+    auto_widen = serializers.BooleanField()
+    widen_after_hours = serializers.FloatField()
+
+
 class CohortOut(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
     allow_downgrades = serializers.BooleanField()
+    rollout_rule = RuleOut()
 
 
 def cohort_out(cohort) -> dict:
     allowed = services.cohort_allows_downgrades(cohort.pk)
-    return CohortOut({"slug": cohort.slug, "name": cohort.name, "allow_downgrades": allowed}).data
+    rule, enabled = cohort_rule(cohort.pk)
+    return CohortOut(
+        {
+            "slug": cohort.slug,
+            "name": cohort.name,
+            "allow_downgrades": allowed,
+            "rollout_rule": {**rule.__dict__, "safety_enabled": enabled},
+        }
+    ).data
 
 
 # -- releases and artifacts ----------------------------------------------------------
@@ -242,6 +260,10 @@ DEPLOYMENT_ACTIONS = {
         d, _percent(data), actor=actor, reason=data["reason"]
     ),
     "pull": lambda d, actor, data: services.deployment_pull(d, actor=actor, reason=data["reason"]),
+    # Resume if halted or paused, and make the rollout rule stand aside (needs a reason).
+    "override": lambda d, actor, data: services.deployment_resume(
+        d, actor=actor, reason=data["reason"], override=True
+    ),
 }
 
 
@@ -252,7 +274,8 @@ def _percent(data) -> int:
 
 
 class DeploymentAction(ProjectScoped, APIView):
-    """Pause, resume, widen (with rollout_percent) or pull a deployment; logged with who."""
+    """Pause, resume, override (the rollout rule, with a reason), widen (with
+    rollout_percent) or pull a deployment; logged with who."""
 
     class DeploymentActionIn(serializers.Serializer):
         rollout_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)
@@ -284,6 +307,14 @@ class CohortList(ProjectScoped, APIView):
         slug = serializers.SlugField(max_length=100)
         name = serializers.CharField(max_length=200, required=False, default="")
         allow_downgrades = serializers.BooleanField(required=False, default=False)
+        # The rollout-safety rule (README "Rollout safety"); omitted fields keep their values.
+        safety_enabled = serializers.BooleanField(required=False)
+        min_hours = serializers.FloatField(required=False, min_value=0)
+        min_devices = serializers.IntegerField(required=False, min_value=1)
+        margin = serializers.FloatField(required=False, min_value=0, max_value=10)
+        alpha = serializers.FloatField(required=False, min_value=1e-6, max_value=0.5)
+        auto_widen = serializers.BooleanField(required=False)
+        widen_after_hours = serializers.FloatField(required=False, min_value=0)
 
     @extend_schema(responses={200: CohortOut(many=True)})
     def get(self, request, project_id):
@@ -297,7 +328,8 @@ class CohortList(ProjectScoped, APIView):
         cohort = cohort_get_or_create(
             self.project, data.validated_data["slug"], data.validated_data["name"]
         )
-        services.cohort_policy_set(cohort, allow_downgrades=data.validated_data["allow_downgrades"])
+        policy = {k: v for k, v in data.validated_data.items() if k in services.POLICY_FIELDS}
+        services.cohort_policy_set(cohort, **policy)
         return Response(cohort_out(cohort), status=status.HTTP_201_CREATED)
 
 
@@ -333,7 +365,7 @@ class CohortDevices(ProjectScoped, APIView):
         cohort = _cohort(self.project, slug)
         if serials := data.validated_data.get("serials"):
             try:
-                moved = devices_move_to_cohort(self.project, serials, cohort)
+                moved = services.cohort_devices_move(self.project, serials, cohort)
             except (UnknownDevices, InvalidDeviceSerial) as exc:
                 raise ValidationError({"serials": str(exc)}) from None
         else:
@@ -345,7 +377,7 @@ class CohortDevices(ProjectScoped, APIView):
         if "software_type" in filters:
             version = (filters["software_type"], filters["software_version"])
         source = _cohort(self.project, filters["from_cohort"]) if "from_cohort" in filters else None
-        return devices_move_matching(
+        return services.cohort_devices_move_matching(
             self.project,
             cohort,
             hardware_version=filters.get("hardware_version"),

@@ -19,7 +19,7 @@ from dre.fleet.selectors import hardware_version_find, software_type_find, softw
 from dre.fleet.services import device_seen, device_validate_serial, software_version_get
 from dre.ingest.views import RequestRejected, absolute_url, require_project_key, require_rate
 from dre.releases import selectors, services
-from dre.releases.downloads import artifact_download_path
+from dre.releases.downloads import artifact_download_url
 from dre.releases.formats import release_json
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _answer(request, project, *, as_url: bool) -> HttpResponse:
         response["memfault-reason"] = "latest"
         return response
     artifact = selectors.artifact_for(release, hardware)
-    url = absolute_url(request, artifact_download_path(artifact))
+    url = artifact_download_url(artifact, absolute_url(request, ""))
     if as_url:
         return HttpResponse(url, content_type="text/plain; charset=utf-8")
     return JsonResponse(release_json(release, artifact, url))

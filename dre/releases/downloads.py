@@ -1,14 +1,18 @@
 """Signed, expiring download URLs for artifacts.
 
 Devices download without their project key (memfault-formats.md 2.3, "Payload
-download"), so the URL carries its own authorization: the artifact id signed
-with SECRET_KEY and a timestamp, refused after OTA_DOWNLOAD_URL_TTL_SECONDS.
+download"), so the URL carries its own authorization. With blobs in S3 (or an
+S3-compatible store) it is the store's presigned URL: the device fetches the bytes
+from the store, not through dre, as Memfault's CDN URLs do. Otherwise it is dre's
+own URL: the artifact id signed with SECRET_KEY and a timestamp. Both expire after
+OTA_DOWNLOAD_URL_TTL_SECONDS.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from dre.releases.models import Artifact
@@ -23,6 +27,29 @@ class DownloadRefused(Exception):
 def artifact_download_path(artifact: Artifact) -> str:
     token = signing.TimestampSigner(salt=SALT).sign(str(artifact.pk))
     return reverse("ota-download", args=[token])
+
+
+def artifact_download_url(artifact: Artifact, base_url: str) -> str:
+    """The URL handed to a device: presigned by the store when it can, else dre's
+    signed path under `base_url` (scheme and host, no trailing slash)."""
+    return artifact_presigned_url(artifact) or base_url + artifact_download_path(artifact)
+
+
+def artifact_presigned_url(artifact: Artifact) -> str | None:
+    """The store's presigned GET URL, or None for a store that cannot presign (local
+    files). The object name stays private: the download is named as uploaded."""
+    if not getattr(default_storage, "querystring_auth", False):
+        return None
+    disposition = f'attachment; filename="{_quoted(artifact.filename)}"'
+    return default_storage.url(
+        artifact.blob,
+        parameters={"ResponseContentDisposition": disposition},
+        expire=settings.OTA_DOWNLOAD_URL_TTL_SECONDS,
+    )
+
+
+def _quoted(filename: str) -> str:
+    return "".join(c for c in filename if c.isprintable() and c not in '"\\')
 
 
 def artifact_from_token(token: str) -> Artifact:

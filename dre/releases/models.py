@@ -83,10 +83,35 @@ class Artifact(models.Model):
 
 
 class CohortPolicy(models.Model):
-    """What a cohort allows its rollouts; a cohort without one allows no downgrades."""
+    """What a cohort allows its rollouts, and its rollout-safety rule (dre.releases.safety).
+
+    A cohort without a policy allows no downgrades and watches its staged rollouts with
+    the default rule.
+    """
 
     cohort = models.OneToOneField(Cohort, models.CASCADE, related_name="release_policy")
     allow_downgrades = models.BooleanField(default=False)
+    safety_enabled = models.BooleanField(
+        default=True, help_text="Halt a staged rollout by itself when the release is worse."
+    )
+    min_hours = models.FloatField(
+        default=500.0, help_text="Operational hours on the new release before the rule acts."
+    )
+    min_devices = models.PositiveIntegerField(
+        default=30, help_text="Devices on the new release before the rule acts."
+    )
+    margin = models.FloatField(
+        default=0.25, help_text="How much worse (reboots per hour) still counts as as good."
+    )
+    alpha = models.FloatField(
+        default=0.05, help_text="Bound on the chance of halting a release that is not worse."
+    )
+    auto_widen = models.BooleanField(
+        default=False, help_text="Widen 5, 20, 50, 100 % when shown at least as good."
+    )
+    widen_after_hours = models.FloatField(
+        default=24.0, help_text="Hours at a step before the rule may widen it."
+    )
 
     def __str__(self):
         return f"policy of {self.cohort}"
@@ -114,6 +139,11 @@ class Deployment(models.Model):
     # The staged devices are those whose hash of (salt, serial) falls under the
     # percentage: a fixed salt keeps them staged as the percentage grows.
     salt = models.UUIDField(default=uuid.uuid4, editable=False)
+    # The safety rule weighs the evidence gathered since this moment: a person who
+    # resumes a halted rollout restarts the test rather than re-reading what halted it.
+    watched_since = models.DateTimeField(null=True, blank=True)
+    # A person overrode the rule: it neither halts nor widens this deployment again.
+    rule_overridden = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(default=timezone.now)
 
@@ -140,6 +170,7 @@ class DeploymentLog(models.Model):
         RESUMED = "resumed"
         WIDENED = "widened"
         HALTED = "halted"
+        OVERRIDDEN = "overridden"  # resumed, and the rule told to stand aside
         PULLED = "pulled"
 
     deployment = models.ForeignKey(Deployment, models.CASCADE, related_name="log")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 
 from dre.accounts.models import Project
 from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareType
-from dre.fleet.selectors import cohort_devices_on_version
+from dre.fleet.selectors import cohort_devices_on_version, cohort_list, version_device_counts
 from dre.fleet.versions import version_key
+from dre.health.selectors import stability_by
 from dre.releases.choice import Candidate, choose
 from dre.releases.models import Artifact, Deployment, Release, UpdateCheck
 from dre.releases.services import cohort_allows_downgrades
@@ -134,3 +136,94 @@ def release_offer_counts(project: Project) -> dict[int, dict]:
 def cohort_live_releases(cohort: Cohort) -> list[Deployment]:
     deployments = deployment_list(cohort.project, cohort=cohort, status=Deployment.Status.ACTIVE)
     return sorted(deployments, key=lambda d: version_key(d.release.version.version))
+
+
+# -- adoption and the version matrix -------------------------------------------------
+
+
+def release_adoption(deployment: Deployment) -> list[dict]:
+    """Per day since the deployment: devices of its cohort that asked for an update,
+    were offered this release, and reported its version (heartbeat or event, from
+    fleet health's rollups)."""
+    release = deployment.release
+    checks = (
+        UpdateCheck.objects.filter(
+            cohort=deployment.cohort_id,
+            software_type=release.software_type_id,
+            at__gte=deployment.created,
+        )
+        .annotate(day=TruncDate("at"))
+        .values("day")
+        .annotate(
+            asked=Count("device", distinct=True),
+            offered=Count("device", distinct=True, filter=Q(release=release)),
+        )
+    )
+    days: dict = {row["day"]: {"asked": row["asked"], "offered": row["offered"]} for row in checks}
+    reported = stability_by(
+        release.project,
+        "day",
+        since=deployment.created.date(),
+        cohort=deployment.cohort_id,
+        software_version=release.version_id,
+    )
+    for stability in reported:
+        days.setdefault(stability.group, {})["reported"] = int(stability.crash_free_devices.sample)
+    return [
+        {"day": day.isoformat(), "asked": 0, "offered": 0, "reported": 0, **counts}
+        for day, counts in sorted(days.items())
+    ]
+
+
+@dataclass(frozen=True)
+class NextVersion:
+    """What devices of one cohort on one version are offered next."""
+
+    devices: int
+    staged: Release | None  # offered to the staged share of the devices
+    staged_percent: int | None
+    otherwise: Release | None  # offered to the others (or all, when nothing is staged)
+
+
+def version_matrix(project: Project, hardware_version: HardwareVersion | None = None) -> dict:
+    """For each current version (rows) and cohort (columns): the release its devices
+    would be offered next, by the same choice rules as releases/latest."""
+    cohorts = cohort_list(project)
+    live = _active_by_cohort(project, hardware_version)
+    rows: dict = {}
+    for count in version_device_counts(project, hardware_version):
+        key = (count["software_version__software_type__name"], count["software_version__version"])
+        row = rows.setdefault(key, {})
+        deployments = [
+            d
+            for d in live.get(count["cohort"], [])
+            if d.release.software_type_id == count["software_version__software_type"]
+        ]
+        row[count["cohort"]] = _next_version(count["n"], key[1], deployments, count["cohort"])
+    ordered = sorted(rows.items(), key=lambda item: (item[0][0], version_key(item[0][1])))
+    return {"cohorts": cohorts, "rows": ordered}
+
+
+def _active_by_cohort(project: Project, hardware_version) -> dict[int, list[Deployment]]:
+    deployments = Deployment.objects.filter(project=project, status=Deployment.Status.ACTIVE)
+    if hardware_version is not None:
+        deployments = deployments.filter(release__artifacts__hardware_version=hardware_version)
+    by_cohort: dict[int, list[Deployment]] = {}
+    related = deployments.select_related("release__version", "release__delta_from")
+    for deployment in related.distinct():
+        by_cohort.setdefault(deployment.cohort_id, []).append(deployment)
+    return by_cohort
+
+
+def _next_version(devices: int, current: str, deployments: list, cohort_id: int) -> NextVersion:
+    downgrades = cohort_allows_downgrades(cohort_id)
+    releases = {d.release_id: d for d in deployments}
+    everything = choose([_candidate(d.release) for d in deployments], current,
+                        allow_downgrades=downgrades)  # fmt: skip
+    unstaged = [_candidate(d.release) for d in deployments if d.rollout_percent >= 100]
+    otherwise = choose(unstaged, current, allow_downgrades=downgrades)
+    other_release = releases[otherwise.key].release if otherwise else None
+    if everything is None or releases[everything.key].rollout_percent >= 100:
+        return NextVersion(devices, None, None, other_release)
+    staged = releases[everything.key]
+    return NextVersion(devices, staged.release, staged.rollout_percent, other_release)

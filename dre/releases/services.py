@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from dre import blobs
 from dre.accounts.models import Project
+from dre.events import Event, EventType, publish
+from dre.fleet import services as fleet_services
 from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareType
 from dre.fleet.services import hardware_version_get, software_version_get
 from dre.fleet.versions import version_key
@@ -140,11 +142,59 @@ def _sha256(blob: str) -> str:
 # -- cohorts --------------------------------------------------------------------
 
 
-def cohort_policy_set(cohort: Cohort, *, allow_downgrades: bool) -> CohortPolicy:
-    policy, _ = CohortPolicy.objects.update_or_create(
-        cohort=cohort, defaults={"allow_downgrades": allow_downgrades}
-    )
+POLICY_FIELDS = (
+    "allow_downgrades",
+    "safety_enabled",
+    "min_hours",
+    "min_devices",
+    "margin",
+    "alpha",
+    "auto_widen",
+    "widen_after_hours",
+)
+
+
+def cohort_policy_set(cohort: Cohort, **fields) -> CohortPolicy:
+    """Set some of a cohort's policy fields (POLICY_FIELDS); the others keep their values."""
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise ReleaseRejected(f"unknown policy fields: {', '.join(sorted(unknown))}")
+    _check_rule(fields)
+    policy, _ = CohortPolicy.objects.update_or_create(cohort=cohort, defaults=fields)
     return policy
+
+
+def _check_rule(fields: dict) -> None:
+    limits = {
+        "min_hours": (0, 1e9),
+        "min_devices": (1, 10**9),
+        "margin": (0, 10),
+        "alpha": (1e-6, 0.5),
+        "widen_after_hours": (0, 24 * 365),
+    }
+    for name, (low, high) in limits.items():
+        value = fields.get(name)
+        if value is None:
+            continue
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not low <= value <= high:
+            raise ReleaseRejected(f"{name} must be a number from {low:g} to {high:g}: {value!r}")
+
+
+def cohort_create(project: Project, slug: str, name: str = "") -> Cohort:
+    return fleet_services.cohort_get_or_create(project, slug, name)
+
+
+def cohort_devices_move(project: Project, serials: list[str], cohort: Cohort) -> int:
+    """Move devices by serial: all of them, or none if one is unknown. Through here, so
+    whatever caches the release choice learns that a cohort changed."""
+    return fleet_services.devices_move_to_cohort(project, serials, cohort)
+
+
+def cohort_devices_move_matching(project: Project, cohort: Cohort, **attributes) -> int:
+    """Move every device matching all of `attributes` (hardware_version, software_version
+    as (type, version), from_cohort) into `cohort`."""
+    return fleet_services.devices_move_matching(project, cohort, **attributes)
 
 
 def cohort_allows_downgrades(cohort_id: int) -> bool:
@@ -214,18 +264,54 @@ def _check_percent(percent) -> None:
         raise ReleaseRejected(f"rollout_percent must be a whole number from 1 to 100: {percent!r}")
 
 
-def _with_log(deployment, sources, action, actor, changes: dict, **log_details) -> Deployment:
-    """Move a deployment out of one of `sources` and log it, or refuse if someone else
-    moved it first."""
+def _with_log(
+    deployment, sources, action, actor, changes: dict, *, expect: dict | None = None, **details
+) -> Deployment:
+    """Move a deployment out of one of `sources` (and the state in `expect`) and log it,
+    or refuse if someone else moved it first."""
     with transaction.atomic():
-        moved = Deployment.objects.filter(pk=deployment.pk, status__in=sources).update(
-            **changes, updated=timezone.now()
-        )
+        moved = Deployment.objects.filter(
+            pk=deployment.pk, status__in=sources, **(expect or {})
+        ).update(**changes, updated=timezone.now())
         deployment.refresh_from_db()
         if moved != 1:
             raise ReleaseConflict(f"a deployment that is {deployment.status} cannot be {action}")
-        _log(deployment, action, actor, **log_details)
+        entry = _log(deployment, action, actor, **details)
+        _announce(deployment, entry)
     return deployment
+
+
+# The log actions that tell the project something about its rollout (dre/events.py).
+ANNOUNCED = {
+    DeploymentLog.Action.HALTED: EventType.ROLLOUT_HALTED,
+    DeploymentLog.Action.RESUMED: EventType.ROLLOUT_RESUMED,
+    DeploymentLog.Action.OVERRIDDEN: EventType.ROLLOUT_RESUMED,
+    DeploymentLog.Action.WIDENED: EventType.ROLLOUT_WIDENED,
+}
+
+
+def _announce(deployment: Deployment, entry: DeploymentLog) -> None:
+    """Publish inside the transaction that logged the change: the log row's id makes the
+    key, so a subscriber stores each change once."""
+    kind = ANNOUNCED.get(entry.action)
+    if kind is None:
+        return
+    release = deployment.release
+    data = {
+        "deployment_id": deployment.pk,
+        "release_id": release.pk,
+        "release": str(release),
+        "version": release.version.version,
+        "cohort": deployment.cohort.slug,
+        "status": deployment.status,
+        "rollout_percent": deployment.rollout_percent,
+        "action": entry.action,
+        "actor": entry.actor,
+        "reason": entry.reason,
+        "evidence": entry.evidence,
+        "at": entry.at.isoformat(),
+    }
+    publish(Event(kind, deployment.project_id, f"deployment-log:{entry.pk}", data))
 
 
 def deployment_pause(deployment: Deployment, *, actor=None, reason: str = "") -> Deployment:
@@ -235,24 +321,35 @@ def deployment_pause(deployment: Deployment, *, actor=None, reason: str = "") ->
     )  # fmt: skip
 
 
-def deployment_resume(deployment: Deployment, *, actor=None, reason: str = "") -> Deployment:
-    """Resume a paused rollout, or override a rule's halt, which needs a reason."""
-    if deployment.status == Deployment.Status.HALTED and not reason.strip():
-        raise ReleaseRejected("resuming a rollout that a rule halted needs a reason")
-    return _with_log(
-        deployment,
-        [Deployment.Status.PAUSED, Deployment.Status.HALTED],
-        DeploymentLog.Action.RESUMED,
-        actor,
-        {"status": Deployment.Status.ACTIVE},
-        reason=reason,
-    )
+def deployment_resume(
+    deployment: Deployment, *, actor=None, reason: str = "", override: bool = False
+) -> Deployment:
+    """Resume a paused rollout, or one a rule halted, which needs a reason.
+
+    After a halt the rule starts weighing evidence afresh from now on; with `override`
+    it stands aside for good (no more automatic halts or widening of this deployment).
+    """
+    if (deployment.status == Deployment.Status.HALTED or override) and not reason.strip():
+        raise ReleaseRejected("resuming a halted rollout, or overriding the rule, needs a reason")
+    changes = {"status": Deployment.Status.ACTIVE}
+    if deployment.status == Deployment.Status.HALTED:
+        changes["watched_since"] = timezone.now()
+    if override:
+        changes["rule_overridden"] = True
+    action = DeploymentLog.Action.OVERRIDDEN if override else DeploymentLog.Action.RESUMED
+    sources = [Deployment.Status.PAUSED, Deployment.Status.HALTED]
+    if override:
+        sources.append(Deployment.Status.ACTIVE)  # stand the rule aside without a halt
+    return _with_log(deployment, sources, action, actor, changes, reason=reason)
 
 
 def deployment_widen(
-    deployment: Deployment, percent: int, *, actor=None, reason: str = ""
+    deployment: Deployment, percent: int, *, actor=None, reason: str = "", evidence=None
 ) -> Deployment:
-    """Raise the share of staged devices; the devices staged so far stay staged."""
+    """Raise the share of staged devices; the devices staged so far stay staged.
+
+    The update names the percentage it widens from, so two workers (or two people)
+    widening the same step at once widen it once; the other gets ReleaseConflict."""
     _check_percent(percent)
     if percent <= deployment.rollout_percent:
         raise ReleaseRejected(
@@ -266,7 +363,9 @@ def deployment_widen(
         DeploymentLog.Action.WIDENED,
         actor,
         {"rollout_percent": percent, "type": kind},
+        expect={"rollout_percent": deployment.rollout_percent},
         reason=reason,
+        evidence=evidence or {},
         from_percent=deployment.rollout_percent,
         to_percent=percent,
     )
@@ -280,19 +379,27 @@ def deployment_pull(deployment: Deployment, *, actor=None, reason: str = "") -> 
     )  # fmt: skip
 
 
-def deployment_halt(deployment: Deployment, *, reason: str, evidence: dict) -> Deployment:
-    """The seam for the rollout-safety rule (issue 10, fleet health): when the rule finds
-    the release worse with enough evidence it calls this; no more devices are offered
-    the release, and the log keeps the rule's numbers. A person resumes with a reason."""
+def deployment_halt(
+    deployment: Deployment, *, reason: str, evidence: dict, actor=None
+) -> Deployment:
+    """Stop offering the release because the rollout rule found it worse (or a person
+    did, naming themselves as `actor`): update_for_device offers only ACTIVE
+    deployments, the log keeps the numbers, and `rollout.halted` tells the project.
+    Only an active deployment halts, so two workers halting at once halt it once."""
+    if not reason.strip():
+        raise ReleaseRejected("a halt needs a reason")
     return _with_log(
         deployment,
         [Deployment.Status.ACTIVE],
         DeploymentLog.Action.HALTED,
-        "rollout rule",
+        actor if actor is not None else RULE_ACTOR,
         {"status": Deployment.Status.HALTED},
         reason=reason,
         evidence=evidence,
     )
+
+
+RULE_ACTOR = "rollout rule"
 
 
 # -- update checks ----------------------------------------------------------------

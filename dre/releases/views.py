@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from django.db import DatabaseError, transaction
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_http_methods
 
 from dre import blobs
@@ -23,7 +23,7 @@ from dre.ingest.views import (
     rejections_as_errors,
 )
 from dre.releases import device_api, selectors, services
-from dre.releases.downloads import DownloadRefused, artifact_from_token
+from dre.releases.downloads import DownloadRefused, artifact_from_token, artifact_presigned_url
 from dre.releases.formats import artifact_json, deployment_json
 
 
@@ -197,6 +197,9 @@ def download(request, token: str):
     """An artifact's bytes, for whoever holds a URL that has not expired."""
     try:
         artifact = artifact_from_token(token)
+        presigned = artifact_presigned_url(artifact)
+        if presigned:  # a dre URL handed out before the store moved to S3 still works
+            return HttpResponseRedirect(presigned)
         handle = blobs.blob_open(artifact.blob)
     except DownloadRefused as exc:
         return error(403, str(exc))

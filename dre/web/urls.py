@@ -3,6 +3,7 @@ from django.urls import path
 
 from dre.web.views import (
     alerts,
+    cohorts,
     compare,
     failures,
     health,
@@ -50,6 +51,11 @@ urlpatterns = [
         name="failure-reprocess",
     ),
     path(f"{P}/releases/", releases.release_list, name="release-list"),
+    path(f"{P}/releases/matrix/", releases.version_matrix, name="version-matrix"),
+    path(f"{P}/cohorts/", cohorts.cohort_list_page, name="cohort-list"),
+    path(f"{P}/cohorts/<slug:cohort_slug>/", cohorts.cohort_detail, name="cohort-detail"),
+    path(f"{P}/cohorts/<slug:cohort_slug>/policy/", cohorts.cohort_policy, name="cohort-policy"),
+    path(f"{P}/cohorts/<slug:cohort_slug>/devices/", cohorts.cohort_move, name="cohort-move"),
     path(f"{P}/releases/<int:release_id>/", releases.release_detail, name="release-detail"),
     path(f"{P}/releases/<int:release_id>/deploy/", releases.release_deploy, name="release-deploy"),
     path(

@@ -10,8 +10,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dre.accounts.models import Role
-from dre.fleet.selectors import cohort_find, cohort_list
-from dre.releases import selectors, services
+from dre.fleet.selectors import cohort_find, cohort_list, hardware_versions_of
+from dre.releases import rollouts, selectors, services
 from dre.releases.models import Deployment
 from dre.web.access import project_access
 from dre.web.views.common import render_page
@@ -23,7 +23,9 @@ class DeployForm(forms.Form):
 
 
 class DeploymentActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(a, a) for a in ("pause", "resume", "widen", "pull")])
+    action = forms.ChoiceField(
+        choices=[(a, a) for a in ("pause", "resume", "override", "widen", "pull")]
+    )
     rollout_percent = forms.IntegerField(min_value=1, max_value=100, required=False)
     reason = forms.CharField(required=False, max_length=2000)
 
@@ -51,14 +53,53 @@ def release_list(request, org, project):
 def release_detail(request, org, project, release_id):
     access = project_access(request, org, project)
     release = _release(access.project, release_id)
+    rollouts = selectors.release_rollouts(release)
+    safety = [_safety(r.deployment) for r in rollouts if r.deployment.status in services.LIVE]
     context = {
         "release": release,
         "artifacts": release.artifacts.select_related("hardware_version").order_by("created"),
-        "rollouts": selectors.release_rollouts(release),
+        "rollouts": rollouts,
+        "safety": safety,
         "cohorts": cohort_list(access.project),
         "deploy_form": DeployForm(),
+        "charts": {
+            "adoption": {
+                str(r.deployment.pk): selectors.release_adoption(r.deployment) for r in rollouts
+            },
+            "safety": {str(item["deployment"].pk): item["curves"] for item in safety},
+        },
     }
     return render_page(request, "web/release_detail.html", context)
+
+
+def _safety(deployment: Deployment) -> dict:
+    """The rule's decision for one deployment, its numbers, and both releases' daily
+    curves with their intervals, for the page and its charts."""
+    decision, evidence = rollouts.rollout_decision(deployment)
+    days = sorted(evidence.new_days.keys() | evidence.old_days.keys())
+    rows = [
+        {"day": day, "new": evidence.new_days.get(day), "old": evidence.old_days.get(day)}
+        for day in days
+    ]
+    curves = [
+        {
+            "day": day.isoformat(),
+            "new": _curve_point(evidence.new_days.get(day)),
+            "old": _curve_point(evidence.old_days.get(day)),
+        }
+        for day in days
+    ]
+    return {"deployment": deployment, "decision": decision, "evidence": evidence,
+            "rows": rows, "curves": curves}  # fmt: skip
+
+
+def _curve_point(stability) -> dict | None:
+    if stability is None:
+        return None
+    return {
+        "crash_free_hours": stability.crash_free_hours.as_dict(),
+        "crash_free_devices": stability.crash_free_devices.as_dict(),
+    }
 
 
 def _release(project, release_id):
@@ -108,6 +149,10 @@ def _act(request, deployment: Deployment, data: dict) -> None:
         _apply(request, services.deployment_widen, deployment, data["rollout_percent"],
                actor=request.user, reason=reason)  # fmt: skip
         return
+    if action == "override":
+        _apply(request, services.deployment_resume, deployment, actor=request.user,
+               reason=reason, override=True)  # fmt: skip
+        return
     change = {
         "pause": services.deployment_pause,
         "resume": services.deployment_resume,
@@ -126,3 +171,23 @@ def _apply(request, change, *args, **kwargs) -> None:
             request,
             f"{deployment.cohort.slug}: {deployment.status}, {deployment.rollout_percent} %",
         )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def version_matrix(request, org, project):
+    """For each current version and cohort: which release its devices get next."""
+    access = project_access(request, org, project)
+    boards = hardware_versions_of(access.project)
+    chosen = next((b for b in boards if b.name == request.GET.get("hardware")), None)
+    matrix = selectors.version_matrix(access.project, chosen)
+    rows = [
+        {
+            "software_type": key[0],
+            "version": key[1],
+            "cells": [cells.get(cohort.pk) for cohort in matrix["cohorts"]],
+        }
+        for key, cells in matrix["rows"]
+    ]
+    context = {"cohorts": matrix["cohorts"], "rows": rows, "boards": boards, "hardware": chosen}
+    return render_page(request, "web/version_matrix.html", context)

@@ -134,8 +134,8 @@ def test_cohorts_are_created_and_devices_moved_by_serial(api, project):
 
     assert created.status_code == 201
     assert moved.json() == {"moved": 2}
-    cohorts = api("get", "/cohorts/").json()
-    assert {"slug": "beta", "name": "beta", "allow_downgrades": True} in cohorts
+    cohorts = {c["slug"]: c for c in api("get", "/cohorts/").json()}
+    assert cohorts["beta"]["allow_downgrades"] is True
     assert device_seen(project, "dev-2").cohort.slug == "beta"
 
 
@@ -184,3 +184,30 @@ def test_moving_needs_serials_or_attributes_but_not_both(api, project):
     assert api("post", "/cohorts/beta/devices/", {}).status_code == 400
     both = api("post", "/cohorts/beta/devices/", {"serials": ["d"], "hardware_version": "evt"})
     assert both.status_code == 400
+
+
+def test_a_cohorts_rollout_rule_is_set_and_shown_through_the_api(api, project):
+    api("post", "/cohorts/", {"slug": "beta", "min_hours": 200, "margin": 0.1, "auto_widen": True})
+    api("post", "/cohorts/", {"slug": "beta", "alpha": 0.01})
+
+    [rule] = [c["rollout_rule"] for c in api("get", "/cohorts/").json() if c["slug"] == "beta"]
+    assert rule == {"safety_enabled": True, "min_hours": 200.0, "min_devices": 30, "margin": 0.1,
+                    "alpha": 0.01, "auto_widen": True, "widen_after_hours": 24.0}  # fmt: skip
+    refused = api("post", "/cohorts/", {"slug": "beta", "alpha": 0.9})
+    assert refused.status_code == 400
+
+
+def test_a_release_lead_overrides_the_rule_with_a_reason(api, project, make_release):
+    from dre.fleet.services import cohort_get_default
+    from dre.releases.services import deployment_activate, deployment_halt
+
+    deployment = deployment_activate(make_release("2.0.0"), cohort_get_default(project), percent=5)
+    deployment_halt(deployment, reason="worse", evidence={})
+
+    without = api("post", f"/deployments/{deployment.pk}/override/", {})
+    done = api("post", f"/deployments/{deployment.pk}/override/", {"reason": "known sensor issue"})
+
+    assert without.status_code == 400
+    assert done.status_code == 200
+    deployment.refresh_from_db()
+    assert (deployment.status, deployment.rule_overridden) == ("active", True)
