@@ -24,7 +24,8 @@ def test_bob_adds_a_device_monitor_and_reads_the_incident_it_opens(
 
     send(heartbeat(1, battery_temp=72))
     page = client.get(URL).content.decode()
-    assert "hot battery" in page and "dev-1" in page and "alerting" in page
+    for shown in ("hot battery", "dev-1", "alerting"):
+        assert shown in page
 
     incident = Incident.objects.get()
     detail = client.get(f"{URL}{incident.pk}/").content.decode()
