@@ -138,18 +138,18 @@ def _observation(monitor: dict, interval: dict) -> Observation | None:
 
 
 def device_evaluate(monitor_id: int, device_id: int) -> list[Transition]:
-    """Replay the device's settled-after observations and apply what changed."""
+    """Replay the device's observations after the last transition and apply what changed."""
+    monitor = Monitor.objects.select_related("project__organization").filter(pk=monitor_id).first()
+    if monitor is None or not monitor.enabled:
+        return []  # deleted or switched off since the heartbeat: nothing to say
     with transaction.atomic():
-        watch, _ = DeviceWatch.objects.get_or_create(monitor_id=monitor_id, device_id=device_id)
-        DeviceWatch.objects.select_for_update().get(pk=watch.pk)
-        monitor = Monitor.objects.select_related("project__organization").get(pk=monitor_id)
+        DeviceWatch.objects.select_for_update().get_or_create(
+            monitor_id=monitor_id, device_id=device_id
+        )
+        latest = _latest_incident(monitor, device_id)
+        open_incident = latest if latest and latest.state == Incident.State.ALERTING else None
         observations = Observation.objects.filter(monitor_id=monitor_id, device_id=device_id)
-        open_incident = _open_incident(monitor, device_id)
-        floor = _replay_floor(monitor, device_id, open_incident, observations)
-        points = [
-            Point(o.ended, o.value, o.breaching, o.started)
-            for o in observations.filter(ended__gt=floor).order_by("ended")
-        ]
+        points = _points_to_replay(observations, _last_transition(latest))
         transitions = replay(
             points,
             alerting=open_incident is not None,
@@ -171,23 +171,36 @@ def _open_incident(monitor: Monitor, device_id: int | None) -> Incident | None:
     ).first()
 
 
-def _replay_floor(monitor, device_id, open_incident, observations) -> datetime:
-    """Observations after this instant can still change the story: after the last
-    transition (those are facts, already announced), and within the lateness window
-    of the newest heartbeat (which bounds the replay)."""
-    newest = observations.order_by("-ended").values_list("ended", flat=True).first()
-    floors = [newest - timedelta(seconds=settings.MONITOR_LATENESS_SECONDS)] if newest else []
-    if open_incident is not None:
-        floors.append(open_incident.triggered)
-    last = (
-        Incident.objects.filter(monitor=monitor, device_id=device_id, resolved__isnull=False)
-        .order_by("-resolved")
-        .values_list("resolved", flat=True)
-        .first()
+def _latest_incident(monitor: Monitor, device_id: int) -> Incident | None:
+    # A device's incidents follow one another (one open at a time), so the latest one
+    # says both whether one is open and when the last transition was.
+    found = Incident.objects.filter(monitor=monitor, device_id=device_id)
+    return found.order_by("-triggered", "-pk").first()
+
+
+def _last_transition(incident: Incident | None) -> datetime:
+    if incident is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return incident.resolved or incident.triggered
+
+
+# A bound on one replay; with the lateness window it is never reached by devices that
+# send a heartbeat a minute or less often (1440 a day).
+REPLAY_LIMIT = 2000
+
+
+def _points_to_replay(observations, last_transition: datetime) -> list[Point]:
+    """Observations that can still change the story: after the last transition (those
+    are facts, already announced), and within the lateness window of the newest one."""
+    rows = list(
+        observations.filter(ended__gt=last_transition)
+        .order_by("-ended")
+        .values_list("ended", "value", "breaching", "started")[:REPLAY_LIMIT]
     )
-    if last is not None:
-        floors.append(last)
-    return max(floors, default=datetime.min.replace(tzinfo=UTC))
+    if not rows:
+        return []
+    floor = rows[0][0] - timedelta(seconds=settings.MONITOR_LATENESS_SECONDS)
+    return [Point(*row) for row in reversed(rows) if row[0] > floor]
 
 
 def _apply(monitor, device_id, open_incident, transition: Transition) -> Incident | None:
@@ -254,10 +267,13 @@ def fleet_evaluate(monitor_id: int, now=None) -> str:
     now = now or timezone.now()
     with transaction.atomic():
         monitor = (
-            Monitor.objects.select_for_update()
+            Monitor.objects.select_for_update(of=("self",))
             .select_related("project__organization")
-            .get(pk=monitor_id)
+            .filter(pk=monitor_id, enabled=True)
+            .first()
         )
+        if monitor is None:
+            return "gone"  # deleted or switched off after it was queued
         values = health.metric_values(
             monitor.project_id,
             monitor.metric_key,
