@@ -12,7 +12,10 @@ URL = "/acme/sensors/incidents/"
 
 
 def test_bob_adds_a_device_monitor_and_reads_the_incident_it_opens(
-    client, bob, project, send  # noqa: F811
+    client,
+    bob,
+    project,
+    send,  # noqa: F811
 ):
     client.force_login(bob)
     form = {"name": "hot battery", "kind": "device", "metric_key": "battery_temp",
