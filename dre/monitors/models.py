@@ -146,7 +146,13 @@ class Observation(models.Model):
     belongs in the device's timeline rather than where it arrived.
     """
 
-    monitor = models.ForeignKey(Monitor, models.CASCADE, related_name="observations")
+    # No database constraint: the device's request inserts observations for the monitors
+    # it remembers (a cached list), and one deleted meanwhile must not fail that request
+    # at commit. Django still deletes a monitor's observations with it; an orphan that
+    # slips in is dropped by its evaluation.
+    monitor = models.ForeignKey(
+        Monitor, models.CASCADE, related_name="observations", db_constraint=False
+    )
     device = models.ForeignKey(Device, models.CASCADE, related_name="+")
     ended = models.DateTimeField(help_text="The interval's end: device time.")
     started = models.DateTimeField(null=True, blank=True)

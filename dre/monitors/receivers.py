@@ -11,3 +11,9 @@ def heartbeats_recorded(sender, event: events.Event, **kwargs) -> None:
     from dre.monitors import services
 
     services.heartbeat_event_received(event)
+
+
+def monitor_changed(sender, instance, **kwargs) -> None:
+    from dre.monitors import services
+
+    services.monitor_changed(sender, instance, **kwargs)

@@ -41,16 +41,17 @@ def _cache_key(project_id: int) -> str:
 
 def monitor_save(monitor: Monitor) -> Monitor:
     _validate(monitor)
-    with transaction.atomic():
-        monitor.save()
-        _forget_device_monitors(monitor.project_id)
+    monitor.save()  # post_save forgets the cached list (monitor_changed)
     return monitor
 
 
 def monitor_delete(monitor: Monitor) -> None:
-    with transaction.atomic():
-        monitor.delete()
-        _forget_device_monitors(monitor.project_id)
+    monitor.delete()  # post_delete forgets the cached list, observations go with it
+
+
+def monitor_changed(sender, instance: Monitor, **kwargs) -> None:
+    """Saved or deleted by any path (the admin, a project's cascade): forget the cache."""
+    _forget_device_monitors(instance.project_id)
 
 
 def _forget_device_monitors(project_id: int) -> None:
@@ -141,7 +142,13 @@ def device_evaluate(monitor_id: int, device_id: int) -> list[Transition]:
     """Replay the device's observations after the last transition and apply what changed."""
     monitor = Monitor.objects.select_related("project__organization").filter(pk=monitor_id).first()
     if monitor is None or not monitor.enabled:
-        return []  # deleted or switched off since the heartbeat: nothing to say
+        # Deleted or switched off since the heartbeat: nothing to say, nothing to sweep.
+        pending = Observation.objects.filter(monitor_id=monitor_id, device_id=device_id)
+        if monitor is None:
+            pending.delete()
+        else:
+            pending.update(evaluated=True)
+        return []
     with transaction.atomic():
         DeviceWatch.objects.select_for_update().get_or_create(
             monitor_id=monitor_id, device_id=device_id

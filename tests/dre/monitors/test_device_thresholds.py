@@ -173,3 +173,24 @@ def test_it_refuses_delays_beyond_the_lateness_window(make_monitor, settings):
     settings.MONITOR_LATENESS_SECONDS = 3600
     with pytest.raises(services.MonitorError, match="at most 3600"):
         make_monitor(start_delay_seconds=7200)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_a_heartbeat_when_a_remembered_monitor_was_deleted(
+    send, make_monitor, metric_rule, project
+):
+    from django.core.cache import cache
+
+    from dre.health.models import HeartbeatInterval
+
+    monitor = make_monitor()
+    remembered = services.device_monitors(project.pk)
+    monitor.delete()
+    # The race: a request read the list just before the delete was committed.
+    cache.set(services._cache_key(project.pk), remembered)
+
+    send(heartbeat(2, battery_temp=70))  # commits: no foreign key to trip on
+
+    assert HeartbeatInterval.objects.count() == 1
+    assert incidents() == []
+    assert not Observation.objects.exists()  # dropped by its evaluation
