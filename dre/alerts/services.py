@@ -75,9 +75,11 @@ def events_requeue_stuck(now=None) -> int:
 
 
 def rule_matches(rule: AlertRule, data: dict) -> bool:
-    """The rule's filters, each off when empty: devices in the last hour, software types,
-    cohorts (the issue was seen on one of them)."""
-    if rule.min_devices_last_hour and data.get("devices_last_hour", 0) < rule.min_devices_last_hour:
+    """The rule's filters, each off when empty: devices in the last hour (issues only: a
+    rollout or a metric alert has no such count), software types, cohorts (the issue was
+    seen on one of them; the rollout's or the monitor's)."""
+    devices = data.get("devices_last_hour", 0)
+    if rule.min_devices_last_hour and "issue" in data and devices < rule.min_devices_last_hour:
         return False
     software_types = {t.pk for t in rule.software_types.all()}
     if software_types and not software_types & set(data.get("software_type_ids", [])):

@@ -25,6 +25,7 @@ def incident_announce(incident: Incident, what: str) -> None:
 
 def incident_data(incident: Incident) -> dict:
     monitor, project = incident.monitor, incident.monitor.project
+    version = monitor.software_version
     base = f"/{project.organization.slug}/{project.slug}"
     data = {
         "monitor": {
@@ -46,9 +47,8 @@ def incident_data(incident: Incident) -> dict:
         },
         "project": {"organization": project.organization.slug, "slug": project.slug},
         "cohort_ids": [monitor.cohort_id] if monitor.cohort_id else [],
-        "software_versions": [monitor.software_version.version]
-        if monitor.software_version_id
-        else [],
+        "software_versions": [version.version] if version else [],
+        "software_type_ids": [version.software_type_id] if version else [],
     }
     if incident.device_id:
         data["device"] = {"id": incident.device_id, "serial": incident.device.serial}

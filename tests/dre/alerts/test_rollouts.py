@@ -107,3 +107,9 @@ def test_it_sends_slack_a_line_with_a_link_to_the_release(
         "<https://dre.example.com/acme/sensors/releases/2.0.0/|release 2.0.0 to cohort beta>"
     )
     assert AlertEvent.objects.get().evaluated is not None
+
+
+def test_it_applies_the_device_count_filter_to_issues_only(rollout, make_rule):
+    rule = make_rule(T.ROLLOUT_HALTED, min_devices_last_hour=5, email=False)
+    rollout(T.ROLLOUT_HALTED)
+    assert Notification.objects.filter(rule=rule).count() == 1
