@@ -274,6 +274,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Uploads and reads of devices, symbol files, coredumps, traces and issues.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets that share a field name with another app's get their own names.
+    "ENUM_NAME_OVERRIDES": {
+        "MonitorKindEnum": "dre.monitors.models.Monitor.Kind",
+        "WebhookKindEnum": "dre.alerts.models.Webhook.Kind",
+        "IncidentStateEnum": "dre.monitors.models.Incident.State",
+        "WebhookDeliveryStateEnum": "dre.alerts.models.WebhookDelivery.State",
+    },
 }
 
 LOGGING = {

@@ -340,7 +340,11 @@ class WebhookAction(AdminScoped, APIView):
     """POST test: queue a signed `webhook.test` delivery; POST enable: switch a disabled
     webhook back on."""
 
-    @extend_schema(request=None, responses={202: WebhookDeliveryOut, 200: WebhookOut})
+    @extend_schema(
+        request=None,
+        responses={202: WebhookDeliveryOut, 200: WebhookOut},
+        operation_id="webhook_action",
+    )
     def post(self, request, project_id, pk, action):
         self.require_admin()
         webhook = get_object_or_404(Webhook, project=self.project, pk=pk)
