@@ -28,15 +28,30 @@ class EventType:
     # A trace arrived for an issue; one event per issue and hour, for rules that count
     # devices ("over N devices in an hour").
     ISSUE_OCCURRED = "issue.occurred"
-    # Reserved for dre/health (fleet health), which publishes them; nothing does yet.
+    # dre/monitors (metric thresholds) publishes these when an incident opens or resolves:
+    # data {"monitor", "incident", "device" (device thresholds), "project", "cohort_ids",
+    # "software_versions"}.
     DEVICE_ALERT_TRIGGERED = "device_threshold_alert.triggered"
     DEVICE_ALERT_RESOLVED = "device_threshold_alert.resolved"
     FLEET_ALERT_TRIGGERED = "fleet_threshold_alert.triggered"
-    # Reserved for dre/releases (rollouts), which publishes them; nothing does yet.
+    FLEET_ALERT_RESOLVED = "fleet_threshold_alert.resolved"
+    # dre/releases publishes these from its deployment services: data {"deployment",
+    # "release", "cohort_ids", "software_type_ids", "reason", "evidence", "actor", "project"}.
     ROLLOUT_HALTED = "rollout.halted"
     ROLLOUT_RESUMED = "rollout.resumed"
     ROLLOUT_WIDENED = "rollout.widened"
+    # dre/health, per stored batch of heartbeat intervals: data {"intervals": [{"device_id",
+    # "device_serial", "cohort_id", "software_version_id", "started", "ended", "values"}]}. For
+    # device thresholds (dre/monitors); not a notification of its own.
+    HEALTH_HEARTBEATS_RECORDED = "health.heartbeats_recorded"
 
+    METRIC_TYPES = (
+        DEVICE_ALERT_TRIGGERED,
+        DEVICE_ALERT_RESOLVED,
+        FLEET_ALERT_TRIGGERED,
+        FLEET_ALERT_RESOLVED,
+    )
+    ROLLOUT_TYPES = (ROLLOUT_HALTED, ROLLOUT_RESUMED, ROLLOUT_WIDENED)
     ISSUE_TYPES = (
         ISSUE_CREATED,
         ISSUE_REGRESSED,
@@ -45,15 +60,9 @@ class EventType:
         ISSUE_COMMENTED,
         ISSUE_OCCURRED,
     )
-    ALL = (
-        *ISSUE_TYPES,
-        DEVICE_ALERT_TRIGGERED,
-        DEVICE_ALERT_RESOLVED,
-        FLEET_ALERT_TRIGGERED,
-        ROLLOUT_HALTED,
-        ROLLOUT_RESUMED,
-        ROLLOUT_WIDENED,
-    )
+    # What an alert rule can listen to.
+    NOTIFIABLE = (*ISSUE_TYPES, *METRIC_TYPES, *ROLLOUT_TYPES)
+    ALL = (*NOTIFIABLE, HEALTH_HEARTBEATS_RECORDED)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "dre.api",
     "dre.web",
     "dre.alerts",
+    "dre.monitors",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dre.releases.tasks.evaluate_rollouts",
         "schedule": env.int("ROLLOUT_EVALUATION_SECONDS", default=300),
     },
+    "dispatch-fleet-monitors": {
+        "task": "dre.monitors.tasks.dispatch_fleet_monitors",
+        "schedule": env.int("MONITOR_DISPATCH_SECONDS", default=30),
+    },
+    "sweep-monitors": {
+        "task": "dre.monitors.tasks.sweep_monitors",
+        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),
+    },
 }
 
 # Limits on what devices and CI may send.
@@ -249,6 +258,10 @@ WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=15)
+# Device thresholds place a heartbeat that arrives out of order where it belongs in the
+# device's timeline if it is at most this much older than the newest one; delays are
+# capped by it too.
+MONITOR_LATENESS_SECONDS = env.int("MONITOR_LATENESS_SECONDS", default=86400)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -266,6 +279,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Uploads and reads of devices, symbol files, coredumps, traces and issues.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets that share a field name with another app's get their own names.
+    "ENUM_NAME_OVERRIDES": {
+        "MonitorKindEnum": "dre.monitors.models.Monitor.Kind",
+        "WebhookKindEnum": "dre.alerts.models.Webhook.Kind",
+        "IncidentStateEnum": "dre.monitors.models.Incident.State",
+        "WebhookDeliveryStateEnum": "dre.alerts.models.WebhookDelivery.State",
+    },
 }
 
 LOGGING = {

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
 from django.db.models import F
+from django.utils import timezone
 
 from dre.accounts.models import Membership, Role
 from dre.alerts.models import EmailDelivery, Webhook
@@ -17,7 +20,7 @@ def email_send(email_pk: int) -> bool:
     """Send one notification email, at most once: claimed pending -> sending first.
     A failure puts it back to pending and raises, so the task retries it."""
     claimed = EmailDelivery.objects.filter(pk=email_pk, state=State.PENDING).update(
-        state=State.SENDING, attempts=F("attempts") + 1
+        state=State.SENDING, attempts=F("attempts") + 1, updated=timezone.now()
     )
     if not claimed:
         return False
@@ -32,14 +35,43 @@ def email_send(email_pk: int) -> bool:
     try:
         message.send()
     except Exception as error:
-        EmailDelivery.objects.filter(pk=email_pk).update(state=State.PENDING, error=str(error))
+        EmailDelivery.objects.filter(pk=email_pk).update(
+            state=State.PENDING, error=str(error), updated=timezone.now()
+        )
         raise
-    EmailDelivery.objects.filter(pk=email_pk).update(state=State.SENT, error="")
+    EmailDelivery.objects.filter(pk=email_pk).update(
+        state=State.SENT, error="", updated=timezone.now()
+    )
     return True
 
 
 def email_give_up(email_pk: int, error: str) -> None:
-    EmailDelivery.objects.filter(pk=email_pk).update(state=State.FAILED, error=error)
+    EmailDelivery.objects.filter(pk=email_pk).update(
+        state=State.FAILED, error=error, updated=timezone.now()
+    )
+
+
+def emails_requeue_stuck(now=None) -> int:
+    """Re-queue emails whose task was lost: pending long after their last change, or
+    claimed by a worker that died before it said how sending went. The second kind is
+    sent again: an email twice beats none (the SMTP server may or may not have taken it).
+    Claimed by moving `updated`, so two sweeps queue an email once."""
+    from dre.alerts.tasks import send_email
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    stuck = EmailDelivery.objects.filter(
+        state__in=[State.PENDING, State.SENDING], updated__lt=cutoff
+    ).values_list("pk", "updated")[:1000]
+    requeued = 0
+    for pk, updated in stuck:
+        claimed = EmailDelivery.objects.filter(pk=pk, updated=updated).update(
+            state=State.PENDING, updated=now
+        )
+        if claimed:
+            send_email.delay_on_commit(pk)
+            requeued += 1
+    return requeued
 
 
 def webhook_disabled_notice(webhook_id: int) -> int:

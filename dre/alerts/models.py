@@ -13,7 +13,7 @@ from dre.accounts.models import Project
 from dre.events import EventType
 from dre.fleet.models import Cohort, SoftwareType
 
-EVENT_CHOICES = [(name, name) for name in EventType.ALL]
+EVENT_CHOICES = [(name, name) for name in EventType.NOTIFIABLE]
 
 
 class AlertEvent(models.Model):
@@ -25,6 +25,18 @@ class AlertEvent(models.Model):
     data = models.JSONField(default=dict)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(default=timezone.now)
+    # Null until every listening rule has been evaluated for its latest data: the
+    # sweeper re-queues events whose evaluation task was lost.
+    evaluated = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["updated"],
+                condition=models.Q(evaluated__isnull=True),
+                name="alert_event_unevaluated",
+            )
+        ]
 
     def __str__(self):
         return f"{self.type} ({self.key})"
@@ -183,11 +195,14 @@ class EmailDelivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now)
+    # Last change of state: a row pending or sending long after it is the sweeper's.
+    updated = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["notification", "user"], name="email_once_per_user")
         ]
+        indexes = [models.Index(fields=["state", "updated"])]
 
     def __str__(self):
         return f"email to {self.address} ({self.state})"

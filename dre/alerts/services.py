@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,11 +29,13 @@ class AlertError(ValueError):
 
 
 def event_receive(event: events.Event) -> AlertEvent | None:
+    if event.type not in events.EventType.NOTIFIABLE:
+        return None  # heartbeats and the like: for other apps, never a notification
     if not selectors.rules_listening(event.project_id, event.type):
         return None
     stored, _ = AlertEvent.objects.update_or_create(
         key=event.key,
-        defaults={"data": event.data, "updated": timezone.now()},
+        defaults={"data": event.data, "updated": timezone.now(), "evaluated": None},
         create_defaults={"project_id": event.project_id, "type": event.type, "data": event.data},
     )
     from dre.alerts.tasks import evaluate_event
@@ -47,13 +52,34 @@ def event_evaluate(event_id: int) -> list[Notification]:
     for rule in selectors.rules_listening(event.project_id, event.type):
         if rule_matches(rule, event.data) and (notification := _claim(rule, event)):
             claimed.append(notification)
+    # Only the data this run saw: a newer version of the event queued its own run.
+    AlertEvent.objects.filter(pk=event.pk, updated=event.updated).update(evaluated=timezone.now())
     return claimed
 
 
+def events_requeue_stuck(now=None) -> int:
+    """Re-queue events whose evaluation task was lost (a worker died, the broker was
+    down at commit). Evaluating again is safe: notifications are claimed once per rule.
+    Claimed by moving `updated`, so two sweeps queue an event once."""
+    from dre.alerts.tasks import evaluate_event
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    stuck = AlertEvent.objects.filter(evaluated__isnull=True, updated__lt=cutoff)
+    requeued = 0
+    for pk, updated in stuck.values_list("pk", "updated")[:1000]:
+        if AlertEvent.objects.filter(pk=pk, updated=updated).update(updated=now):
+            evaluate_event.delay_on_commit(pk)
+            requeued += 1
+    return requeued
+
+
 def rule_matches(rule: AlertRule, data: dict) -> bool:
-    """The rule's filters, each off when empty: devices in the last hour, software types,
-    cohorts (the issue was seen on one of them)."""
-    if rule.min_devices_last_hour and data.get("devices_last_hour", 0) < rule.min_devices_last_hour:
+    """The rule's filters, each off when empty: devices in the last hour (issues only: a
+    rollout or a metric alert has no such count), software types, cohorts (the issue was
+    seen on one of them; the rollout's or the monitor's)."""
+    devices = data.get("devices_last_hour", 0)
+    if rule.min_devices_last_hour and "issue" in data and devices < rule.min_devices_last_hour:
         return False
     software_types = {t.pk for t in rule.software_types.all()}
     if software_types and not software_types & set(data.get("software_type_ids", [])):
@@ -94,7 +120,7 @@ def _fan_out(notification: Notification) -> None:
 
 
 def rule_save(rule: AlertRule, *, software_types=(), cohorts=(), webhooks=()) -> AlertRule:
-    unknown = set(rule.events) - set(events.EventType.ALL)
+    unknown = set(rule.events) - set(events.EventType.NOTIFIABLE)
     if not rule.events or unknown:
         raise AlertError(f"choose the events to alert on (unknown: {sorted(unknown)})")
     for related in (*software_types, *cohorts, *webhooks):

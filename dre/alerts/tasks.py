@@ -52,4 +52,10 @@ def send_webhook_disabled_notice(webhook_id: int) -> int:
 
 @shared_task(queue="maintenance", soft_time_limit=100, time_limit=120, **RETRY_ON_TRANSIENT_ERRORS)
 def sweep_stuck_deliveries() -> int:
-    return webhooks.deliveries_requeue_stuck()
+    """Everything a rule decided to send, whose task was lost: evaluations, webhook
+    deliveries, emails."""
+    return (
+        services.events_requeue_stuck()
+        + webhooks.deliveries_requeue_stuck()
+        + email.emails_requeue_stuck()
+    )

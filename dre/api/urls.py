@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from dre.api import health, releases, views
+from dre.api import alerts, health, releases, views
 
 P = "projects/<int:project_id>"
 
@@ -59,6 +59,24 @@ urlpatterns = [
         name="api-deployment-action",
     ),
     path(f"{P}/cohorts/", releases.CohortList.as_view(), name="api-cohorts"),
+    path(f"{P}/alert-rules/", alerts.AlertRuleList.as_view(), name="api-alert-rules"),
+    path(f"{P}/alert-rules/<int:pk>/", alerts.AlertRuleDetail.as_view(), name="api-alert-rule"),
+    path(f"{P}/monitors/", alerts.MonitorList.as_view(), name="api-monitors"),
+    path(f"{P}/monitors/<int:pk>/", alerts.MonitorDetail.as_view(), name="api-monitor"),
+    path(f"{P}/incidents/", alerts.IncidentList.as_view(), name="api-incidents"),
+    path(f"{P}/incidents/<int:pk>/", alerts.IncidentDetail.as_view(), name="api-incident"),
+    path(f"{P}/webhooks/", alerts.WebhookList.as_view(), name="api-webhooks"),
+    path(f"{P}/webhooks/<int:pk>/", alerts.WebhookDetail.as_view(), name="api-webhook"),
+    path(
+        f"{P}/webhooks/<int:pk>/deliveries/",
+        alerts.WebhookDeliveryList.as_view(),
+        name="api-webhook-deliveries",
+    ),
+    path(
+        f"{P}/webhooks/<int:pk>/<slug:action>/",
+        alerts.WebhookAction.as_view(),
+        name="api-webhook-action",
+    ),
     path(
         f"{P}/cohorts/<slug:slug>/devices/",
         releases.CohortDevices.as_view(),

@@ -16,7 +16,12 @@ from django.db import transaction
 
 from dre import blobs
 from dre.health.models import HeartbeatInterval
-from dre.health.services import day_mark_dirty, interval_duration_ms, metrics_register, value_scaled
+from dre.health.services import (
+    interval_duration_ms,
+    interval_stored,
+    metrics_register,
+    value_scaled,
+)
 from dre.symbols.models import SymbolFile
 from dre.symbols.selectors import symbol_file_for
 from symbolicator import ElfError, MetricLayout, SymbolicatorError, read_metric_layout
@@ -92,7 +97,7 @@ def _apply_layout(interval: HeartbeatInterval, layout: MetricLayout) -> None:
     interval.started = interval.ended - timedelta(milliseconds=interval.duration_ms)
     interval.state = HeartbeatInterval.State.RESOLVED
     interval.save()
-    day_mark_dirty(interval.project_id, interval.day)
+    interval_stored(interval)
 
 
 def trace_reason_name(

@@ -198,3 +198,34 @@ def reboot_reasons(project: Project, *, days: int = 30) -> list[dict]:
         .annotate(count=Count("id"))
         .order_by("-count")
     )
+
+
+def metric_values(
+    project_id: int,
+    key: str,
+    *,
+    since,
+    until,
+    cohort_id: int | None = None,
+    software_version_id: int | None = None,
+) -> list[tuple[int, float]]:
+    """(device id, value) of every resolved interval that ended in (since, until] and
+    carries a number for `key`: what a fleet threshold aggregates."""
+    from django.db.models.fields.json import KeyTransform
+
+    rows = HeartbeatInterval.objects.filter(
+        project_id=project_id,
+        state=HeartbeatInterval.State.RESOLVED,
+        ended__gt=since,
+        ended__lte=until,
+    )
+    if cohort_id:
+        rows = rows.filter(cohort_id=cohort_id)
+    if software_version_id:
+        rows = rows.filter(software_version_id=software_version_id)
+    found = rows.annotate(value=KeyTransform(key, "values")).values_list("device_id", "value")
+    return [
+        (device_id, float(value))
+        for device_id, value in found.iterator(chunk_size=5000)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    ]

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dre import events
 from dre.accounts.models import Project
 from dre.fleet.models import Device, HardwareVersion, SoftwareVersion
 from dre.health.metrics import BUILTIN_METRICS, SDK_INTERVAL_MS
@@ -111,7 +112,7 @@ def _after_save(interval: HeartbeatInterval) -> None:
     if interval.state == HeartbeatInterval.State.AWAITING_SYMBOLS:
         resolve_heartbeat.delay_on_commit(interval.pk)
     else:
-        day_mark_dirty(interval.project_id, interval.day)
+        interval_stored(interval)
 
 
 def _apply_named(interval: HeartbeatInterval, project: Project, metrics: dict) -> None:
@@ -220,6 +221,35 @@ def reboot_record(event: wire.Event, context: dict) -> Reboot | None:
         return None
     day_mark_dirty(reboot.project_id, reboot.day)
     return reboot
+
+
+def interval_stored(interval: HeartbeatInterval) -> None:
+    """An interval has its named values (at once, or once its ELF named them): roll its
+    day up again, and tell the other apps (device thresholds) through dre.events.
+
+    The one place health announces heartbeats; `data` carries a batch of intervals, so a
+    caller storing many at once can announce them in one event."""
+    day_mark_dirty(interval.project_id, interval.day)
+    events.publish(
+        events.Event(
+            events.EventType.HEALTH_HEARTBEATS_RECORDED,
+            interval.project_id,
+            key=f"heartbeat:{interval.device_id}:{interval.session_index}:{interval.ended.timestamp()}",
+            data={
+                "intervals": [
+                    {
+                        "device_id": interval.device_id,
+                        "device_serial": interval.device.serial,
+                        "cohort_id": interval.cohort_id,
+                        "software_version_id": interval.software_version_id,
+                        "started": interval.started.isoformat(),
+                        "ended": interval.ended.isoformat(),
+                        "values": interval.values,
+                    }
+                ]
+            },
+        )
+    )
 
 
 def day_mark_dirty(project_id: int, day: date) -> None:

@@ -8,7 +8,6 @@ from dre.alerts.models import AlertRule, Webhook
 from dre.events import EventType
 from dre.fleet.models import Cohort, SoftwareType
 
-# Only the sources that publish today; metric and rollout events arrive with their apps.
 RULE_EVENTS = [
     (EventType.ISSUE_CREATED, "An issue is created"),
     (EventType.ISSUE_REGRESSED, "An issue regresses"),
@@ -16,6 +15,13 @@ RULE_EVENTS = [
     (EventType.ISSUE_RESOLVED, "An issue is resolved"),
     (EventType.ISSUE_COMMENTED, "Someone comments on an issue"),
     (EventType.ISSUE_OCCURRED, "A trace arrives (once per issue and hour)"),
+    (EventType.DEVICE_ALERT_TRIGGERED, "A device threshold alert opens"),
+    (EventType.DEVICE_ALERT_RESOLVED, "A device threshold alert resolves"),
+    (EventType.FLEET_ALERT_TRIGGERED, "A fleet threshold alert opens"),
+    (EventType.FLEET_ALERT_RESOLVED, "A fleet threshold alert resolves"),
+    (EventType.ROLLOUT_HALTED, "A rollout is halted"),
+    (EventType.ROLLOUT_RESUMED, "A rollout is resumed"),
+    (EventType.ROLLOUT_WIDENED, "A rollout is widened"),
 ]
 
 

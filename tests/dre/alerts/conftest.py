@@ -1,13 +1,19 @@
-"""Issues made the real way (a crash through the pipeline), rules and webhooks."""
+"""Issues made the real way (a crash through the pipeline), rules and webhooks, and the
+real servers they talk to (an HTTP receiver, an SMTP server)."""
 
+import logging
+
+import environ
 import pytest
+from aiosmtpd.controller import Controller
 
 from dre.alerts.models import AlertRule, Webhook
-from dre.alerts.services import rule_save
+from dre.alerts.services import notification_setting_set, rule_save
 from dre.alerts.webhooks import new_secret
 from dre.crashes.models import Coredump, Issue
 from dre.crashes.services import coredump_ingest_bytes
 from dre.fleet.services import device_seen
+from tests.dre.alerts.receiver import Mailbox, Receiver, free_port
 from tests.firmware_fixtures import coredump_path
 
 
@@ -58,3 +64,38 @@ def make_webhook(project):
         )
 
     return make
+
+
+@pytest.fixture
+def receiver():
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def hook(make_webhook, receiver):
+    webhook = make_webhook(receiver.url)
+    receiver.secret = webhook.secret
+    return webhook
+
+
+@pytest.fixture
+def mailbox(settings):
+    box = Mailbox()
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    # Configured the way an operator does it: EMAIL_URL, parsed as dre/settings.py does.
+    for name, value in environ.Env.email_url_config(f"smtp://127.0.0.1:{controller.port}").items():
+        setattr(settings, name, value)
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def subscribed(project, alice, bob, charlie, victor):
+    """Alice and Victor subscribe, Bob does not; Charlie subscribes but is not a member."""
+    for user in (alice, victor, charlie):
+        notification_setting_set(user, project, email=True)
+    notification_setting_set(bob, project, email=False)

@@ -1,41 +1,15 @@
 """Notification emails go through Django's SMTP backend to a real SMTP server
 (aiosmtpd, in-process), to the project members who subscribed."""
 
-import logging
-
-import environ
 import pytest
-from aiosmtpd.controller import Controller
 
 from dre import events
 from dre.alerts.models import EmailDelivery
 from dre.alerts.services import notification_setting_set
 from dre.alerts.tasks import send_email
-from tests.dre.alerts.receiver import Mailbox, free_port
 
 pytestmark = pytest.mark.django_db
 T = events.EventType
-
-
-@pytest.fixture
-def mailbox(settings):
-    box = Mailbox()
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    # Configured the way an operator does it: EMAIL_URL, parsed as dre/settings.py does.
-    for name, value in environ.Env.email_url_config(f"smtp://127.0.0.1:{controller.port}").items():
-        setattr(settings, name, value)
-    yield box
-    controller.stop()
-
-
-@pytest.fixture
-def subscribed(project, alice, bob, charlie, victor):
-    """Alice and Victor subscribe, Bob does not; Charlie subscribes but is not a member."""
-    for user in (alice, victor, charlie):
-        notification_setting_set(user, project, email=True)
-    notification_setting_set(bob, project, email=False)
 
 
 def test_it_emails_the_members_who_subscribed(crash, make_rule, mailbox, subscribed):

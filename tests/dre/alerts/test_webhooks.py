@@ -12,25 +12,10 @@ from dre import events
 from dre.alerts import webhooks
 from dre.alerts.models import Webhook, WebhookDelivery
 from dre.alerts.services import webhook_enable
-from tests.dre.alerts.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 T = events.EventType
 State = WebhookDelivery.State
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def hook(make_webhook, receiver):
-    webhook = make_webhook(receiver.url)
-    receiver.secret = webhook.secret
-    return webhook
 
 
 @pytest.fixture(autouse=True)
