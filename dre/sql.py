@@ -1,4 +1,5 @@
-"""SQL that Django's ORM does not write: UPDATE ... RETURNING.
+"""SQL that Django's ORM does not write: UPDATE ... RETURNING, and counters added by
+INSERT ... ON CONFLICT DO UPDATE.
 
 A conditional UPDATE that also reads back what it wrote saves the round trip of
 a SELECT (and, for a claim, the SELECT ... FOR UPDATE and the transaction around
@@ -30,3 +31,58 @@ def update_returning(queryset, returning: list[str], **changes) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(f"{statement} RETURNING {columns}", params)
         return cursor.fetchall()
+
+
+def upsert_add(
+    model, rows: list[dict], key: list[str], add: list[str], greatest: tuple[str, ...] = ()
+) -> None:
+    """INSERT `rows` (dicts of field attnames to values) into `model`'s table; where a
+    row with the same `key` exists (a unique constraint on exactly those fields), add
+    the `add` columns to its own and keep the greatest of the `greatest` columns.
+
+    One statement for any number of rows, where get_or_create and an UPDATE take two
+    to five per row; and safe under concurrent writers, which the unique index orders.
+    PostgreSQL and SQLite 3.24+ both know ON CONFLICT.
+    """
+    if not rows:
+        return
+    connection = connections[router_db(model)]
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(_field_name(model, name)) for name in rows[0]]
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(row[f.attname], connection) for row in rows for f in fields]
+    biggest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    changes = [
+        f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}" for c in _columns(model, add)
+    ]
+    changes += [
+        f"{quote(c)} = {biggest}({table}.{quote(c)}, EXCLUDED.{quote(c)})"
+        for c in _columns(model, greatest)
+    ]
+    statement = (
+        f"INSERT INTO {table} ({columns}) VALUES {', '.join([one_row] * len(rows))} "
+        f"ON CONFLICT ({', '.join(quote(c) for c in _columns(model, key))}) "
+        f"DO UPDATE SET {', '.join(changes)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def router_db(model) -> str:
+    from django.db import router
+
+    return router.db_for_write(model)
+
+
+def _field_name(model, name: str) -> str:
+    """A field's name from its name or attname ("issue" or "issue_id")."""
+    for found in model._meta.concrete_fields:
+        if name in (found.name, found.attname):
+            return found.name
+    raise ValueError(f"{model.__name__} has no field {name!r}")
+
+
+def _columns(model, names) -> list[str]:
+    return [model._meta.get_field(_field_name(model, n)).column for n in names]
