@@ -41,7 +41,7 @@ from dre.fleet.services import (
     software_version_get,
 )
 from dre.ingest.wire import RleError, rle_decode
-from dre.sql import update_returning
+from dre.sql import insert_rows, update_returning
 from dre.symbols.cache import symbol_index_load
 from dre.symbols.models import SymbolFile
 from dre.symbols.selectors import symbol_file_for
@@ -222,30 +222,36 @@ def _finish(done: list[Symbolicated]) -> None:
         for symbolicated in kept:
             symbolicated.coredump.symbol_file = symbolicated.symbol_file
         Coredump.objects.bulk_update([s.coredump for s in kept], [*METADATA_FIELDS, "symbol_file"])
-        traces = _traces_save(kept)
-        _group_after_commit({t.pk: t.coredump_id for t in traces})
+        _group_after_commit(_traces_save(kept))
     for lost in sorted(set(tokens) - {pk for (pk,) in moved}):
         log.warning("coredump %s: lease lost, another worker has it", lost)
 
 
-def _traces_save(kept: list[Symbolicated]) -> list[Trace]:
+def _traces_save(kept: list[Symbolicated]) -> dict[int, int]:
     """Insert the traces, or replace those an earlier attempt left: one statement
-    (INSERT ... ON CONFLICT DO UPDATE) for the whole batch."""
-    traces = [
-        Trace(
-            coredump=s.coredump,
-            project_id=s.coredump.project_id,
-            data=s.data,
-            title=trace_title(s.data),
-        )
+    (INSERT ... ON CONFLICT DO UPDATE) for the whole batch. {trace id: coredump id}."""
+    now = timezone.now()
+    rows = [
+        {
+            "coredump_id": s.coredump.pk,
+            "project_id": s.coredump.project_id,
+            "data": s.data,
+            "title": trace_title(s.data),
+            "fingerprint": "",
+            "grouping": {},
+            "created": now,
+        }
         for s in kept
     ]
-    return Trace.objects.bulk_create(
-        traces,
-        update_conflicts=True,
-        unique_fields=["coredump"],
-        update_fields=["project", "data", "title"],
+    replaced = ["project_id", "data", "title"]
+    saved = insert_rows(
+        Trace,
+        rows,
+        conflict=["coredump"],
+        changes=[f"{column} = EXCLUDED.{column}" for column in replaced],
+        returning=["id", "coredump"],
     )
+    return dict(saved)
 
 
 def _group_after_commit(traces: dict[int, int]) -> None:
