@@ -132,3 +132,74 @@ def test_it_groups_a_batch_exactly_as_one_coredump_at_a_time(acme, project, run_
     assert len(one["issues"]) >= 10
     assert any(issue[2] == Issue.State.OPEN and issue[5] for issue in one["issues"])
     assert batch == one
+
+
+def test_it_leaves_a_coredump_another_worker_holds_and_does_the_rest(
+    project, symbol_file, run_on_commit
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ids = [send_coredump(project).pk for _ in range(3)]
+    Coredump.objects.filter(pk=ids[1]).update(
+        state=Coredump.State.PROCESSING,
+        attempts=1,
+        lease_expires=timezone.now() + timedelta(minutes=1),
+    )
+
+    run_on_commit(coredumps_symbolicate, ids)
+
+    states = dict(Coredump.objects.values_list("pk", "state"))
+    assert [states[pk] for pk in ids] == ["grouped", "processing", "grouped"]
+    assert Issue.objects.get().trace_count == 2
+
+
+def test_an_unexpected_error_fails_only_its_own_coredump_after_its_attempts(
+    project, symbol_file, run_on_commit, monkeypatch
+):
+    import symbolicator
+
+    ids = [send_coredump(project, scenario=s).pk for s in ("null_write", "div_zero", "assert")]
+    real = symbolicator.symbolicate
+
+    def explode_on_div_zero(parsed, index):
+        trace = real(parsed, index)
+        if "divide by zero" in trace.to_dict().get("title", ""):
+            raise MemoryError("too big")
+        return trace
+
+    monkeypatch.setattr("dre.crashes.symbolicate.symbolicator.symbolicate", explode_on_div_zero)
+    run_on_commit(coredumps_symbolicate, ids)
+
+    # Each retry (queued on commit, run here) is a batch of one.
+    rows = {c.pk: c for c in Coredump.objects.all()}
+    assert [rows[pk].state for pk in ids] == ["grouped", "failed", "grouped"]
+    assert rows[ids[1]].error == "failed 3 times; last error: MemoryError: too big"
+    assert Issue.objects.count() == 2
+
+
+def test_the_batch_task_processes_what_it_is_given(project, symbol_file, run_on_commit):
+    from dre.crashes.tasks import symbolicate_batch
+
+    ids = [send_coredump(project, scenario=s).pk for s in ("null_write", "div_zero")]
+
+    run_on_commit(symbolicate_batch.delay, ids)
+
+    assert set(Coredump.objects.values_list("state", flat=True)) == {"grouped"}
+    assert Issue.objects.count() == 2
+
+
+def test_a_batch_costs_a_bounded_number_of_statements(
+    project, symbol_file, run_on_commit, django_assert_max_num_queries
+):
+    # The first crash of a release finds its versions and symbols; the worker then
+    # remembers the versions (once committed).
+    run_on_commit(coredumps_symbolicate, [send_coredump(project).pk])
+    ids = [send_coredump(project, scenario=s).pk for s in ("null_write", "div_zero") * 10]
+
+    # Claim, load, finish (4), group (about 20) and the alert events' rows: not per coredump.
+    with django_assert_max_num_queries(60):
+        run_on_commit(coredumps_symbolicate, ids)
+
+    assert Issue.objects.get(title__contains="divide").trace_count == 10
