@@ -89,6 +89,38 @@ def insert_rows(
         return cursor.fetchall() if returning else []
 
 
+def update_rows(objects: list, fields: list[str]) -> None:
+    """Write `fields` of each model instance in `objects` (all of one model), as
+    `QuerySet.bulk_update` does, in one `UPDATE ... FROM (VALUES ...)` on PostgreSQL.
+
+    bulk_update builds a CASE WHEN expression per field and row and resolves each
+    through the ORM: most of a batch's CPU in the worker. Other databases use it.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    connection = connections[router_db(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objects, fields)
+        return
+    quote = connection.ops.quote_name
+    columns = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
+    casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns)
+    params = [
+        f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objects for f in columns
+    ]
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(f.column) for f in columns)
+    changes = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
+    pk = quote(model._meta.pk.column)
+    statement = (
+        f"UPDATE {table} SET {changes} FROM (VALUES {', '.join([f'({casts})'] * len(objects))}) "
+        f"AS v ({names}) WHERE {table}.{pk} = v.{pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
 def router_db(model) -> str:
     from django.db import router
 

@@ -46,7 +46,7 @@ from dre.crashes.models import (
 from dre.crashes.selectors import grouping_rules_saved
 from dre.crashes.titles import trace_title
 from dre.crashes.workflow import issue_regression
-from dre.sql import upsert_add
+from dre.sql import update_rows, upsert_add
 
 State = Coredump.State
 ISSUE_FIELDS = [
@@ -255,15 +255,13 @@ def _new_devices(batch: list[Grouped]) -> set[tuple[int, int]]:
 
 def _write(batch: list[Grouped], issues: dict[int, Issue], activities: list) -> None:
     _rollups_add(batch)
-    Issue.objects.bulk_update(list(issues.values()), ISSUE_FIELDS)
+    update_rows(list(issues.values()), ISSUE_FIELDS)
     for grouped in batch:
         trace = grouped.trace
         trace.issue_id = grouped.issue_id
         trace.fingerprint = grouped.result.fingerprint
         trace.grouping = {**grouped.result.to_dict(), **grouped.secondary}
-    Trace.objects.bulk_update(
-        [g.trace for g in batch], ["issue", "fingerprint", "grouping", "title"]
-    )
+    update_rows([g.trace for g in batch], ["issue", "fingerprint", "grouping", "title"])
     IssueActivity.objects.bulk_create(activities)
     Coredump.objects.filter(pk__in=[g.trace.coredump_id for g in batch]).update(
         state=State.GROUPED, state_changed=timezone.now()

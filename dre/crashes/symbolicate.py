@@ -41,7 +41,7 @@ from dre.fleet.services import (
     software_version_get,
 )
 from dre.ingest.wire import RleError, rle_decode
-from dre.sql import insert_rows, update_returning
+from dre.sql import insert_rows, update_returning, update_rows
 from dre.symbols.cache import symbol_index_load
 from dre.symbols.models import SymbolFile
 from dre.symbols.selectors import symbol_file_for
@@ -221,7 +221,7 @@ def _finish(done: list[Symbolicated]) -> None:
         kept = [s for s in done if s.coredump.pk in {pk for (pk,) in moved}]
         for symbolicated in kept:
             symbolicated.coredump.symbol_file = symbolicated.symbol_file
-        Coredump.objects.bulk_update([s.coredump for s in kept], [*METADATA_FIELDS, "symbol_file"])
+        update_rows([s.coredump for s in kept], [*METADATA_FIELDS, "symbol_file"])
         _group_after_commit(_traces_save(kept))
     for lost in sorted(set(tokens) - {pk for (pk,) in moved}):
         log.warning("coredump %s: lease lost, another worker has it", lost)
