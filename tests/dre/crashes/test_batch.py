@@ -22,8 +22,8 @@ from tests.firmware_fixtures import scenarios
 
 pytestmark = pytest.mark.django_db
 
-# The firmware's own scheduler, FreeRTOS and Zephyr, optimized and not.
-BUILDS = ("an385-O0", "freertos-an385-O2", "zephyr-an386-O0")
+# The firmware's own scheduler on both boards, FreeRTOS and Zephyr, optimized and not.
+BUILDS = ("an385-O0", "an386-O2", "freertos-an385-O2", "zephyr-an386-O0")
 
 
 def crashes() -> list[tuple[str, str]]:
