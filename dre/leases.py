@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -44,26 +44,35 @@ def expired(now=None) -> Q:
 
 
 def claim(model, pk: int, from_states: list[str], to_state: str) -> int | None:
-    """Move row `pk` into `to_state` with a fresh lease; return its fencing token.
+    """Move row `pk` into `to_state` with a fresh lease; return its fencing token."""
+    return claim_many(model, [pk], from_states, to_state).get(pk)
+
+
+def claim_many(model, pks: list[int], from_states: list[str], to_state: str) -> dict[int, int]:
+    """Move the rows of `pks` that can be claimed into `to_state` with a fresh lease;
+    return {pk: fencing token} of those claimed.
 
     Claimable: a row in one of `from_states`, or one left in `to_state` by a worker
     whose lease ran out. A row that used up MAX_PROCESSING_ATTEMPTS is left for the
     sweeper, which marks it failed, so a poison input never loops.
     """
+    if not pks:
+        return {}
     now = timezone.now()
     claimable = Q(state__in=from_states) | (Q(state=to_state) & expired(now))
-    # One conditional UPDATE that returns the new count: row-locked by PostgreSQL
-    # while it runs, so two claims of one row cannot both match (the second
-    # re-checks the WHERE against the first one's committed row).
+    # One conditional UPDATE that returns the new counts: each row is locked by
+    # PostgreSQL while it runs, so two claims of one row cannot both match (the
+    # second re-checks the WHERE against the first one's committed row). Rows a
+    # concurrent batch holds are simply not in our answer.
     claimed = update_returning(
-        model.objects.filter(claimable, pk=pk, attempts__lt=settings.MAX_PROCESSING_ATTEMPTS),
-        ["attempts"],
+        model.objects.filter(claimable, pk__in=pks, attempts__lt=settings.MAX_PROCESSING_ATTEMPTS),
+        ["id", "attempts"],
         state=to_state,
         state_changed=now,
         attempts=F("attempts") + 1,
         lease_expires=lease_until(now),
     )
-    return claimed[0][0] if claimed else None
+    return dict(claimed)
 
 
 def held(model, pk: int, token: int, state: str):
@@ -71,13 +80,22 @@ def held(model, pk: int, token: int, state: str):
     return model.objects.filter(pk=pk, attempts=token, state=state)
 
 
+def held_many(model, tokens: dict[int, int], state: str):
+    """The rows of `tokens` ({pk: token}) whose claims still hold."""
+    still = Q(pk__in=[])
+    for pk, token in tokens.items():
+        still |= Q(pk=pk, attempts=token)
+    return model.objects.filter(still, state=state)
+
+
 @contextmanager
-def renewing(model, pk: int, token: int, state: str):
-    """Keep the lease alive in a heartbeat thread while the body runs."""
+def renewing(model, tokens: dict[int, int], state: str):
+    """Keep the leases of `tokens` ({pk: token}) alive in a heartbeat thread while
+    the body runs."""
     stop = threading.Event()
     interval = max(settings.PROCESSING_LEASE_SECONDS / 3, 0.5)
     thread = threading.Thread(
-        target=_heartbeat, args=(model, pk, token, state, stop, interval), daemon=True
+        target=_heartbeat, args=(model, dict(tokens), state, stop, interval), daemon=True
     )
     thread.start()
     try:
@@ -87,15 +105,15 @@ def renewing(model, pk: int, token: int, state: str):
         thread.join()
 
 
-def _heartbeat(model, pk, token, state, stop: threading.Event, interval: float) -> None:
+def _heartbeat(model, tokens, state, stop: threading.Event, interval: float) -> None:
     # The thread has its own database connection (Django's are per thread); it
     # must close it, or each task would leak one.
     try:
         while not stop.wait(interval):
             try:
-                held(model, pk, token, state).update(lease_expires=lease_until())
+                held_many(model, tokens, state).update(lease_expires=lease_until())
             except Exception:  # the database blinked: the next beat tries again
-                log.warning("could not renew the lease of %s %s", model.__name__, pk)
+                log.warning("could not renew the leases of %s %s", model.__name__, list(tokens))
                 connection.close()
     finally:
         connection.close()
@@ -125,6 +143,53 @@ def hand_back(held_row, what: str) -> None:
         )
     except TRANSIENT_ERRORS:
         log.warning("%s: could not hand back; its lease will run out", what)
+
+
+def attempt_failed(model, pk: int, token: int, state: str, exc: Exception, requeue) -> None:
+    """An unexpected error in the stage holding row `pk` (claimed with `token`, which
+    is its attempt count) in `state`: record it, and send the row
+    back to RECEIVED (`requeue(pk)` queues it on commit) until MAX_PROCESSING_ATTEMPTS
+    are used, then to FAILED, so a poison input never loops. The same outbox rule as
+    everywhere: the write that makes a row wait sets `queued`, a publish that fails
+    clears it for the sweeper."""
+    error, summary = error_summary(exc)
+    final = token >= settings.MAX_PROCESSING_ATTEMPTS
+    now = timezone.now()
+    with transaction.atomic():
+        moved = held(model, pk, token, state).update(
+            state=model.State.FAILED if final else model.State.RECEIVED,
+            state_changed=now,
+            error=attempts_error(token, error, final),
+            traceback=summary,
+            lease_expires=None,
+            queued=None if final else now,
+        )
+        if moved and not final:
+            requeue(pk)
+
+
+def expired_leases_recover(model, state: str, requeue, now=None) -> int:
+    """The sweeper's part for rows whose worker died holding them (kill -9, OOM, hard
+    time limit): back to RECEIVED and queued again, or FAILED once the last attempt
+    is used. Returns how many rows moved."""
+    now = now or timezone.now()
+    expired_rows = model.objects.filter(expired(now), state=state)
+    count = 0
+    for pk, attempts in expired_rows.values_list("pk", "attempts"):
+        final = attempts >= settings.MAX_PROCESSING_ATTEMPTS
+        changes = {"state": model.State.RECEIVED, "state_changed": now, "queued": now}
+        if final:
+            changes.update(state=model.State.FAILED, error=died_error(attempts), queued=None)
+        with transaction.atomic():
+            # Conditional on the same expired claim: a worker that claimed it
+            # meanwhile holds a fresh lease and a new token.
+            moved = expired_rows.filter(pk=pk, attempts=attempts).update(
+                lease_expires=None, **changes
+            )
+            if moved and not final:
+                requeue(pk)
+        count += moved
+    return count
 
 
 def error_summary(exc: BaseException, limit: int = 6) -> tuple[str, str]:

@@ -1,4 +1,5 @@
-"""SQL that Django's ORM does not write: UPDATE ... RETURNING.
+"""SQL that Django's ORM does not write: UPDATE ... RETURNING, and counters added by
+INSERT ... ON CONFLICT DO UPDATE.
 
 A conditional UPDATE that also reads back what it wrote saves the round trip of
 a SELECT (and, for a claim, the SELECT ... FOR UPDATE and the transaction around
@@ -30,3 +31,109 @@ def update_returning(queryset, returning: list[str], **changes) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(f"{statement} RETURNING {columns}", params)
         return cursor.fetchall()
+
+
+def upsert_add(
+    model, rows: list[dict], key: list[str], add: list[str], greatest: tuple[str, ...] = ()
+) -> None:
+    """INSERT `rows` (dicts of field attnames to values) into `model`'s table; where a
+    row with the same `key` exists (a unique constraint on exactly those fields), add
+    the `add` columns to its own and keep the greatest of the `greatest` columns.
+
+    One statement for any number of rows, where get_or_create and an UPDATE take two
+    to five per row; and safe under concurrent writers, which the unique index orders.
+    """
+    connection = connections[router_db(model)]
+    quote, table = connection.ops.quote_name, connection.ops.quote_name(model._meta.db_table)
+    biggest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    changes = [
+        f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}" for c in _columns(model, add)
+    ]
+    changes += [
+        f"{quote(c)} = {biggest}({table}.{quote(c)}, EXCLUDED.{quote(c)})"
+        for c in _columns(model, greatest)
+    ]
+    insert_rows(model, rows, conflict=key, changes=changes)
+
+
+def insert_rows(
+    model, rows: list[dict], *, conflict: list[str], changes: list[str], returning=()
+) -> list[tuple]:
+    """`INSERT INTO ... VALUES (...), (...) ON CONFLICT (conflict) DO UPDATE SET changes
+    [RETURNING returning]`: one statement, values adapted by their fields. `rows` are
+    dicts of field attnames to values, every NOT NULL column given.
+
+    Not bulk_create: on PostgreSQL, Django 5.2 sends several rows as one array per
+    column (UNNEST), and psycopg's client-side quoting of an array of large JSON texts
+    runs a regex per character class over every document (tens of ms per trace).
+    PostgreSQL and SQLite 3.35+ both know ON CONFLICT ... RETURNING.
+    """
+    if not rows:
+        return []
+    connection = connections[router_db(model)]
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(_field_name(model, name)) for name in rows[0]]
+    columns = ", ".join(quote(f.column) for f in fields)
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(row[f.attname], connection) for row in rows for f in fields]
+    statement = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"VALUES {', '.join([one_row] * len(rows))} "
+        f"ON CONFLICT ({', '.join(quote(c) for c in _columns(model, conflict))}) "
+        f"DO UPDATE SET {', '.join(changes)}"
+    )
+    if returning:
+        statement += " RETURNING " + ", ".join(quote(c) for c in _columns(model, returning))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if returning else []
+
+
+def update_rows(objects: list, fields: list[str]) -> None:
+    """Write `fields` of each model instance in `objects` (all of one model), as
+    `QuerySet.bulk_update` does, in one `UPDATE ... FROM (VALUES ...)` on PostgreSQL.
+
+    bulk_update builds a CASE WHEN expression per field and row and resolves each
+    through the ORM: most of a batch's CPU in the worker. Other databases use it.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    connection = connections[router_db(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objects, fields)
+        return
+    quote = connection.ops.quote_name
+    columns = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
+    casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in columns)
+    params = [
+        f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in objects for f in columns
+    ]
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(f.column) for f in columns)
+    changes = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
+    pk = quote(model._meta.pk.column)
+    statement = (
+        f"UPDATE {table} SET {changes} FROM (VALUES {', '.join([f'({casts})'] * len(objects))}) "
+        f"AS v ({names}) WHERE {table}.{pk} = v.{pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def router_db(model) -> str:
+    from django.db import router
+
+    return router.db_for_write(model)
+
+
+def _field_name(model, name: str) -> str:
+    """A field's name from its name or attname ("issue" or "issue_id")."""
+    for found in model._meta.concrete_fields:
+        if name in (found.name, found.attname):
+            return found.name
+    raise ValueError(f"{model.__name__} has no field {name!r}")
+
+
+def _columns(model, names) -> list[str]:
+    return [model._meta.get_field(_field_name(model, n)).column for n in names]

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ingest/run.py [--requests 1500] [--clients 32] [--workers 2]
                                          [--only ingest|worker] [--coredumps 200] [--profile]
+                                         [--batch 50] [--database dre_bench_ingest]
 
 Ingest (what devices wait for):
 1. creates a scratch database (dre_bench_ingest on the server of DATABASE_URL, or of
@@ -20,8 +21,9 @@ Ingest (what devices wait for):
 
 Worker (what a Celery worker process does per crash): uploads the ELFs, indexes them,
 stores --coredumps coredumps without queueing them, then times coredump_symbolicate
-(which groups the trace through the eager task it queues) one after another in this
-process, on the test fixtures and on bench/build/bigfw when it exists (make -C bench).
+one after another in this process, and coredumps_symbolicate on --batch at a time
+(worker.py), on the test fixtures and on bench/build/bigfw when it exists
+(make -C bench); with the SQL statements each coredump costs.
 --profile prints where that time goes (cProfile).
 
 Point CELERY_BROKER_URL at a Redis database no worker uses: the run empties dre's queues
@@ -64,7 +66,7 @@ def main() -> None:
         if args.only in (None, "ingest"):
             _ingest(env, key, args)
         if args.only in (None, "worker"):
-            worker.run(args.coredumps, args.profile)
+            worker.run(args.coredumps, args.profile, args.batch)
     finally:
         _clean_up(server, args.database, env)
 
@@ -79,6 +81,7 @@ def _arguments():
     parser.add_argument("--coredumps", type=int, default=200, help="per worker data set")
     parser.add_argument("--only", choices=["ingest", "worker"])
     parser.add_argument("--profile", action="store_true", help="cProfile the worker part")
+    parser.add_argument("--batch", type=int, default=50, help="coredumps per worker batch")
     parser.add_argument("--database", default="dre_bench_ingest")
     return parser.parse_args()
 

@@ -1,9 +1,18 @@
 """Worker throughput: coredumps symbolicated and grouped per second by one process.
 
-The coredumps are stored first without queueing them; then coredump_symbolicate runs on
-each in turn in this process, exactly as the Celery task calls it, and the grouping task
-it queues on commit runs eagerly right after it. The broker's own round trips are not
-included: a worker process with prefetch 1 adds one receive and one acknowledgement.
+The coredumps are stored first without queueing them; then, in this process, exactly
+as the Celery tasks call them:
+- one at a time: coredump_symbolicate on each in turn (the symbolicate_coredump task);
+- in batches: coredumps_symbolicate on --batch coredumps at a time (the
+  symbolicate_batch task the edge publishes once per committed group of uploads).
+Grouping runs in the same process after each commit (code that queues it as a task
+runs eagerly). Each mode has its own project, so both start with no issues. SQL
+statements are counted at the connection (Django's execute wrapper) during the timed
+calls. "per CPU s" divides by this process's own CPU time (time.process_time): what it
+would do with a CPU to itself and PostgreSQL answering at once; on a loaded machine the
+wall-clock rate is a fraction of it. The broker's own round trips are not included: a
+worker process with prefetch 1 adds one receive and one acknowledgement per task, which
+a batch shares.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import pstats
 import statistics
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,17 +32,26 @@ BIGFW = ROOT / "bench" / "build" / "bigfw"
 TARGET_PER_SECOND = 50
 
 
-def run(count: int, profile: bool) -> None:
+def run(count: int, profile: bool, batch: int = 50) -> None:
     from dre.celery import app
 
     app.conf.task_always_eager = True
     print(f"\nworker: {count} coredumps per data set, symbolicated and grouped in one process")
-    print(f"{'data set':16} {'crashes':>8} {'per s':>7} {'median ms':>10} {'p95 ms':>8}  states")
+    print(f"{'data set':16} {'mode':9} {'crashes':>7} {'per s':>7} {'median ms':>10} "
+          f"{'p95 ms':>8} {'SQL/crash':>9} {'per CPU s':>9}  states")  # fmt: skip
     for name, pairs in data_sets().items():
-        if pairs:
-            measure(name, pairs, count, profile)
-        else:
+        if not pairs:
             print(f"{name:16} missing: make -C bench builds it")
+            continue
+        for size in _batch_sizes(batch):
+            measure(name, pairs, count, profile, size)
+
+
+def _batch_sizes(batch: int) -> list[int]:
+    """One at a time, then in batches (when this dre has the batch path)."""
+    from dre.crashes import services
+
+    return [1, batch] if hasattr(services, "coredumps_symbolicate") and batch > 1 else [1]
 
 
 def data_sets() -> dict[str, list[tuple[Path, Path, str]]]:
@@ -48,16 +67,32 @@ def data_sets() -> dict[str, list[tuple[Path, Path, str]]]:
     return {"test fixtures": fixtures, "bench firmware": bigfw if bigfw[0][1].exists() else []}
 
 
-def measure(name: str, pairs, count: int, profile: bool) -> None:
-    project = _project(name)
+def measure(name: str, pairs, count: int, profile: bool, size: int) -> None:
+    project = _project(f"{name} {size}")
     for elf, version in {(elf, version) for elf, _, version in pairs}:
         _upload_elf(project, elf, version)
     ids = [_store_coredump(project, pairs[i % len(pairs)][1]) for i in range(count)]
     profiler = cProfile.Profile() if profile else None
-    times = _symbolicate_all(ids, profiler)
-    _print_row(name, times, ids)
+    statements = Counter()
+    cpu = time.process_time()
+    with _counting(statements):
+        times = _symbolicate_all(ids, profiler, size)
+    cpu = time.process_time() - cpu
+    _print_row(name, size, times, ids, statements["sql"], cpu)
     if profiler:
         _print_profile(profiler)
+
+
+@contextmanager
+def _counting(statements: Counter):
+    from django.db import connection
+
+    def count(execute, sql, params, many, context):
+        statements["sql"] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield
 
 
 def _project(name: str):
@@ -94,21 +129,28 @@ def _store_coredump(project, path: Path) -> int:
     ).pk  # fmt: skip
 
 
-def _symbolicate_all(ids: list[int], profiler) -> list[float]:
-    from dre.crashes.services import coredump_symbolicate
+def _symbolicate_all(ids: list[int], profiler, size: int) -> list[float]:
+    """Each coredump's time: its batch's time shared out among the batch."""
+    from dre.crashes import services
 
+    if size == 1:
+        call, batches = services.coredump_symbolicate, [[i] for i in ids]
+    else:
+        call = services.coredumps_symbolicate
+        batches = [ids[start : start + size] for start in range(0, len(ids), size)]
     times = []
-    for coredump_id in ids:
+    for batch in batches:
+        argument = batch[0] if size == 1 else batch
         started = time.perf_counter()
         if profiler:
-            profiler.runcall(coredump_symbolicate, coredump_id)
+            profiler.runcall(call, argument)
         else:
-            coredump_symbolicate(coredump_id)
-        times.append(time.perf_counter() - started)
+            call(argument)
+        times += [(time.perf_counter() - started) / len(batch)] * len(batch)
     return times
 
 
-def _print_row(name: str, times: list[float], ids: list[int]) -> None:
+def _print_row(name: str, size: int, times, ids: list[int], sql: int, cpu: float) -> None:
     from dre.crashes.models import Coredump
 
     states = Counter(Coredump.objects.filter(pk__in=ids).values_list("state", flat=True))
@@ -116,8 +158,10 @@ def _print_row(name: str, times: list[float], ids: list[int]) -> None:
     p95 = ms[round(0.95 * (len(ms) - 1))]
     per_second = len(times) / sum(times)
     verdict = "met" if per_second >= TARGET_PER_SECOND else "MISSED"
-    print(f"{name:16} {len(times):8d} {per_second:7.1f} {statistics.median(ms):10.1f} "
-          f"{p95:8.1f}  {dict(states)}  (target {TARGET_PER_SECOND}/s: {verdict})")  # fmt: skip
+    mode = "one" if size == 1 else f"batch {size}"
+    print(f"{name:16} {mode:9} {len(times):7d} {per_second:7.1f} {statistics.median(ms):10.1f} "
+          f"{p95:8.1f} {sql / len(ids):9.1f} {len(ids) / cpu:9.1f}  {dict(states)}  "
+          f"(target {TARGET_PER_SECOND}/s: {verdict})")  # fmt: skip
 
 
 def _print_profile(profiler) -> None:

@@ -12,6 +12,13 @@ def symbolicate_coredump(coredump_id: int) -> None:
     services.coredump_symbolicate(coredump_id)
 
 
+# A batch of committed uploads (the edge publishes one per group commit). Its leases
+# are renewed while it runs; the limits bound a batch of cold symbol indexes.
+@shared_task(queue="coredumps", soft_time_limit=540, time_limit=600, **RETRY_ON_TRANSIENT_ERRORS)
+def symbolicate_batch(coredump_ids: list[int]) -> None:
+    services.coredumps_symbolicate(coredump_ids)
+
+
 @shared_task(queue="grouping", soft_time_limit=50, time_limit=60, **RETRY_ON_TRANSIENT_ERRORS)
 def group_trace(trace_id: int) -> None:
     services.trace_group(trace_id)

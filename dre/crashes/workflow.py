@@ -99,9 +99,13 @@ def issue_unmute(issue: Issue, *, actor=None):
 
 
 def _open(issue: Issue, *, regressed: bool = False) -> None:
+    _reopened(issue, regressed=regressed)
+    issue.save(update_fields=["state", "resolution", "resolved_in", "regressed_at"])
+
+
+def _reopened(issue: Issue, *, regressed: bool = False) -> None:
     issue.state, issue.resolution, issue.resolved_in = State.OPEN, "", ""
     issue.regressed_at = timezone.now() if regressed else None
-    issue.save(update_fields=["state", "resolution", "resolved_in", "regressed_at"])
 
 
 # -- regressions -------------------------------------------------------------------------
@@ -124,14 +128,18 @@ def regresses(issue: Issue, version: str | None, captured) -> bool:
     return captured is None or issue.resolved_at is None or captured > issue.resolved_at
 
 
-def issue_trace_arrived(issue: Issue, trace: Trace) -> None:
-    """Reopen a resolved issue a trace proves still happens (in trace_group's transaction)."""
+def issue_regression(issue: Issue, trace: Trace) -> IssueActivity | None:
+    """Reopen (in memory) a resolved issue a new trace proves still happens; the
+    REGRESSED entry, unsaved. The group stage saves both with the rest of its batch
+    and announces the entry once it is saved."""
     coredump = trace.coredump
     version = coredump.software_version.version if coredump.software_version_id else None
-    when = coredump.captured or coredump.received
-    if regresses(issue, version, when):
-        _open(issue, regressed=True)
-        _record(issue, Kind.REGRESSED, None, version=version or "", trace=trace.pk)
+    if not regresses(issue, version, coredump.captured or coredump.received):
+        return None
+    _reopened(issue, regressed=True)
+    return IssueActivity(
+        issue=issue, kind=Kind.REGRESSED, data={"version": version or "", "trace": trace.pk}
+    )
 
 
 # -- merge -----------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ def symbol_file_ingest(
                 blob=stored.name,
                 size=stored.size,
                 md5=stored.md5,
+                queued=timezone.now(),  # published right after commit; see _publish
             )
     except IntegrityError:
         raise SymbolFileDuplicate(
@@ -72,9 +73,13 @@ def _queue_index(symbol_file_id: int) -> None:
     transaction.on_commit(lambda: _publish(symbol_file_id))
 
 
-def _publish(symbol_file_id: int) -> bool:
-    """Hand indexing to the broker; when it is down `queued` stays None and the
-    sweeper publishes later, so an upload never fails after its bytes are stored."""
+def _publish(symbol_file_id: int, mark: bool = False) -> bool:
+    """Hand indexing to the broker; a broker that is down loses nothing.
+
+    The outbox rule of dre/leases.py: the write that made the row wait set `queued`;
+    a failed publish clears it and the sweeper publishes later, so an upload never
+    fails after its bytes are stored. `mark`: the sweeper's publish, which sets it.
+    """
     from dre.symbols.tasks import index_symbol_file
 
     try:
@@ -83,9 +88,18 @@ def _publish(symbol_file_id: int) -> bool:
         log.warning(
             "could not queue indexing of symbol file %s (%s); the sweeper will", symbol_file_id, exc
         )
+        _mark_queued(symbol_file_id, None)
         return False
-    SymbolFile.objects.filter(pk=symbol_file_id, state=State.RECEIVED).update(queued=timezone.now())
+    if mark:
+        _mark_queued(symbol_file_id, timezone.now())
     return True
+
+
+def _mark_queued(symbol_file_id: int, queued) -> None:
+    try:
+        SymbolFile.objects.filter(pk=symbol_file_id, state=State.RECEIVED).update(queued=queued)
+    except TRANSIENT_ERRORS:  # the row stays as it is; a later sweep sees it
+        log.warning("symbol file %s: could not record its outbox state", symbol_file_id)
 
 
 def _read_build_id(stored: blobs.StoredBlob) -> str:
@@ -109,13 +123,14 @@ def symbol_file_index(symbol_file_id: int) -> None:
         return
     symbol_file = SymbolFile.objects.get(pk=symbol_file_id)
     try:
-        with leases.renewing(SymbolFile, symbol_file_id, token, State.INDEXING):
+        with leases.renewing(SymbolFile, {symbol_file_id: token}, State.INDEXING):
             _index(symbol_file)
     except TRANSIENT_ERRORS:
         leases.hand_back(_held(symbol_file), f"symbol file {symbol_file.pk}")
         raise  # the task retries with backoff
     except Exception as exc:
-        _attempt_failed(symbol_file, exc)
+        log.exception("symbol file %s: attempt %s failed", symbol_file_id, token)
+        leases.attempt_failed(SymbolFile, symbol_file_id, token, State.INDEXING, exc, _queue_index)
 
 
 def _index_store(symbol_file: SymbolFile, index: SymbolIndex) -> blobs.StoredBlob:
@@ -180,23 +195,6 @@ def _fail(symbol_file: SymbolFile, error: str) -> None:
     )
 
 
-def _attempt_failed(symbol_file: SymbolFile, exc: Exception) -> None:
-    """An unexpected error escaped indexing: retry until MAX_PROCESSING_ATTEMPTS, then fail."""
-    log.exception("symbol file %s: attempt %s failed", symbol_file.pk, symbol_file.attempts)
-    error, summary = leases.error_summary(exc)
-    final = symbol_file.attempts >= settings.MAX_PROCESSING_ATTEMPTS
-    with transaction.atomic():
-        _held(symbol_file).update(
-            state=State.FAILED if final else State.RECEIVED,
-            state_changed=timezone.now(),
-            error=leases.attempts_error(symbol_file.attempts, error, final),
-            traceback=summary,
-            lease_expires=None,
-        )
-        if not final:
-            _queue_index(symbol_file.pk)
-
-
 def symbol_file_reprocess(symbol_file: SymbolFile) -> None:
     """Index a failed symbol file again, after the fix is deployed; the coredumps
     that waited for it are released when it is ready."""
@@ -208,7 +206,7 @@ def symbol_file_reprocess(symbol_file: SymbolFile) -> None:
         attempts=0,
         error="",
         traceback="",
-        queued=None,
+        queued=timezone.now(),
         lease_expires=None,
     )
     if not moved:
@@ -222,28 +220,8 @@ def symbol_files_requeue_stuck(now=None) -> int:
     an expired lease goes back to RECEIVED (or FAILED after the last attempt); a
     message that never reached the broker, or was lost by it, is published."""
     now = now or timezone.now()
-    return _recover_expired_leases(now) + _publish_unqueued(now)
-
-
-def _recover_expired_leases(now) -> int:
-    expired = SymbolFile.objects.filter(leases.expired(now), state=State.INDEXING)
-    count = 0
-    for symbol_file_id, attempts in expired.values_list("pk", "attempts"):
-        final = attempts >= settings.MAX_PROCESSING_ATTEMPTS
-        changes = {
-            "state": State.RECEIVED,
-            "state_changed": now,
-            "queued": None,
-            "lease_expires": None,
-        }
-        if final:
-            changes.update(state=State.FAILED, error=leases.died_error(attempts))
-        with transaction.atomic():
-            moved = expired.filter(pk=symbol_file_id, attempts=attempts).update(**changes)
-            if moved and not final:
-                _queue_index(symbol_file_id)
-        count += moved
-    return count
+    recovered = leases.expired_leases_recover(SymbolFile, State.INDEXING, _queue_index, now)
+    return recovered + _publish_unqueued(now)
 
 
 def _publish_unqueued(now) -> int:
@@ -254,7 +232,7 @@ def _publish_unqueued(now) -> int:
     )
     count = 0
     for symbol_file_id in waiting.values_list("pk", flat=True)[:1000]:
-        if not _publish(symbol_file_id):
+        if not _publish(symbol_file_id, mark=True):
             break  # the broker is down again: the next sweep goes on
         count += 1
     return count

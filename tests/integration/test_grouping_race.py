@@ -31,7 +31,7 @@ def symbolicated_traces(project, count: int) -> list[Trace]:
 def test_racing_workers_make_one_issue(project, monkeypatch):
     # Stages are run by hand here: the race is in trace_group, not in task wiring.
     monkeypatch.setattr("dre.crashes.services._queue_symbolicate", lambda *ids: None)
-    monkeypatch.setattr("dre.crashes.services._queue_group", lambda *ids: None)
+    monkeypatch.setattr("dre.crashes.symbolicate._group_after_commit", lambda traces: None)
     monkeypatch.setattr("dre.symbols.services._queue_index", lambda pk: None)
     symbol_file_index(store_elf(project).pk)
     traces = symbolicated_traces(project, 6)
