@@ -28,6 +28,9 @@ class EventType:
     # A trace arrived for an issue; one event per issue and hour, for rules that count
     # devices ("over N devices in an hour").
     ISSUE_OCCURRED = "issue.occurred"
+    # dre/health publishes one per stored batch of resolved heartbeats, after commit:
+    # data = {"project_id", "heartbeats": [{"device_id", "serial", "ended", "values"}]}.
+    HEALTH_HEARTBEATS_RECORDED = "health.heartbeats_recorded"
     # Reserved for dre/health (fleet health), which publishes them; nothing does yet.
     DEVICE_ALERT_TRIGGERED = "device_threshold_alert.triggered"
     DEVICE_ALERT_RESOLVED = "device_threshold_alert.resolved"
@@ -47,6 +50,7 @@ class EventType:
     )
     ALL = (
         *ISSUE_TYPES,
+        HEALTH_HEARTBEATS_RECORDED,
         DEVICE_ALERT_TRIGGERED,
         DEVICE_ALERT_RESOLVED,
         FLEET_ALERT_TRIGGERED,

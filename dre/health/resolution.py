@@ -16,7 +16,13 @@ from django.db import transaction
 
 from dre import blobs
 from dre.health.models import HeartbeatInterval
-from dre.health.services import day_mark_dirty, interval_duration_ms, metrics_register, value_scaled
+from dre.health.services import (
+    apply_registry,
+    heartbeats_resolved,
+    interval_duration_ms,
+    metrics_register,
+    value_scaled,
+)
 from dre.symbols.models import SymbolFile
 from dre.symbols.selectors import symbol_file_for
 from symbolicator import ElfError, MetricLayout, SymbolicatorError, read_metric_layout
@@ -26,29 +32,84 @@ log = logging.getLogger(__name__)
 _layouts: dict[tuple[int, str], MetricLayout | None] = {}
 _lock = Lock()
 LAYOUT_CACHE_SIZE = 32
+RESOLVE_BATCH = 500
 
 
 def heartbeat_resolve(interval_id: int) -> None:
+    heartbeats_resolve([interval_id])
+
+
+def heartbeats_resolve(interval_ids: list[int]) -> int:
+    """Name a batch of waiting intervals; returns how many were resolved.
+
+    1. Claim the rows still awaiting symbols (SKIP LOCKED: two workers given overlapping
+       batches each take what the other has not).
+    2. Per build (build-id prefix, else software version): one symbol file lookup, one
+       layout (cached per symbol file), one registry read.
+    3. Write the batch back in one UPDATE, then mark days dirty, keep attributes and
+       announce it (services.heartbeats_resolved).
+    """
     with transaction.atomic():
-        interval = (
-            HeartbeatInterval.objects.select_for_update()
-            .filter(pk=interval_id, state=HeartbeatInterval.State.AWAITING_SYMBOLS)
-            .first()
+        claimed = list(
+            HeartbeatInterval.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=interval_ids, state=HeartbeatInterval.State.AWAITING_SYMBOLS)
+            .select_related("device", "project")
+            .order_by("pk")
         )
-        if interval is None:
-            return
-        symbol_file = symbol_file_for(
-            interval.project_id,
-            build_id=None,
-            build_id_prefix=interval.build_id_prefix or None,
-            software_version_id=interval.software_version_id,
-        )
-        if symbol_file is None or symbol_file.state != SymbolFile.State.READY:
-            return
-        layout = _layout(symbol_file)
-        if layout is None:
-            return
-        _apply_layout(interval, layout)
+        by_build: dict[tuple, list[HeartbeatInterval]] = {}
+        for interval in claimed:
+            build = (interval.project_id, interval.build_id_prefix, interval.software_version_id)
+            by_build.setdefault(build, []).append(interval)
+        resolved = 0
+        for intervals in by_build.values():
+            resolved += _resolve_build(intervals)
+        return resolved
+
+
+def _resolve_build(intervals: list[HeartbeatInterval]) -> int:
+    first = intervals[0]
+    symbol_file = symbol_file_for(
+        first.project_id,
+        build_id=None,
+        build_id_prefix=first.build_id_prefix or None,
+        software_version_id=first.software_version_id,
+    )
+    if symbol_file is None or symbol_file.state != SymbolFile.State.READY:
+        return 0
+    layout = _layout(symbol_file)
+    if layout is None:
+        return 0
+    registry = _registry(first.project, layout, intervals)
+    for interval in intervals:
+        _apply_layout(interval, layout, registry)
+    HeartbeatInterval.objects.bulk_update(intervals, UPDATED_FIELDS)
+    done = [i for i in intervals if i.state == HeartbeatInterval.State.RESOLVED]
+    heartbeats_resolved(done, registry)
+    return len(done)
+
+
+UPDATED_FIELDS = ["values", "filtered", "session", "duration_ms", "started", "state", "error"]
+
+
+def _registry(project, layout: MetricLayout, intervals) -> dict:
+    """The registry entries of every key these intervals' sessions name, created from the
+    ELF (type, scale, range) the first time."""
+    keys = {}
+    for index in {i.session_index for i in intervals}:
+        for key in layout.session_metrics(index):
+            keys[key.name] = key
+    details = {name: _details(key) for name, key in keys.items()}
+    return metrics_register(project, {name: k.type for name, k in keys.items()}, details)
+
+
+def _details(key) -> dict:
+    scale = float(key.scale) or 1.0
+    details = {"type": key.type, "scale": scale}
+    # A range of 0 is the SDK's "not given".
+    if key.minimum is not None and key.range:
+        details["range_min"] = key.minimum / scale
+        details["range_max"] = (key.minimum + key.range) / scale
+    return details
 
 
 def _layout(symbol_file: SymbolFile) -> MetricLayout | None:
@@ -69,7 +130,7 @@ def _layout(symbol_file: SymbolFile) -> MetricLayout | None:
     return layout
 
 
-def _apply_layout(interval: HeartbeatInterval, layout: MetricLayout) -> None:
+def _apply_layout(interval: HeartbeatInterval, layout: MetricLayout, registry: dict) -> None:
     session = layout.sessions.get(interval.session_index)
     keys = layout.session_metrics(interval.session_index)
     if session is None or len(keys) != len(interval.positional):
@@ -79,20 +140,16 @@ def _apply_layout(interval: HeartbeatInterval, layout: MetricLayout) -> None:
             f"the ELF names {len(keys)} values for session {interval.session_index}, "
             f"the heartbeat sent {len(interval.positional)}"
         )
-        interval.save(update_fields=["state", "error"])
         return
-    details = {k.name: {"type": k.type, "scale": float(k.scale)} for k in keys}
-    registry = metrics_register(interval.project, {k.name: k.type for k in keys}, details)
     interval.values = {
         k.name: value_scaled(value, registry[k.name].scale if k.name in registry else 1)
         for k, value in zip(keys, interval.positional, strict=True)
     }
+    apply_registry(interval, registry)
     interval.session = session
     interval.duration_ms = interval_duration_ms(interval.values)
     interval.started = interval.ended - timedelta(milliseconds=interval.duration_ms)
     interval.state = HeartbeatInterval.State.RESOLVED
-    interval.save()
-    day_mark_dirty(interval.project_id, interval.day)
 
 
 def trace_reason_name(
@@ -113,8 +170,8 @@ def trace_reason_name(
 
 
 def heartbeats_release_for(symbol_file: SymbolFile) -> int:
-    """Queue the intervals that waited for this ELF."""
-    from dre.health.tasks import resolve_heartbeat
+    """Queue the intervals that waited for this ELF, in batches."""
+    from dre.health.tasks import resolve_heartbeats
 
     waiting = HeartbeatInterval.objects.filter(
         project_id=symbol_file.project_id, state=HeartbeatInterval.State.AWAITING_SYMBOLS
@@ -128,7 +185,7 @@ def heartbeats_release_for(symbol_file: SymbolFile) -> int:
         matched = matched | waiting.filter(
             build_id_prefix="", software_version_id=symbol_file.software_version_id
         )
-    ids = list(matched.values_list("pk", flat=True))
-    for interval_id in ids:
-        resolve_heartbeat.delay_on_commit(interval_id)
+    ids = list(matched.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), RESOLVE_BATCH):
+        resolve_heartbeats.delay_on_commit(ids[start : start + RESOLVE_BATCH])
     return len(ids)
