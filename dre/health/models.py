@@ -51,6 +51,9 @@ class Metric(models.Model):
             models.UniqueConstraint(fields=["project", "key"], name="metric_key_per_project")
         ]
 
+    def __str__(self):
+        return self.key
+
     @property
     def is_timeseries(self) -> bool:
         return self.kind != self.Kind.ATTRIBUTE
@@ -64,9 +67,6 @@ class Metric(models.Model):
             return False
         low, high = self.range_min, self.range_max
         return (low is not None and value < low) or (high is not None and value > high)
-
-    def __str__(self):
-        return self.key
 
 
 class HeartbeatInterval(models.Model):

@@ -136,7 +136,19 @@ def _day_rows(project_id: int, day: date):
 def _compute(project_id: int, day: date):
     groups: dict[tuple, _Stability] = defaultdict(_Stability)
     reboots = _reboots(project_id, day, groups)
-    rows = _day_rows(project_id, day).values_list(
+    if connection.vendor == "postgresql":
+        rows = _stability_sql(project_id, day, groups)
+    else:
+        rows = _stability_rows(project_id, day)
+    for device_id, sv, hv, cohort, session, started, ended, duration_ms, *picked in rows:
+        values = dict(zip(STABILITY_KEYS, picked, strict=True))
+        crashes = _interval_crashes(values, reboots.get(device_id, []), started, ended)
+        _add_interval(groups[(sv, hv, cohort)], device_id, session, duration_ms, values, crashes)
+    return groups, _metric_values(project_id, day)
+
+
+def _stability_rows(project_id: int, day: date):
+    return _day_rows(project_id, day).values_list(
         "device_id",
         "software_version_id",
         "hardware_version_id",
@@ -147,11 +159,83 @@ def _compute(project_id: int, day: date):
         "duration_ms",
         *[F(f"values__{key}") for key in STABILITY_KEYS],
     )
-    for device_id, sv, hv, cohort, session, started, ended, duration_ms, *picked in rows:
-        values = dict(zip(STABILITY_KEYS, picked, strict=True))
-        crashes = _interval_crashes(values, reboots.get(device_id, []), started, ended)
-        _add_interval(groups[(sv, hv, cohort)], device_id, session, duration_ms, values, crashes)
-    return groups, _metric_values(project_id, day)
+
+
+def _num(key: str) -> str:
+    return (
+        f"CASE WHEN jsonb_typeof(\"values\" -> '{key}') = 'number' "
+        f"THEN (\"values\" -> '{key}')::float8 END"
+    )
+
+
+# The same sums as _add_interval, per device and group, for the intervals that carry the
+# SDK's crash counter (every SDK since 0.37): one pass inside PostgreSQL instead of a
+# Python loop over every row. Intervals without a counter need the reboot events' times
+# and go through _add_interval one by one (the second query).
+STABILITY_SQL = f"""
+WITH v AS (
+    SELECT device_id, software_version_id AS sv, hardware_version_id AS hv, cohort_id AS c,
+           session IN ('heartbeat', '') AS main, session, started, ended, duration_ms,
+           COALESCE({_num(UNEXPECTED_REBOOTS)}, {_num(OPERATIONAL_CRASHES)}) AS crashes,
+           {_num(OPERATIONAL_HOURS)} AS oh, {_num(OPERATIONAL_CRASHFREE_HOURS)} AS cfh,
+           {_num(BATTERY_SOC_DROP)} AS soc_drop, {_num(BATTERY_DISCHARGE_MS)} AS discharge,
+           {_num(CONNECTED_MS)} AS connected, {_num(CONNECTIVITY_EXPECTED_MS)} AS expected
+    FROM health_heartbeatinterval
+    WHERE project_id = %(project)s AND ended >= %(low)s AND ended < %(high)s
+      AND state = 'resolved'
+)
+SELECT device_id, sv, hv, c, count(*), count(*) FILTER (WHERE trunc(crashes) > 0),
+       sum(trunc(crashes)),
+       sum(CASE WHEN main THEN COALESCE(oh, duration_ms / 3600000.0) ELSE 0 END),
+       sum(CASE WHEN NOT main THEN 0 WHEN oh IS NOT NULL THEN COALESCE(cfh, 0)
+                WHEN trunc(crashes) > 0 THEN 0 ELSE duration_ms / 3600000.0 END),
+       sum(CASE WHEN main AND soc_drop IS NOT NULL AND discharge > 0 THEN soc_drop END),
+       sum(CASE WHEN main AND soc_drop IS NOT NULL AND discharge > 0
+                THEN discharge / 3600000.0 END),
+       count(*) FILTER (WHERE main AND soc_drop IS NOT NULL AND discharge > 0),
+       sum(CASE WHEN main AND connected IS NOT NULL AND expected > 0
+                THEN LEAST(GREATEST(connected, 0), expected) / 3600000.0 END),
+       sum(CASE WHEN main AND connected IS NOT NULL AND expected > 0
+                THEN expected / 3600000.0 END)
+FROM v WHERE crashes IS NOT NULL GROUP BY 1, 2, 3, 4
+"""
+UNCOUNTED_SQL = f"""
+SELECT device_id, software_version_id, hardware_version_id, cohort_id, session, started,
+       ended, duration_ms, {", ".join(_num(key) for key in STABILITY_KEYS)}
+FROM health_heartbeatinterval
+WHERE project_id = %(project)s AND ended >= %(low)s AND ended < %(high)s
+  AND state = 'resolved'
+  AND {_num(UNEXPECTED_REBOOTS)} IS NULL AND {_num(OPERATIONAL_CRASHES)} IS NULL
+"""
+
+
+def _stability_sql(project_id: int, day: date, groups) -> list:
+    """Add the counted intervals' sums to the groups; return the uncounted intervals."""
+    low = datetime.combine(day, time(), tzinfo=UTC)
+    params = {"project": project_id, "low": low, "high": low + timedelta(days=1)}
+    with connection.cursor() as cursor:
+        cursor.execute(STABILITY_SQL, params)
+        for device_id, sv, hv, cohort, *sums in cursor.fetchall():
+            _add_device_sums(groups[(sv, hv, cohort)], device_id, *sums)
+        cursor.execute(UNCOUNTED_SQL, params)
+        return cursor.fetchall()
+
+
+def _add_device_sums(s: _Stability, device_id, sessions, crashed, crashes, *hours) -> None:
+    s.devices.add(device_id)
+    s.sessions += sessions
+    s.crashed_sessions += crashed
+    if crashes:
+        s.crashed_devices.add(device_id)
+        s.reboots_by_device[device_id][1] += int(crashes)
+    operational, crashfree, soc_drop, discharge, intervals, connected, expected = hours
+    s.operational_hours += operational or 0.0
+    s.crashfree_hours += crashfree or 0.0
+    s.battery_soc_drop += soc_drop or 0.0
+    s.battery_discharge_hours += discharge or 0.0
+    s.battery_intervals += intervals
+    s.connected_hours += connected or 0.0
+    s.connectivity_expected_hours += expected or 0.0
 
 
 def _metric_values(project_id: int, day: date) -> dict[tuple, _Values]:
@@ -184,18 +268,19 @@ def _metric_values_python(project_id: int, day: date) -> dict[tuple, _Values]:
 # One pass over the day's partition: every numeric value, counted into its group, key and
 # sketch bucket (sketch.bucket, written in SQL).
 METRIC_VALUES_SQL = """
-SELECT h.software_version_id, h.hardware_version_id, h.cohort_id, kv.key,
-       CASE WHEN abs(v.x) < %(zero)s THEN 'z'
-            ELSE (CASE WHEN v.x > 0 THEN 'p' ELSE 'n' END)
-                 || ceil(ln(abs(v.x)) / %(log_gamma)s)::bigint::text END,
-       count(*), sum(v.x), min(v.x), max(v.x)
-FROM health_heartbeatinterval h
-CROSS JOIN LATERAL jsonb_each(h."values") kv
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN jsonb_typeof(kv.value) = 'number' THEN (kv.value)::float8 END AS x
-) v
-WHERE h.project_id = %(project)s AND h.ended >= %(low)s AND h.ended < %(high)s
-  AND h.state = 'resolved' AND v.x IS NOT NULL AND length(kv.key) <= %(key_length)s
+SELECT sv, hv, c, key, bucket, count(*), sum(x), min(x), max(x)
+FROM (
+    SELECT h.software_version_id AS sv, h.hardware_version_id AS hv, h.cohort_id AS c,
+           kv.key, (kv.value)::float8 AS x,
+           CASE WHEN abs((kv.value)::float8) < %(zero)s THEN 'z'
+                ELSE (CASE WHEN (kv.value)::float8 > 0 THEN 'p' ELSE 'n' END)
+                     || ceil(ln(abs((kv.value)::float8)) / %(log_gamma)s)::bigint::text
+           END AS bucket
+    FROM health_heartbeatinterval h CROSS JOIN LATERAL jsonb_each(h."values") kv
+    WHERE h.project_id = %(project)s AND h.ended >= %(low)s AND h.ended < %(high)s
+      AND h.state = 'resolved' AND jsonb_typeof(kv.value) = 'number'
+      AND length(kv.key) <= %(key_length)s
+) n
 GROUP BY 1, 2, 3, 4, 5
 """
 
@@ -212,6 +297,8 @@ def _metric_values_sql(project_id: int, day: date) -> dict[tuple, _Values]:
     }
     metrics: dict[tuple, _Values] = defaultdict(_Values)
     with connection.cursor() as cursor:
+        # Compiling these one-off aggregates costs more than it saves.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(METRIC_VALUES_SQL, params)
         for sv, hv, cohort, key, bucket, count, total, low_value, high_value in cursor:
             metrics[(sv, hv, cohort, key)].add_bucket(bucket, count, total, low_value, high_value)

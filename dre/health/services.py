@@ -14,9 +14,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dre.accounts.models import Project
+from dre.events import Event, EventType, publish
 from dre.fleet.models import Device, HardwareVersion, SoftwareVersion
 from dre.health.metrics import BUILTIN_METRICS, SDK_INTERVAL_MS
-from dre.events import Event, EventType, publish
 from dre.health.models import DeviceMetricValue, DirtyDay, HeartbeatInterval, Metric, Reboot
 from dre.health.reboots import reboot_reason
 from dre.ingest import wire
@@ -285,9 +285,7 @@ ELF_OWNED_FIELDS = ("type", "scale")
 
 
 def _metric_update(metric: Metric, extra: dict) -> None:
-    changed = {
-        k: v for k, v in extra.items() if k in ELF_OWNED_FIELDS and getattr(metric, k) != v
-    }
+    changed = {k: v for k, v in extra.items() if k in ELF_OWNED_FIELDS and getattr(metric, k) != v}
     if changed:
         Metric.objects.filter(pk=metric.pk).update(**changed)
         for field, value in changed.items():

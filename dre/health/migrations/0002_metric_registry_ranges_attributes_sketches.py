@@ -5,111 +5,173 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('fleet', '0001_initial'),
-        ('health', '0001_fleet_health_tables'),
+        ("accounts", "0001_initial"),
+        ("fleet", "0001_initial"),
+        ("health", "0001_fleet_health_tables"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='heartbeatinterval',
-            name='filtered',
-            field=models.JSONField(default=dict, help_text="Values outside their metric's range, kept out of rollups."),
+            model_name="heartbeatinterval",
+            name="filtered",
+            field=models.JSONField(
+                default=dict, help_text="Values outside their metric's range, kept out of rollups."
+            ),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='description',
+            model_name="metric",
+            name="description",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='filter_out_of_range',
-            field=models.BooleanField(default=False, help_text='Keep values outside the range out of rollups and attributes.'),
+            model_name="metric",
+            name="filter_out_of_range",
+            field=models.BooleanField(
+                default=False,
+                help_text="Keep values outside the range out of rollups and attributes.",
+            ),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='kind',
-            field=models.CharField(choices=[('timeseries', 'Timeseries'), ('attribute', 'Attribute'), ('both', 'Both')], default='timeseries', max_length=16),
+            model_name="metric",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("timeseries", "Timeseries"),
+                    ("attribute", "Attribute"),
+                    ("both", "Both"),
+                ],
+                default="timeseries",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='range_max',
-            field=models.FloatField(blank=True, help_text='In display units.', null=True),
+            model_name="metric",
+            name="range_max",
+            field=models.FloatField(blank=True, help_text="In display units.", null=True),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='range_min',
-            field=models.FloatField(blank=True, help_text='In display units.', null=True),
+            model_name="metric",
+            name="range_min",
+            field=models.FloatField(blank=True, help_text="In display units.", null=True),
         ),
         migrations.AddField(
-            model_name='metricdailyrollup',
-            name='sketch',
-            field=models.JSONField(default=dict, help_text='Value counts by logarithmic bucket (dre.health.sketch).'),
+            model_name="metricdailyrollup",
+            name="sketch",
+            field=models.JSONField(
+                default=dict, help_text="Value counts by logarithmic bucket (dre.health.sketch)."
+            ),
         ),
         migrations.AddField(
-            model_name='stabilitydailyrollup',
-            name='battery_discharge_hours',
+            model_name="stabilitydailyrollup",
+            name="battery_discharge_hours",
             field=models.FloatField(default=0),
         ),
         migrations.AddField(
-            model_name='stabilitydailyrollup',
-            name='battery_intervals',
+            model_name="stabilitydailyrollup",
+            name="battery_intervals",
             field=models.IntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='stabilitydailyrollup',
-            name='battery_soc_drop',
+            model_name="stabilitydailyrollup",
+            name="battery_soc_drop",
             field=models.FloatField(default=0),
         ),
         migrations.AddField(
-            model_name='stabilitydailyrollup',
-            name='connected_hours',
+            model_name="stabilitydailyrollup",
+            name="connected_hours",
             field=models.FloatField(default=0),
         ),
         migrations.AddField(
-            model_name='stabilitydailyrollup',
-            name='connectivity_expected_hours',
+            model_name="stabilitydailyrollup",
+            name="connectivity_expected_hours",
             field=models.FloatField(default=0),
         ),
         migrations.AlterField(
-            model_name='heartbeatinterval',
-            name='cohort',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='fleet.cohort'),
+            model_name="heartbeatinterval",
+            name="cohort",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="fleet.cohort",
+            ),
         ),
         migrations.AlterField(
-            model_name='heartbeatinterval',
-            name='hardware_version',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.hardwareversion'),
+            model_name="heartbeatinterval",
+            name="hardware_version",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="fleet.hardwareversion",
+            ),
         ),
         migrations.AlterField(
-            model_name='heartbeatinterval',
-            name='project',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project'),
+            model_name="heartbeatinterval",
+            name="project",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="accounts.project",
+            ),
         ),
         migrations.AlterField(
-            model_name='heartbeatinterval',
-            name='software_version',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.softwareversion'),
+            model_name="heartbeatinterval",
+            name="software_version",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="fleet.softwareversion",
+            ),
         ),
         migrations.AlterField(
-            model_name='heartbeatinterval',
-            name='started',
+            model_name="heartbeatinterval",
+            name="started",
             field=models.DateTimeField(),
         ),
         migrations.CreateModel(
-            name='DeviceMetricValue',
+            name="DeviceMetricValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=128)),
-                ('value', models.JSONField()),
-                ('time', models.DateTimeField()),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metric_values', to='fleet.device')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=128)),
+                ("value", models.JSONField()),
+                ("time", models.DateTimeField()),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metric_values",
+                        to="fleet.device",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'device', 'key'), name='one_latest_value_per_device_metric')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "device", "key"),
+                        name="one_latest_value_per_device_metric",
+                    )
+                ],
             },
         ),
     ]
