@@ -41,6 +41,7 @@ from dre.health.models import (
 from dre.health.services import METRIC_KEY_LENGTH
 
 HOUR_MS = 3_600_000
+COUNTERS = (UNEXPECTED_REBOOTS, OPERATIONAL_CRASHES)
 # The session whose intervals cover the device's whole uptime; other sessions overlap it
 # and count as sessions but not as hours (memfault-elf-metadata.md, "Sessions").
 HEARTBEAT_SESSIONS = {"heartbeat", ""}
@@ -306,18 +307,13 @@ def _metric_values_sql(project_id: int, day: date) -> dict[tuple, _Values]:
 
 
 def _reboots(project_id: int, day: date, groups) -> dict[int, list]:
-    """Unexpected reboot times per device, and each reboot counted into its group."""
-    times = defaultdict(list)
+    """Each of the day's reboots counted into its group; returns the unexpected reboot
+    times per device that the day's intervals may contain: an interval ending after
+    midnight began the day before, and a reboot in its first hours is that day's row."""
     rows = Reboot.objects.filter(project_id=project_id, day=day).values_list(
-        "device_id",
-        "software_version_id",
-        "hardware_version_id",
-        "cohort_id",
-        "time",
-        "time_known",
-        "unexpected",
+        "device_id", "software_version_id", "hardware_version_id", "cohort_id", "unexpected"
     )
-    for device_id, sv, hv, cohort, when, time_known, unexpected in rows:
+    for device_id, sv, hv, cohort, unexpected in rows:
         stability = groups[(sv, hv, cohort)]
         stability.devices.add(device_id)
         if not unexpected:
@@ -325,8 +321,15 @@ def _reboots(project_id: int, day: date, groups) -> dict[int, list]:
             continue
         stability.crashed_devices.add(device_id)
         stability.reboots_by_device[device_id][0] += 1
-        if time_known:
-            times[device_id].append(when)
+    times = defaultdict(list)
+    known = Reboot.objects.filter(
+        project_id=project_id,
+        day__in=[day - timedelta(days=1), day],
+        unexpected=True,
+        time_known=True,
+    ).values_list("device_id", "time")
+    for device_id, when in known:
+        times[device_id].append(when)
     return times
 
 
@@ -339,10 +342,14 @@ def _number(value) -> float | None:
 def _interval_crashes(values: dict, reboot_times: list, started, ended) -> int:
     """The interval's unexpected reboots: the SDK's counter when it sent one, else the
     unexpected reboot events that fall inside the interval."""
-    for key in (UNEXPECTED_REBOOTS, OPERATIONAL_CRASHES):
+    for key in COUNTERS:
         if _number(values.get(key)) is not None:
             return int(values[key])
     return sum(1 for when in reboot_times if started < when <= ended)
+
+
+def _counted(values: dict) -> bool:
+    return any(_number(values.get(key)) is not None for key in COUNTERS)
 
 
 def _add_interval(stability: _Stability, device_id, session, duration_ms, values, crashes):
@@ -351,6 +358,8 @@ def _add_interval(stability: _Stability, device_id, session, duration_ms, values
     if crashes:
         stability.crashed_sessions += 1
         stability.crashed_devices.add(device_id)
+    if _counted(values):
+        # Crashes found from reboot events are those events, counted on their own day.
         stability.reboots_by_device[device_id][1] += crashes
     if session not in HEARTBEAT_SESSIONS:
         return
