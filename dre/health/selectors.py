@@ -294,11 +294,17 @@ def device_reboots(device: Device, *, limit: int = 200):
 
 def device_metric_series(device: Device, *, limit: int = 200) -> dict[str, list]:
     """Each numeric metric of the device's recent intervals as [time, value] points."""
+    rows = (
+        HeartbeatInterval.objects.filter(project_id=device.project_id, device=device)
+        .order_by("-ended")
+        .values_list("ended", "values")[:limit]
+    )
     series: dict[str, list] = {}
-    for interval in reversed(list(device_intervals(device, limit=limit))):
-        for key, value in interval.values.items():
+    for ended, values in reversed(list(rows)):
+        when = ended.isoformat()
+        for key, value in values.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
-                series.setdefault(key, []).append([interval.ended.isoformat(), value])
+                series.setdefault(key, []).append([when, value])
     return series
 
 

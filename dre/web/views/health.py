@@ -32,7 +32,9 @@ def health_overview(request, org, project):
         "active_devices_window": health.active_devices(access.project, days=days),
         "reboot_reasons": health.reboot_reasons(access.project, days=days)[:10],
         "charts": {"days": health.stability_per_day(access.project, days=days)},
-        "devices": Device.objects.filter(project=access.project).order_by("-last_seen")[:20],
+        "devices": Device.objects.filter(project=access.project)
+        .select_related("hardware_version", "software_version__software_type", "cohort")
+        .order_by("-last_seen")[:20],
     }
     return render_page(request, "web/health_overview.html", context)
 
