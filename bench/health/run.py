@@ -41,6 +41,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the database")
     parser.add_argument("--load-only", action="store_true", help="stop after loading")
     parser.add_argument(
+        "--skip-rollup", action="store_true", help="time the queries on the rollups as they are"
+    )
+    parser.add_argument(
         "--generate", action="store_true", help="generate rows in PostgreSQL instead of COPY"
     )
     args = parser.parse_args()
@@ -78,7 +81,8 @@ def _run(args) -> None:
         _load(project, args)
     if args.load_only:
         return
-    _rollup()
+    if not args.skip_rollup:
+        _rollup()
     from django.contrib.auth.models import User
     from django.test import Client
 
