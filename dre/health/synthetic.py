@@ -107,7 +107,8 @@ def _register(project: Project, shape: FleetShape) -> list[str]:
 
 def _values(rng: random.Random, rate: float, extra: list[str]) -> dict:
     """One hour: crashed at the release's rate; discharging for half of it, losing 2 to
-    4 points of charge (3 on average: 33 hours of battery); connected 90 % of the time."""
+    4 points of charge (6 points per hour of discharge: 16.7 hours of battery); connected
+    90 % of the time."""
     crashed = rng.random() < rate
     values = {
         SDK_INTERVAL_MS: 3_600_000,
