@@ -187,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dre.health.tasks.rollup_dirty_days",
         "schedule": env.int("ROLLUP_INTERVAL_SECONDS", default=60),
     },
+    "maintain-heartbeat-partitions": {
+        "task": "dre.health.tasks.maintain_partitions",
+        "schedule": env.int("PARTITION_INTERVAL_SECONDS", default=3600),
+    },
     "sweep-stuck-deliveries": {
         "task": "dre.alerts.tasks.sweep_stuck_deliveries",
         "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),
@@ -294,3 +298,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Days of raw heartbeat intervals kept (PostgreSQL drops whole daily partitions); the
+# daily rollups stay. 0 keeps everything.
+HEALTH_INTERVAL_RETENTION_DAYS = env.int("HEALTH_INTERVAL_RETENTION_DAYS", default=0)

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from dre.api.views import ProjectScoped, ordered_by
 from dre.fleet.models import Device
 from dre.health import selectors
-from dre.health.models import HeartbeatInterval, Metric, Reboot
+from dre.health.models import DeviceMetricValue, HeartbeatInterval, Metric, Reboot
 
 
 class EstimateOut(serializers.Serializer):
@@ -20,6 +20,17 @@ class EstimateOut(serializers.Serializer):
     low = serializers.FloatField(allow_null=True, help_text="95 % interval, lower bound.")
     high = serializers.FloatField(allow_null=True, help_text="Upper bound; null if unbounded.")
     sample = serializers.FloatField(help_text="Hours, sessions, device-days behind it.")
+
+
+class BatteryOut(serializers.Serializer):
+    soc_drop_per_hour = serializers.FloatField(
+        allow_null=True, help_text="State-of-charge points lost per hour of discharge."
+    )
+    projected_life_hours = serializers.FloatField(
+        allow_null=True, help_text="Hours a full charge lasts at that rate."
+    )
+    discharge_hours = serializers.FloatField(help_text="Hours of discharge behind it.")
+    intervals = serializers.IntegerField(help_text="Heartbeat intervals that discharged.")
 
 
 class StabilityOut(serializers.Serializer):
@@ -32,6 +43,10 @@ class StabilityOut(serializers.Serializer):
     )
     unexpected_reboots = serializers.IntegerField()
     expected_reboots = serializers.IntegerField()
+    battery = BatteryOut()
+    connectivity = EstimateOut(
+        help_text="Connected over expected time; Wilson score interval; sample in hours."
+    )
 
 
 class StabilityQuery(serializers.Serializer):
@@ -40,6 +55,9 @@ class StabilityQuery(serializers.Serializer):
     )
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
+    software_version = serializers.IntegerField(required=False, help_text="Only this version.")
+    hardware_version = serializers.IntegerField(required=False, help_text="Only this hardware.")
+    cohort = serializers.IntegerField(required=False, help_text="Only this cohort.")
 
 
 class StabilityList(ProjectScoped, APIView):
@@ -48,11 +66,17 @@ class StabilityList(ProjectScoped, APIView):
         query = StabilityQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
+        filters = {
+            f"{name}_id": params[name]
+            for name in ("software_version", "hardware_version", "cohort")
+            if name in params
+        }
         rows = selectors.stability_by(
             self.project,
             params["group_by"],
             since=params.get("since"),
             until=params.get("until"),
+            **filters,
         )
         return Response([_group_as_text(row.as_dict()) for row in rows])
 
@@ -66,7 +90,27 @@ def _group_as_text(row: dict) -> dict:
 class MetricOut(serializers.ModelSerializer):
     class Meta:
         model = Metric
-        fields = ["key", "display_name", "type", "unit", "scale", "created"]
+        fields = [
+            "key",
+            "display_name",
+            "description",
+            "type",
+            "kind",
+            "unit",
+            "scale",
+            "range_min",
+            "range_max",
+            "filter_out_of_range",
+            "created",
+        ]
+        read_only_fields = ["key", "type", "scale", "created"]
+
+    def validate(self, attrs):
+        low = attrs.get("range_min", getattr(self.instance, "range_min", None))
+        high = attrs.get("range_max", getattr(self.instance, "range_max", None))
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"range_min": "must not exceed range_max"})
+        return attrs
 
 
 class MetricList(ProjectScoped, generics.ListAPIView):
@@ -75,6 +119,22 @@ class MetricList(ProjectScoped, generics.ListAPIView):
 
     def get_queryset(self):
         return Metric.objects.filter(project=self.project)
+
+
+class MetricDetail(ProjectScoped, generics.RetrieveUpdateAPIView):
+    """One registry entry. Members may rename it, give it a unit, a range (filtering values
+    outside it at ingress when asked) and say whether it is a timeseries, an attribute or
+    both; type and scale come from the devices and their ELF."""
+
+    serializer_class = MetricOut
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return get_object_or_404(Metric, project=self.project, key=self.kwargs["key"])
+
+    def perform_update(self, serializer):
+        self.require_member()
+        serializer.save()
 
 
 class MetricDayOut(serializers.Serializer):
@@ -103,6 +163,52 @@ class MetricDaily(ProjectScoped, APIView):
         return Response(MetricDayOut(rows, many=True).data)
 
 
+class MetricSeriesOut(serializers.Serializer):
+    day = serializers.DateField()
+    group = serializers.IntegerField(allow_null=True, help_text="The id split by; null: fleet.")
+    count = serializers.IntegerField()
+    sum = serializers.FloatField()
+    min = serializers.FloatField()
+    mean = serializers.FloatField(allow_null=True)
+    max = serializers.FloatField()
+    p50 = serializers.FloatField(allow_null=True, help_text="Within 1 % relative error.")
+    p90 = serializers.FloatField(allow_null=True)
+    p95 = serializers.FloatField(allow_null=True)
+    p99 = serializers.FloatField(allow_null=True)
+
+
+class MetricSeriesQuery(serializers.Serializer):
+    split_by = serializers.ChoiceField(
+        choices=["software_version", "hardware_version", "cohort", "none"],
+        default="software_version",
+    )
+    days = serializers.IntegerField(min_value=1, max_value=366, default=30)
+
+
+class MetricSeries(ProjectScoped, APIView):
+    """The metrics explorer's data: per day and group, from the daily rollups."""
+
+    @extend_schema(parameters=[MetricSeriesQuery], responses={200: MetricSeriesOut(many=True)})
+    def get(self, request, project_id, key):
+        get_object_or_404(Metric, project=self.project, key=key)
+        query = MetricSeriesQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        split_by = query.validated_data["split_by"]
+        rows = selectors.metric_explore(
+            self.project,
+            key,
+            split_by=None if split_by == "none" else split_by,
+            days=query.validated_data["days"],
+        )
+        return Response(MetricSeriesOut(rows, many=True).data)
+
+
+class MetricValueOut(serializers.ModelSerializer):
+    class Meta:
+        model = DeviceMetricValue
+        fields = ["key", "value", "time"]
+
+
 class HeartbeatOut(serializers.ModelSerializer):
     class Meta:
         model = HeartbeatInterval
@@ -115,6 +221,7 @@ class HeartbeatOut(serializers.ModelSerializer):
             "state",
             "error",
             "values",
+            "filtered",
             "positional",
             "software_version",
             "hardware_version",
@@ -161,3 +268,13 @@ class DeviceReboots(DeviceScoped, generics.ListAPIView):
 
     def get_queryset(self):
         return Reboot.objects.filter(project=self.project, device=self.device)
+
+
+class DeviceMetricValues(DeviceScoped, generics.ListAPIView):
+    """The device's attribute metrics with their latest values."""
+
+    serializer_class = MetricValueOut
+    pagination_class = ordered_by("key")
+
+    def get_queryset(self):
+        return DeviceMetricValue.objects.filter(project=self.project, device=self.device)

@@ -25,6 +25,17 @@ urlpatterns = [
         health.MetricDaily.as_view(),
         name="api-metric-daily",
     ),
+    path(
+        f"{P}/health/metrics/<str:key>/series/",
+        health.MetricSeries.as_view(),
+        name="api-metric-series",
+    ),
+    path(f"{P}/health/metrics/<str:key>/", health.MetricDetail.as_view(), name="api-metric"),
+    path(
+        f"{P}/devices/<int:pk>/metric-values/",
+        health.DeviceMetricValues.as_view(),
+        name="api-device-metric-values",
+    ),
     path(f"{P}/symbol-files/", views.SymbolFileList.as_view(), name="api-symbol-files"),
     path(f"{P}/symbol-files/upload/", views.SymbolFileUpload.as_view(), name="api-symbol-upload"),
     path(

@@ -91,6 +91,8 @@ class Device(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "serial"], name="device_serial_per_project")
         ]
+        # Active-device counts and the recently-seen list of fleet health's overview.
+        indexes = [models.Index(fields=["project", "-last_seen"], name="device_last_seen")]
 
     def __str__(self):
         return self.serial

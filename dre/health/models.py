@@ -24,12 +24,26 @@ class Metric(models.Model):
         STRING = "string"
         GAUGE = "gauge"
 
+    class Kind(models.TextChoices):
+        # What the values are kept as: rolled up over time, the device's latest value
+        # (an attribute: firmware flags, a modem's version string), or both.
+        TIMESERIES = "timeseries"
+        ATTRIBUTE = "attribute"
+        BOTH = "both"
+
     project = models.ForeignKey(Project, models.CASCADE, related_name="metrics")
     key = models.CharField(max_length=128)
     display_name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
     type = models.CharField(max_length=16, choices=Type.choices, default=Type.GAUGE)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TIMESERIES)
     unit = models.CharField(max_length=32, blank=True)
     scale = models.FloatField(default=1.0, help_text="Devices send value x scale.")
+    range_min = models.FloatField(null=True, blank=True, help_text="In display units.")
+    range_max = models.FloatField(null=True, blank=True, help_text="In display units.")
+    filter_out_of_range = models.BooleanField(
+        default=False, help_text="Keep values outside the range out of rollups and attributes."
+    )
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -39,6 +53,20 @@ class Metric(models.Model):
 
     def __str__(self):
         return self.key
+
+    @property
+    def is_timeseries(self) -> bool:
+        return self.kind != self.Kind.ATTRIBUTE
+
+    @property
+    def is_attribute(self) -> bool:
+        return self.kind != self.Kind.TIMESERIES
+
+    def out_of_range(self, value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        low, high = self.range_min, self.range_max
+        return (low is not None and value < low) or (high is not None and value > high)
 
 
 class HeartbeatInterval(models.Model):
@@ -53,24 +81,30 @@ class HeartbeatInterval(models.Model):
         AWAITING_SYMBOLS = "awaiting_symbols"  # positional values, ELF not uploaded yet
         UNRESOLVED = "unresolved"  # the ELF does not describe these values; see `error`
 
-    project = models.ForeignKey(Project, models.CASCADE, related_name="+")
+    # No single-column indexes on the raw rows but the device's: each costs every insert
+    # of the fleet's heartbeats, reads go through the (project, ...) indexes below, and
+    # deleting a version or cohort is a rare admin step that may scan.
+    project = models.ForeignKey(Project, models.CASCADE, related_name="+", db_index=False)
     device = models.ForeignKey(Device, models.CASCADE, related_name="heartbeat_intervals")
     session_index = models.IntegerField(default=-1, help_text="-1: a named-map heartbeat.")
     session = models.CharField(max_length=128, default="heartbeat")
-    started = models.DateTimeField(db_index=True)
+    started = models.DateTimeField()
     ended = models.DateTimeField()
     duration_ms = models.BigIntegerField(default=0)
     day = models.DateField(help_text="UTC day of `ended`; the day it is rolled up into.")
     software_version = models.ForeignKey(
-        SoftwareVersion, models.SET_NULL, null=True, blank=True, related_name="+"
+        SoftwareVersion, models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     hardware_version = models.ForeignKey(
-        HardwareVersion, models.SET_NULL, null=True, blank=True, related_name="+"
+        HardwareVersion, models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
-    cohort = models.ForeignKey(Cohort, models.PROTECT, related_name="+")
+    cohort = models.ForeignKey(Cohort, models.PROTECT, related_name="+", db_index=False)
     build_id_prefix = models.CharField(max_length=40, blank=True)
     values = models.JSONField(default=dict)
     positional = models.JSONField(default=list, help_text="The values as sent, by position.")
+    filtered = models.JSONField(
+        default=dict, help_text="Values outside their metric's range, kept out of rollups."
+    )
     state = models.CharField(max_length=24, choices=State.choices, default=State.RESOLVED)
     error = models.TextField(blank=True)
     source_event_id = models.BigIntegerField(null=True, blank=True)
@@ -91,6 +125,30 @@ class HeartbeatInterval(models.Model):
 
     def __str__(self):
         return f"{self.session} of {self.device_id} ending {self.ended:%Y-%m-%d %H:%M}"
+
+
+class DeviceMetricValue(models.Model):
+    """The latest value of an attribute metric on one device (Metric.kind attribute/both).
+
+    `time` is the end of the interval that carried it: a late heartbeat never overwrites a
+    newer value.
+    """
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, models.CASCADE, related_name="metric_values")
+    key = models.CharField(max_length=128)
+    value = models.JSONField()
+    time = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "device", "key"], name="one_latest_value_per_device_metric"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.key} of {self.device_id}"
 
 
 class Reboot(models.Model):
@@ -172,6 +230,9 @@ class MetricDailyRollup(_Group):
     total = models.FloatField()
     minimum = models.FloatField()
     maximum = models.FloatField()
+    sketch = models.JSONField(
+        default=dict, help_text="Value counts by logarithmic bucket (dre.health.sketch)."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["project", "metric", "day"])]
@@ -191,6 +252,14 @@ class StabilityDailyRollup(_Group):
     crashfree_hours = models.FloatField(default=0)
     unexpected_reboots = models.IntegerField(default=0)
     expected_reboots = models.IntegerField(default=0)
+    # Battery: SoC percentage points lost over hours spent discharging (battery_soc_pct_drop
+    # over battery_discharge_duration_ms), from intervals that sent both.
+    battery_soc_drop = models.FloatField(default=0)
+    battery_discharge_hours = models.FloatField(default=0)
+    battery_intervals = models.IntegerField(default=0)
+    # Connectivity: connected time over the time the device expected to be connected.
+    connected_hours = models.FloatField(default=0)
+    connectivity_expected_hours = models.FloatField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["project", "day"])]

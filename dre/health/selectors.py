@@ -11,7 +11,9 @@ from django.utils import timezone
 from dre.accounts.models import Project
 from dre.fleet.models import Device
 from dre.fleet.versions import version_key
+from dre.health import sketch
 from dre.health.models import (
+    DeviceMetricValue,
     HeartbeatInterval,
     Metric,
     MetricDailyRollup,
@@ -36,7 +38,13 @@ SUMS = (
     "crashfree_hours",
     "unexpected_reboots",
     "expected_reboots",
+    "battery_soc_drop",
+    "battery_discharge_hours",
+    "battery_intervals",
+    "connected_hours",
+    "connectivity_expected_hours",
 )
+FULL_CHARGE_PCT = 100.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class Stability:
     mean_hours_between_unexpected_reboots: Estimate
     unexpected_reboots: int
     expected_reboots: int
+    battery: dict
+    connectivity: Estimate
 
     def as_dict(self) -> dict:
         return {
@@ -62,6 +72,8 @@ class Stability:
             ),
             "unexpected_reboots": self.unexpected_reboots,
             "expected_reboots": self.expected_reboots,
+            "battery": self.battery,
+            "connectivity": self.connectivity.as_dict(),
         }
 
 
@@ -83,7 +95,27 @@ def stability_from_sums(group, sums: dict) -> Stability:
         ),
         unexpected_reboots=sums["unexpected_reboots"] or 0,
         expected_reboots=sums["expected_reboots"] or 0,
+        battery=_battery(sums),
+        # Connected hours out of expected hours, like crash-free hours out of hours.
+        connectivity=wilson(
+            sums["connected_hours"] or 0.0, sums["connectivity_expected_hours"] or 0.0
+        ),
     )
+
+
+def _battery(sums: dict) -> dict:
+    """State-of-charge drop per hour of discharge, pooled over the intervals that
+    discharged (a ratio of sums, so long intervals weigh more), and the hours a full charge
+    lasts at that rate. The sample is hours of discharge and intervals."""
+    hours = sums["battery_discharge_hours"] or 0.0
+    drop = sums["battery_soc_drop"] or 0.0
+    per_hour = drop / hours if hours else None
+    return {
+        "soc_drop_per_hour": per_hour,
+        "projected_life_hours": FULL_CHARGE_PCT / per_hour if per_hour else None,
+        "discharge_hours": hours,
+        "intervals": sums["battery_intervals"] or 0,
+    }
 
 
 def stability_by(
@@ -162,6 +194,86 @@ def metric_daily(
     ]
 
 
+QUANTILES = (0.5, 0.9, 0.95, 0.99)
+
+
+def metric_explore(
+    project: Project,
+    metric: str,
+    *,
+    split_by: str | None = "software_version",
+    days: int = 30,
+    **filters,
+) -> list[dict]:
+    """A metric per day (and group): count, sum, min, mean, max and percentiles (p50, p90,
+    p95, p99 within the sketch's 1 % relative accuracy), merged from the daily rollups."""
+    since = timezone.now().date() - timedelta(days=days)
+    rows = MetricDailyRollup.objects.filter(
+        project=project, metric=metric, day__gte=since, **filters
+    ).values_list(
+        "day",
+        GROUPINGS[split_by] if split_by else "day",
+        "count",
+        "total",
+        "minimum",
+        "maximum",
+        "sketch",
+    )
+    merged: dict[tuple, list] = {}
+    for day, group, count, total, low, high, buckets in rows:
+        slot = merged.setdefault((day, group if split_by else None), [0, 0.0, low, high, []])
+        slot[0] += count
+        slot[1] += total
+        slot[2], slot[3] = min(slot[2], low), max(slot[3], high)
+        slot[4].append(buckets)
+    return [
+        _explored(day, group, *slot) for (day, group), slot in sorted(merged.items(), key=_order)
+    ]
+
+
+def _order(item):
+    (day, group), _ = item
+    return day, str(group)
+
+
+def _explored(day, group, count, total, low, high, buckets) -> dict:
+    found = sketch.quantiles(sketch.merge(buckets), QUANTILES)
+    return {
+        "day": day.isoformat(),
+        "group": group,
+        "count": count,
+        "sum": total,
+        "min": low,
+        "mean": total / count if count else None,
+        "max": high,
+        **{f"p{round(q * 100)}": found[q] for q in QUANTILES},
+    }
+
+
+def group_labels(project: Project, split_by: str | None, ids) -> dict:
+    """Names for the ids a split groups by: versions, hardware and cohorts by name."""
+    from dre.fleet.models import Cohort, HardwareVersion, SoftwareVersion
+
+    ids = [pk for pk in ids if pk is not None]
+    if split_by == "software_version":
+        found = SoftwareVersion.objects.filter(software_type__project=project, pk__in=ids)
+        return {v.pk: str(v) for v in found.select_related("software_type")}
+    if split_by == "hardware_version":
+        return {h.pk: h.name for h in HardwareVersion.objects.filter(pk__in=ids)}
+    if split_by == "cohort":
+        return {c.pk: c.name for c in Cohort.objects.filter(project=project, pk__in=ids)}
+    return {}
+
+
+def device_metric_values(device: Device) -> list:
+    """The device's attribute metrics with their latest values."""
+    return list(
+        DeviceMetricValue.objects.filter(project_id=device.project_id, device=device).order_by(
+            "key"
+        )
+    )
+
+
 def metrics_of(project: Project):
     return Metric.objects.filter(project=project).order_by("key")
 
@@ -182,11 +294,17 @@ def device_reboots(device: Device, *, limit: int = 200):
 
 def device_metric_series(device: Device, *, limit: int = 200) -> dict[str, list]:
     """Each numeric metric of the device's recent intervals as [time, value] points."""
+    rows = (
+        HeartbeatInterval.objects.filter(project_id=device.project_id, device=device)
+        .order_by("-ended")
+        .values_list("ended", "values")[:limit]
+    )
     series: dict[str, list] = {}
-    for interval in reversed(list(device_intervals(device, limit=limit))):
-        for key, value in interval.values.items():
+    for ended, values in reversed(list(rows)):
+        when = ended.isoformat()
+        for key, value in values.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
-                series.setdefault(key, []).append([interval.ended.isoformat(), value])
+                series.setdefault(key, []).append([when, value])
     return series
 
 

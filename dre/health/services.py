@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from dre import events
 from dre.accounts.models import Project
+from dre.events import Event, EventType, publish
 from dre.fleet.models import Device, HardwareVersion, SoftwareVersion
 from dre.health.metrics import BUILTIN_METRICS, SDK_INTERVAL_MS
-from dre.health.models import DirtyDay, HeartbeatInterval, Metric, Reboot
+from dre.health.models import DeviceMetricValue, DirtyDay, HeartbeatInterval, Metric, Reboot
 from dre.health.reboots import reboot_reason
 from dre.ingest import wire
 
@@ -107,12 +107,94 @@ def heartbeat_record(event: wire.Event, context: dict) -> HeartbeatInterval | No
 
 
 def _after_save(interval: HeartbeatInterval) -> None:
-    from dre.health.tasks import resolve_heartbeat
+    from dre.health.tasks import resolve_heartbeats
 
     if interval.state == HeartbeatInterval.State.AWAITING_SYMBOLS:
-        resolve_heartbeat.delay_on_commit(interval.pk)
+        resolve_heartbeats.delay_on_commit([interval.pk])
     else:
-        interval_stored(interval)
+        heartbeats_resolved([interval], interval._registry)
+
+
+def heartbeats_resolved(intervals: list[HeartbeatInterval], registry: dict[str, Metric]) -> None:
+    """What follows storing resolved intervals of one project: their days marked dirty,
+    attribute metrics' latest values kept, and `health.heartbeats_recorded` announced
+    (the one place it is published)."""
+    if not intervals:
+        return
+    project_id = intervals[0].project_id
+    days = {interval.day for interval in intervals}
+    DirtyDay.objects.bulk_create(
+        [DirtyDay(project_id=project_id, day=day) for day in days], ignore_conflicts=True
+    )
+    attributes_store(intervals, registry)
+    data = {
+        "intervals": [
+            {
+                "device_id": i.device_id,
+                "device_serial": i.device.serial,
+                "cohort_id": i.cohort_id,
+                "software_version_id": i.software_version_id,
+                "started": i.started.isoformat() if i.started else None,
+                "ended": i.ended.isoformat(),
+                "values": i.values,
+            }
+            for i in intervals
+        ],
+    }
+    key = f"heartbeats:{min(i.pk for i in intervals)}-{max(i.pk for i in intervals)}"
+    # Inside the transaction that stored the rows (dre/events.py): device monitors write
+    # their observations in it, so a heartbeat and what it means for a threshold commit
+    # together or not at all.
+    publish(Event(EventType.HEALTH_HEARTBEATS_RECORDED, project_id, key, data))
+
+
+def apply_registry(interval: HeartbeatInterval, registry: dict[str, Metric]) -> None:
+    """Values outside a filtering metric's range move to `filtered`: kept, visible on the
+    interval, but out of the rollups and attributes."""
+    for key in list(interval.values):
+        metric = registry.get(key)
+        if metric and metric.filter_out_of_range and metric.out_of_range(interval.values[key]):
+            interval.filtered[key] = interval.values.pop(key)
+    interval._registry = registry
+
+
+# Upsert that keeps the newest value: a heartbeat that arrives late (devices batch for
+# hours) must not overwrite what a newer one said. Same text on PostgreSQL and SQLite.
+ATTRIBUTE_UPSERT = """
+INSERT INTO health_devicemetricvalue (project_id, device_id, key, value, time)
+VALUES {rows}
+ON CONFLICT (project_id, device_id, key) DO UPDATE
+SET value = excluded.value, time = excluded.time
+WHERE excluded.time >= health_devicemetricvalue.time
+"""
+
+
+def attributes_store(intervals: list[HeartbeatInterval], registry: dict[str, Metric]) -> None:
+    latest: dict[tuple, tuple] = {}
+    for interval in intervals:
+        for key, value in interval.values.items():
+            metric = registry.get(key)
+            if value is None or metric is None or not metric.is_attribute:
+                continue
+            slot = (interval.project_id, interval.device_id, key)
+            if slot not in latest or latest[slot][1] <= interval.ended:
+                latest[slot] = (value, interval.ended)
+    if not latest:
+        return
+    params = []
+    for (project_id, device_id, key), (value, time) in latest.items():
+        params += [project_id, device_id, key, _json_param(value), _time_param(time)]
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(latest))
+    with connection.cursor() as cursor:
+        cursor.execute(ATTRIBUTE_UPSERT.format(rows=rows), params)
+
+
+def _json_param(value):
+    return DeviceMetricValue._meta.get_field("value").get_db_prep_value(value, connection)
+
+
+def _time_param(value):
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def _apply_named(interval: HeartbeatInterval, project: Project, metrics: dict) -> None:
@@ -124,6 +206,7 @@ def _apply_named(interval: HeartbeatInterval, project: Project, metrics: dict) -
         key: value_scaled(plain(value), registry[key].scale if key in registry else 1)
         for key, value in metrics.items()
     }
+    apply_registry(interval, registry)
     interval.duration_ms = interval_duration_ms(interval.values)
     interval.started = interval.ended - timedelta(milliseconds=interval.duration_ms)
     interval.state = HeartbeatInterval.State.RESOLVED
@@ -155,6 +238,8 @@ def value_scaled(value, scale: float):
 def _guess_type(value) -> str:
     if isinstance(value, str):
         return Metric.Type.STRING
+    if isinstance(value, float):
+        return Metric.Type.GAUGE
     if isinstance(value, int) and value < 0:
         return Metric.Type.SIGNED
     return Metric.Type.GAUGE
@@ -183,7 +268,14 @@ def metrics_register(
 
 def _metric_create(project: Project, key: str, kind: str, extra: dict) -> Metric:
     builtin = BUILTIN_METRICS.get(key, {})
-    fields = {"display_name": builtin.get("display_name", key), "type": kind, **builtin, **extra}
+    fields = {
+        "display_name": builtin.get("display_name", key),
+        "type": kind,
+        # A string has no timeseries to roll up: it is the device's latest value.
+        "kind": Metric.Kind.ATTRIBUTE if kind == Metric.Type.STRING else Metric.Kind.TIMESERIES,
+        **builtin,
+        **extra,
+    }
     try:
         with transaction.atomic():
             return Metric.objects.create(project=project, key=key, **fields)
@@ -191,8 +283,13 @@ def _metric_create(project: Project, key: str, kind: str, extra: dict) -> Metric
         return Metric.objects.get(project=project, key=key)
 
 
+# What a later ELF may correct in an existing entry; names, units and ranges a user set
+# in the registry stay.
+ELF_OWNED_FIELDS = ("type", "scale")
+
+
 def _metric_update(metric: Metric, extra: dict) -> None:
-    changed = {k: v for k, v in extra.items() if getattr(metric, k) != v}
+    changed = {k: v for k, v in extra.items() if k in ELF_OWNED_FIELDS and getattr(metric, k) != v}
     if changed:
         Metric.objects.filter(pk=metric.pk).update(**changed)
         for field, value in changed.items():
@@ -221,35 +318,6 @@ def reboot_record(event: wire.Event, context: dict) -> Reboot | None:
         return None
     day_mark_dirty(reboot.project_id, reboot.day)
     return reboot
-
-
-def interval_stored(interval: HeartbeatInterval) -> None:
-    """An interval has its named values (at once, or once its ELF named them): roll its
-    day up again, and tell the other apps (device thresholds) through dre.events.
-
-    The one place health announces heartbeats; `data` carries a batch of intervals, so a
-    caller storing many at once can announce them in one event."""
-    day_mark_dirty(interval.project_id, interval.day)
-    events.publish(
-        events.Event(
-            events.EventType.HEALTH_HEARTBEATS_RECORDED,
-            interval.project_id,
-            key=f"heartbeat:{interval.device_id}:{interval.session_index}:{interval.ended.timestamp()}",
-            data={
-                "intervals": [
-                    {
-                        "device_id": interval.device_id,
-                        "device_serial": interval.device.serial,
-                        "cohort_id": interval.cohort_id,
-                        "software_version_id": interval.software_version_id,
-                        "started": interval.started.isoformat(),
-                        "ended": interval.ended.isoformat(),
-                        "values": interval.values,
-                    }
-                ]
-            },
-        )
-    )
 
 
 def day_mark_dirty(project_id: int, day: date) -> None:

@@ -33,6 +33,7 @@ urlpatterns = [
     path(f"{P}/issues/<int:issue_id>/compare/", compare.issue_compare, name="issue-compare"),
     path(f"{P}/issues/<int:issue_id>/<slug:action>/", issue.issue_action, name="issue-action"),
     path(f"{P}/health/", health.health_overview, name="health-overview"),
+    path(f"{P}/health/metrics/", health.metrics_explorer, name="health-metrics"),
     path(f"{P}/devices/<str:serial>/", health.device_detail, name="device-detail"),
     path(f"{P}/traces/", traces.trace_list, name="trace-list"),
     path(f"{T}/", traces.trace_detail, name="trace-detail"),

@@ -69,3 +69,72 @@ def test_the_schema_describes_the_health_endpoints(client, token):
 
     assert "/health/stability/" in schema
     assert "Garwood exact Poisson interval" in schema
+
+
+def test_it_answers_a_metrics_percentiles_per_day_for_the_explorer(client, project, token, fleet):
+    base = f"/api/v1/projects/{project.pk}/health/metrics/battery_soc_pct/series/"
+
+    rows = client.get(f"{base}?split_by=none", headers=token).json()
+
+    assert sum(r["count"] for r in rows) == 4
+    assert all(r["p50"] == pytest.approx(50, rel=0.01) for r in rows)
+    assert {r["group"] for r in rows} == {None}
+    assert client.get(f"{base}?split_by=colour", headers=token).status_code == 400
+
+
+def test_a_member_edits_a_registry_entry_and_a_viewer_may_not(client, acme, bob, victor, project):
+    from dre.health.models import Metric
+
+    Metric.objects.create(project=project, key="cpu_pct", display_name="cpu_pct")
+    url = f"/api/v1/projects/{project.pk}/health/metrics/cpu_pct/"
+    change = {"display_name": "CPU", "unit": "%", "range_min": 0, "range_max": 100}
+    change["filter_out_of_range"] = True
+
+    as_viewer = {"Authorization": f"Bearer {api_token_create(organization=acme, user=victor)[1]}"}
+    as_member = {"Authorization": f"Bearer {api_token_create(organization=acme, user=bob)[1]}"}
+    refused = client.patch(url, change, content_type="application/json", headers=as_viewer)
+    response = client.patch(url, change, content_type="application/json", headers=as_member)
+
+    assert refused.status_code == 403
+    assert response.status_code == 200, response.content
+    assert response.json()["range_max"] == 100
+    metric = Metric.objects.get(key="cpu_pct")
+    assert (metric.display_name, metric.unit, metric.filter_out_of_range) == ("CPU", "%", True)
+
+
+def test_it_refuses_a_range_whose_minimum_exceeds_its_maximum(client, project, token):
+    from dre.health.models import Metric
+
+    Metric.objects.create(project=project, key="cpu_pct", display_name="cpu_pct")
+    url = f"/api/v1/projects/{project.pk}/health/metrics/cpu_pct/"
+
+    response = client.patch(
+        url, {"range_min": 5, "range_max": 1}, content_type="application/json", headers=token
+    )
+
+    assert response.status_code == 400
+    assert "range_min" in str(response.json())
+
+
+def test_it_lists_a_devices_latest_attribute_values(client, project, token, send):
+    send(sdk_event(1, heartbeat_info({"modem_fw": "2.0"}), captured_at=int(time.time())))
+    device = Device.objects.get()
+
+    url = f"/api/v1/projects/{project.pk}/devices/{device.pk}/metric-values/"
+    rows = client.get(url, headers=token).json()["results"]
+
+    assert [(r["key"], r["value"]) for r in rows] == [("modem_fw", "2.0")]
+
+
+def test_stability_carries_battery_and_connectivity(client, project, token, fleet):
+    (row,) = client.get(f"/api/v1/projects/{project.pk}/health/stability/", headers=token).json()
+
+    assert row["battery"]["soc_drop_per_hour"] is None  # the fleet sent no discharge data
+    assert row["connectivity"]["sample"] == 0
+
+
+def test_the_schema_describes_the_explorer_and_registry_endpoints(client, token):
+    schema = client.get("/api/v1/schema/", headers=token).content.decode()
+
+    for path in ("/health/metrics/{key}/series/", "/health/metrics/{key}/", "/metric-values/"):
+        assert path in schema
