@@ -19,6 +19,7 @@ import contextlib
 import gc
 import struct
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
@@ -101,8 +102,10 @@ class Expansion:
         self.found = ScanResult(reach=self._reach)
         self._naming = Naming(self.found, sections)
         self._function_symbol = function_symbol
-        self._scans: dict[int, _Scanned] = {}
+        self._scans: dict[int, _Scanned] = {}  # rows of units with blocks still to make
+        self._scanned: set[int] = set()
         self._blocks: dict[int, BlockTables] = {}
+        self._blocks_left = Counter(u for b in range(units.block_count) for u in units.members(b))
         self._inline_names: dict[tuple, tuple[int, int, int]] = {}
         self._abbrevs: dict = {}
         self._lock = threading.RLock()
@@ -113,8 +116,16 @@ class Expansion:
             with self._lock, reading_dwarf():
                 found = self._blocks.get(number)
                 if found is None:
-                    found = self._blocks[number] = self._make(number)
+                    found = self._blocks[number] = _compact(self._make(number), self.strings)
+                    self._forget_scans(number)
         return found
+
+    def _forget_scans(self, block: int) -> None:
+        """A unit's rows are kept until every block it has code in is made."""
+        for unit in self.units.members(block):
+            self._blocks_left[unit] -= 1
+            if not self._blocks_left[unit]:
+                self._scans.pop(unit, None)
 
     def file_path(self, display_id: int) -> int | None:
         return self.found.file_paths.get(display_id)
@@ -146,12 +157,14 @@ class Expansion:
         if found is None:
             scan = scan_unit(self.sections, self._unit(number), self.strings, self.found)
             found = self._scans[number] = _Scanned(scan)
+            self._scanned.add(number)
         return found
 
     def _reach(self, die_offset: int) -> None:
-        """Scan the unit holding a DIE that a name or call site refers to."""
+        """Scan the unit holding a DIE that a name or call site refers to, once: its DIE
+        facts stay in `found` after its rows are forgotten."""
         number = self.units.unit_holding(die_offset)
-        if number is not None:
+        if number is not None and number not in self._scanned:
             self._scan(number)
 
     def _functions(self, subprograms: list[Subprogram], low: int, high: int):
@@ -243,6 +256,26 @@ class Naming:
             binutils, is_linkage = self.namer.binutils_name(offset)
             name, binutils = self.namer.gdb_name(offset, language), binutils or "??"
         return name, strings.intern(binutils) if strings else binutils, int(is_linkage)
+
+
+def _compact(tables: BlockTables, strings: StringTable) -> BlockTables:
+    """The tables with their columns as arrays of u32, as a stored index keeps them:
+    a fifth of the memory of lists of ints, and a worker keeps them as long as the index."""
+    sections = {}
+    for table, prefix in ((tables.lines, "lines"), (tables.addr2line_lines, "a2l")):
+        sections.update(table.sections(prefix))
+    sections.update(tables.functions.sections())
+    sections.update(tables.inlines.sections())
+    sections.update(tables.call_sites.sections())
+    sections = {name: memoryview(data) for name, data in sections.items()}
+    return BlockTables(
+        FunctionTable.from_sections(sections, strings),
+        tables.numbers,
+        InlineTable.from_sections(sections, strings),
+        CallSiteTable.from_sections(sections),
+        LineTable.from_sections(sections, "lines"),
+        LineTable.from_sections(sections, "a2l"),
+    )
 
 
 class _Steps:
