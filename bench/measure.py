@@ -1,21 +1,25 @@
 """Timing and memory helpers for bench/run.py. They measure; they never judge.
 
-Times are wall-clock (time.perf_counter). In-process work is timed after a garbage
-collection so one run does not pay for the previous one's garbage; subprocesses are timed
-from spawn to exit, output discarded.
+Times are wall-clock (time.perf_counter), with the CPU time of the same runs beside
+them: in-process work by time.process_time, subprocesses by the user + system time of
+the children (getrusage). On a machine shared with other work the CPU time moves less
+than the wall clock. In-process work is timed after a garbage collection so one run
+does not pay for the previous one's garbage; subprocesses are timed from spawn to exit,
+output discarded.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import resource
 import statistics
 import subprocess
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -24,10 +28,15 @@ HERE = Path(__file__).resolve().parent
 @dataclass
 class Timings:
     seconds: list[float]
+    cpu_seconds: list[float] = field(default_factory=list)  # the same runs' CPU time
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_seconds)
 
     @property
     def p95(self) -> float:
@@ -41,25 +50,33 @@ class Timings:
 
 
 def time_call(function: Callable[[], object], runs: int, *, collect: bool = True) -> Timings:
-    seconds = []
+    timings = Timings([])
     for _ in range(runs):
         if collect:
             gc.collect()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         function()
-        seconds.append(time.perf_counter() - start)
-    return Timings(seconds)
+        timings.seconds.append(time.perf_counter() - start)
+        timings.cpu_seconds.append(time.process_time() - cpu)
+    return timings
 
 
 def time_command(command: list[str], runs: int, *, env: dict | None = None) -> Timings:
-    seconds = []
+    timings = Timings([])
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _children_cpu()
         subprocess.run(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env
         )
-        seconds.append(time.perf_counter() - start)
-    return Timings(seconds)
+        timings.seconds.append(time.perf_counter() - start)
+        timings.cpu_seconds.append(_children_cpu() - cpu)
+    return timings
+
+
+def _children_cpu() -> float:
+    """User + system time of the finished children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def tracemalloc_peak(function: Callable[[], object]) -> int:

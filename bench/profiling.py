@@ -1,4 +1,5 @@
-"""Where symbolicator spends its time: cProfile of index build and of warm symbolication.
+"""Where symbolicator spends its time: cProfile of index build (and of reading every
+unit after it), and of warm symbolication.
 
     .venv/bin/python bench/profiling.py [build|symbolicate|all] [--target bigfw|fixture]
                                       [--top 25] [--runs 50]
@@ -61,8 +62,12 @@ def print_profile(title: str, profile: cProfile.Profile, top: int) -> None:
 def profile_build(target, top: int) -> None:
     elf = target.elf.read_bytes()
     profile = cProfile.Profile()
-    profile.runcall(symbolicator.build_index, elf)
+    index = profile.runcall(symbolicator.build_index, elf)
     print_profile(f"build_index({target.elf.name}) [{target.title}]", profile, top)
+    if hasattr(index, "read_all_units"):  # format 10: units are read on first use
+        profile = cProfile.Profile()
+        profile.runcall(index.read_all_units)
+        print_profile(f"read_all_units() [{target.title}]", profile, top)
 
 
 def profile_symbolicate(target, top: int, runs: int) -> None:

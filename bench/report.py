@@ -35,6 +35,7 @@ def _rows(r: dict, runs) -> list[tuple[str, str]]:
     """(measure, value) for one target's results."""
     f = r["facts"]
     build_ratio = r["build"].median / r["objdump"].median
+    build_cpu_ratio = r["build"].cpu_median / r["objdump"].cpu_median
     stored_ratio = r["stored_index_bytes"] / f["elf_bytes"]
     gdb_ratio = r["gdb"].median / r["warm"].median
     functions = f"{f['elf_functions']:,} in .symtab"
@@ -54,11 +55,18 @@ def _rows(r: dict, runs) -> list[tuple[str, str]]:
             "coredump / threads / frames",
             f"{size(f['coredump_bytes'])} / {r['threads']} / {r['frames']}",
         ),
-        (f"`objdump --dwarf=decodedline`, median of {runs.objdump}", seconds(r["objdump"].median)),
-        (f"index build, median of {runs.build}", seconds(r["build"].median)),
         (
-            "**index build / objdump** (target ≤ 5x)",
-            f"**{build_ratio:.1f}x** ({verdict(build_ratio <= BUILD_RATIO_LIMIT)})",
+            f"`objdump --dwarf=decodedline`, median of {runs.objdump}: wall / CPU",
+            f"{seconds(r['objdump'].median)} / {seconds(r['objdump'].cpu_median)}",
+        ),
+        (
+            f"index build, median of {runs.build}: wall / CPU",
+            f"{seconds(r['build'].median)} / {seconds(r['build'].cpu_median)}",
+        ),
+        (
+            "**index build / objdump** (target ≤ 5x): wall / CPU",
+            f"**{build_ratio:.1f}x / {build_cpu_ratio:.1f}x** "
+            f"({verdict(max(build_ratio, build_cpu_ratio) <= BUILD_RATIO_LIMIT)})",
         ),
         (
             f"context: `objdump --dwarf=info,decodedline,frames`, median of {runs.objdump}",
@@ -76,7 +84,16 @@ def _rows(r: dict, runs) -> list[tuple[str, str]]:
             f"stored index load with its ELF (`from_bytes(blob, elf)`), median of {runs.load}",
             seconds(r["load_stored"].median),
         ),
-        (f"load + first symbolicate, median of {runs.cold}", seconds(r["cold"].median)),
+        (
+            f"build + every unit read (`read_all_units()`), median of {runs.build}: wall / CPU",
+            f"{seconds(r['read_all_units'].median)} / {seconds(r['read_all_units'].cpu_median)}"
+            if "read_all_units" in r
+            else "-",
+        ),
+        (
+            f"load + first symbolicate (reads the units the crash touches), median of {runs.cold}",
+            seconds(r["cold"].median),
+        ),
         (
             f"**symbolicate, warm index: median** of {runs.warm} (target ≤ 10 ms)",
             f"**{seconds(r['warm'].median)}** ({verdict(r['warm'].median <= WARM_MEDIAN_LIMIT)})",
@@ -153,6 +170,7 @@ def as_json(results: dict, env: dict, runs) -> dict:
                 "p95": value.p95,
                 "runs": value.runs,
                 "seconds": value.seconds,
+                "cpu_seconds": value.cpu_seconds,
             }
         if isinstance(value, dict):
             return {k: plain(v) for k, v in value.items()}

@@ -7,7 +7,8 @@ For the big generated firmware (bench/build/bigfw, built and crashed in QEMU by
 the test-firmware fixture tests/fixtures/an385-O2 (null_write), it measures:
 
 1. index build: symbolicator.build_index (median of N) against
-   `arm-none-eabi-objdump --dwarf=decodedline ELF > /dev/null` (median of N), and the ratio;
+   `arm-none-eabi-objdump --dwarf=decodedline ELF > /dev/null` (median of N), and the ratio,
+   in wall-clock and CPU time; also the build followed by reading every unit;
 2. the stored index: size, SymbolIndex.from_bytes time (median);
 3. one coredump: parse_coredump + symbolicate with a warm index (median, p95 of many),
    also the first one after loading the index, and without variables for reference;
@@ -143,6 +144,11 @@ def measure_index(target: Target, runs: Runs) -> tuple[dict, bytes]:
         "build_tracemalloc": measure.tracemalloc_peak(lambda: symbolicator.build_index(elf_bytes)),
         "build_rss": measure.child_rss("build", target.elf),
     }
+    if hasattr(symbolicator.SymbolIndex, "read_all_units"):
+        # What the build did before units were read on first use (format 9 and older).
+        results["read_all_units"] = measure.time_call(
+            lambda: symbolicator.build_index(elf_bytes).read_all_units(), runs.build
+        )
     blob = symbolicator.build_index(elf_bytes).to_bytes()
     results["index_bytes"] = len(blob)
     results["load"] = measure.time_call(

@@ -248,6 +248,14 @@ def iter_units(sections: DwarfSections) -> Iterator[Unit]:
         offset = unit.end
 
 
+def unit_at(sections: DwarfSections, offset: int, abbrev_cache: dict) -> Unit:
+    """The unit whose header is at `offset` (one iter_units yielded before), with the
+    attributes of its first DIE; `abbrev_cache` is shared between calls."""
+    unit = _unit_header(sections, offset, abbrev_cache)
+    unit.attributes = _first_die_attributes(unit)
+    return unit
+
+
 def _unit_header(sections: DwarfSections, offset: int, cache: dict) -> Unit:
     data = sections.info
     length, version = struct.unpack_from("<IH", data, offset)

@@ -1,7 +1,10 @@
-"""The symbol index: everything symbolication needs from an ELF, built once.
+"""The symbol index: everything symbolication needs from an ELF.
 
 Built in a worker when a symbol file arrives, stored as a blob, and loaded
-(and cached by build id) for every coredump of that firmware.
+(and cached by build id) for every coredump of that firmware. Like GDB, the build
+reads only what every lookup needs (symbols, CFI, where each compilation unit has
+code); a unit's functions, inline chains, call sites and line tables are made on
+the first lookup inside it and kept with the loaded index (index/units.py).
 """
 
 from __future__ import annotations
@@ -9,24 +12,26 @@ from __future__ import annotations
 import bisect
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from symbolicator.cfi import Fde
 from symbolicator.index import container
-from symbolicator.index.call_sites import CallSite, CallSiteTable
+from symbolicator.index.call_sites import CallSite
 from symbolicator.index.container import StringTable, as_u32_array, u32_array
+from symbolicator.index.expansion import BlockTables, Expansion
 from symbolicator.index.frames import FrameTable
 from symbolicator.index.functions import Function, FunctionTable
-from symbolicator.index.inlines import InlineEntry, InlineTable
-from symbolicator.index.lines import LineTable
+from symbolicator.index.inlines import InlineEntry
+from symbolicator.index.units import UnitTable
 from symbolicator.memory import SOURCE_ELF, Span
 
-# 9: functions named as GDB names them (C++ and Rust scopes, linkage names: 8), and the
-# DWARF and read-only sections may stay in the ELF (meta "elf", "external": 7). An older
-# index answers differently, so it is rebuilt from its ELF rather than read.
-FORMAT_VERSION = 9
-READABLE_FORMATS = (9,)
+# 10: units' tables made on first use, .debug_line kept (units); 9: functions named as
+# GDB names them (C++ and Rust scopes, linkage names: 8), and the DWARF and read-only
+# sections may stay in the ELF (meta "elf", "external": 7). An older index answers
+# differently, so it is rebuilt from its ELF rather than read.
+FORMAT_VERSION = 10
+READABLE_FORMATS = (10,)
 SYMBOL_COLUMNS = ("starts", "sizes", "names", "kinds", "sections", "files")
 
 
@@ -47,18 +52,13 @@ class Symbol:
 @dataclass
 class SymbolIndex:
     meta: dict
-    strings: StringTable
-    functions: FunctionTable
-    inlines: InlineTable
-    lines: LineTable  # as GDB answers
-    addr2line_lines: LineTable  # as binutils' addr2line answers
+    strings: StringTable  # names of symbols; units' tables have their own (Expansion)
+    symbol_functions: FunctionTable  # code symbols, as if there were no DWARF
+    units: UnitTable
     frames: FrameTable
-    call_sites: CallSiteTable
-    file_paths: dict[int, int]
     symbols: dict[str, list[int]]  # parallel columns: starts, sizes, names, kinds, sections, files
     read_only: list[Span]
-    subprogram_dies: list[tuple[int, int]]  # per DWARF function: (unit offset, DIE offset)
-    dwarf: dict[str, bytes | memoryview]  # sections for variables, see dwarf_sections()
+    dwarf: dict[str, bytes | memoryview]  # sections for units and variables, see dwarf_sections()
     _derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -71,44 +71,100 @@ class SymbolIndex:
         return self.meta.get("entry", 0)
 
     def function_at(self, address: int) -> Function | None:
-        return self.functions.lookup(address)
+        """The DWARF function GDB names `address` by, else the code symbol that covers it
+        (FunctionTable.build: DWARF functions painted, symbols in the gaps)."""
+        tables = self._tables_at(address)
+        found = tables.functions.lookup(address) if tables else None
+        return found if found is not None else self._symbol_function(address)
+
+    def _symbol_function(self, address: int) -> Function | None:
+        """The symbol covering an address no DWARF function covers. It owns the part of
+        its range that neither DWARF functions nor symbols filled in before it own, so
+        its piece is the one without DWARF, cut where the nearest DWARF functions are."""
+        found = self.symbol_functions.lookup(address)
+        if found is None:
+            return None
+        low, high = found.covers_from, found.end
+        for block in self.units.blocks_within(low, high):
+            low, high = self._block(block).functions.gap_around(address, low, high)
+        if (low, high) == (found.covers_from, found.end):
+            return found
+        return replace(found, covers_from=low, end=high)
 
     def inline_chain(self, function: Function, address: int) -> list[InlineEntry]:
         if not function.has_dwarf:
             return []
-        return self.inlines.chain(function.dwarf_id, address)
+        tables, number = self._subprogram(function)
+        return tables.inlines.chain(number, address)
 
     def line_at(self, address: int) -> tuple[str, int] | None:
-        found = self.lines.lookup(address)
-        return (self.strings[found[0]], found[1]) if found else None
+        tables = self._tables_at(address)
+        found = tables.lines.lookup(address) if tables else None
+        return (self._expansion.strings[found[0]], found[1]) if found else None
 
     def line_entry(self, address: int) -> tuple[int, bool] | None:
         """Start of the line-table row naming this address's line, and whether it is a
         statement (GDB's sal.pc, sal.is_stmt)."""
-        return self.lines.entry(address)
+        tables = self._tables_at(address)
+        return tables.lines.entry(address) if tables else None
 
     def addr2line_at(self, address: int) -> tuple[str, int] | None:
         """(full path, line) as `addr2line` prints it, which differs from GDB where
         several rows share an address (see index/lines.py)."""
-        found = self.addr2line_lines.lookup(address)
-        return (self.strings[found[0]], found[1]) if found else None
+        tables = self._tables_at(address)
+        found = tables.addr2line_lines.lookup(address) if tables else None
+        return (self._expansion.strings[found[0]], found[1]) if found else None
 
     def file_name(self, file_id: int) -> str | None:
-        return self.strings[file_id] if file_id < len(self.strings.strings) else None
+        """A file id of an inline entry (InlineEntry.call_file)."""
+        strings = self._expansion.strings
+        return strings[file_id] if file_id < len(strings.strings) else None
 
     def file_path(self, display: str) -> str:
         """The full path addr2line prints for a file GDB names `display`."""
-        file_id = self.strings._ids.get(display)
-        return self.strings[self.file_paths[file_id]] if file_id in self.file_paths else display
+        strings = self._expansion.strings
+        path = self._expansion.file_path(strings._ids.get(display))
+        return display if path is None else strings[path]
 
     def call_site(self, function: Function, return_pc: int) -> CallSite | None:
-        return self.call_sites.at(function.dwarf_id, return_pc) if function.has_dwarf else None
+        if not function.has_dwarf:
+            return None
+        tables, number = self._subprogram(function)
+        return tables.call_sites.at(number, return_pc)
 
     def tail_calls(self, function: Function) -> list[CallSite]:
-        return self.call_sites.tail_calls(function.dwarf_id) if function.has_dwarf else []
+        if not function.has_dwarf:
+            return []
+        tables, number = self._subprogram(function)
+        return tables.call_sites.tail_calls(number)
 
     def fde_for(self, address: int) -> Fde | None:
         return self.frames.fde_for(address)
+
+    def read_all_units(self) -> None:
+        """Make every unit's tables now rather than on first use: reads all of the
+        DWARF a lookup may need, so a damaged unit raises its DwarfError here."""
+        for block in range(self.units.block_count):
+            self._block(block)
+
+    @property
+    def _expansion(self) -> Expansion:
+        return self.derived("expansion", _expansion)
+
+    def _block(self, block: int) -> BlockTables:
+        return self._expansion.block(block)
+
+    def _tables_at(self, address: int) -> BlockTables | None:
+        block = self.units.block_at(address)
+        return None if block is None else self._block(block)
+
+    def _subprogram(self, function: Function) -> tuple[BlockTables, int]:
+        """The tables holding a DWARF function's inlines and call sites, and its number
+        there (a Function's dwarf_id is its subprogram DIE's offset). Any block the
+        function has code in holds them; the one of the range this Function covers."""
+        covers = function.start if function.covers_from is None else function.covers_from
+        tables = self._tables_at(covers)
+        return tables, tables.numbers[function.dwarf_id]
 
     def _symbol(self, index: int) -> Symbol:
         columns = self.symbols
@@ -175,7 +231,8 @@ class SymbolIndex:
         return bool(self.meta["sections"][number][2])
 
     def dwarf_sections(self):
-        """The DWARF needed to read variables, as DwarfSections (copied out on first use)."""
+        """The DWARF units and variables are read from, as DwarfSections (copied out on
+        first use)."""
         from symbolicator.dwarf.sections import DwarfSections
 
         return self.derived(
@@ -196,7 +253,10 @@ class SymbolIndex:
         return found
 
     def subprogram_die(self, function: Function) -> tuple[int, int] | None:
-        return self.subprogram_dies[function.dwarf_id] if function.has_dwarf else None
+        """(unit offset, DIE offset) of a DWARF function's subprogram."""
+        if not function.has_dwarf:
+            return None
+        return self.units.offsets[self.units.unit_holding(function.dwarf_id)], function.dwarf_id
 
     def to_bytes(self, *, elf_sections: bool = True) -> bytes:
         """The index as one blob. With `elf_sections=False` the DWARF and read-only
@@ -216,17 +276,10 @@ class SymbolIndex:
     def stored_sections(self) -> dict[str, bytes]:
         """The index's tables as the bytes to_bytes stores (frames aside)."""
         sections = {}
-        sections.update(self.functions.sections())
-        sections.update(self.inlines.sections())
-        sections.update(self.lines.sections("lines"))
-        sections.update(self.addr2line_lines.sections("a2l"))
-        sections.update(self.call_sites.sections())
-        sections["files.display"] = u32_array(self.file_paths.keys())
-        sections["files.path"] = u32_array(self.file_paths.values())
+        sections.update(self.symbol_functions.sections())
+        sections.update(self.units.sections())
         for column, values in self.symbols.items():
             sections[f"symbols.{column}"] = u32_array(values)
-        sections["subprograms.units"] = u32_array(unit for unit, _ in self.subprogram_dies)
-        sections["subprograms.dies"] = u32_array(die for _, die in self.subprogram_dies)
         for name, data in self.dwarf.items():
             sections[f"dwarf.{name}"] = data
         for number, span in enumerate(self.read_only):
@@ -259,32 +312,14 @@ class SymbolIndex:
             Span(address, bytes(sections[f"ro.{n}"]), SOURCE_ELF)
             for n, address in enumerate(meta.pop("ro"))
         ]
-        file_paths = dict(
-            zip(
-                as_u32_array(sections["files.display"]),
-                as_u32_array(sections["files.path"]),
-                strict=True,
-            )
-        )
         return cls(
             meta,
             strings,
             FunctionTable.from_sections(sections, strings),
-            InlineTable.from_sections(sections, strings),
-            LineTable.from_sections(sections, "lines"),
-            LineTable.from_sections(sections, "a2l"),
+            UnitTable.from_sections(sections),
             FrameTable.from_sections(meta.pop("frames"), sections),
-            CallSiteTable.from_sections(sections),
-            file_paths,
             {c: as_u32_array(sections[f"symbols.{c}"]) for c in SYMBOL_COLUMNS},
             read_only,
-            list(
-                zip(
-                    as_u32_array(sections["subprograms.units"]),
-                    as_u32_array(sections["subprograms.dies"]),
-                    strict=True,
-                )
-            ),
             {k[len("dwarf.") :]: v for k, v in sections.items() if k.startswith("dwarf.")},
         )
 
@@ -323,6 +358,14 @@ def _symbols_by_name(index: SymbolIndex) -> dict[str, int]:
     for number, name_id in enumerate(index.symbols["names"]):
         found.setdefault(index.strings[name_id], number)
     return found
+
+
+def _expansion(index: SymbolIndex) -> Expansion:
+    def function_symbol(name: str) -> int | None:
+        symbol = index.symbol_named(name)
+        return symbol.address if symbol is not None and symbol.is_function else None
+
+    return Expansion(index.dwarf_sections(), index.units, function_symbol)
 
 
 def build_index(elf_data: bytes) -> SymbolIndex:

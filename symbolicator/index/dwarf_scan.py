@@ -1,18 +1,21 @@
-"""One pass over .debug_info and .debug_line collecting what symbolication needs:
-concrete functions, inline chains with call sites, and GDB's line tables.
+"""One pass over a compilation unit's .debug_info and .debug_line collecting what
+symbolication needs: concrete functions, inline chains with call sites, and GDB's
+line tables.
 
-Types and variables are never decoded here: the walker jumps over them, so
-indexing time grows with the amount of code, not with the size of headers.
+A unit is scanned when a lookup first needs it (index/units.py), not when the index
+is built. Types and variables are never decoded here: the walker jumps over them, so
+scanning time grows with the amount of code, not with the size of headers.
 """
 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from symbolicator.dwarf import constants as c
-from symbolicator.dwarf.info import Unit, iter_units, walk
+from symbolicator.dwarf.info import Unit, walk
 from symbolicator.dwarf.lines import LineHeader, Rows, decode, parse_header
 from symbolicator.dwarf.ranges import die_ranges, unit_base_address
 from symbolicator.dwarf.sections import DwarfSections
@@ -50,16 +53,37 @@ class DieFacts(NamedTuple):
 
 
 @dataclass
-class ScanResult:
+class UnitScan:
+    """What one unit contributes to the index's tables, in DIE and line-table order."""
+
     subprograms: list[Subprogram] = field(default_factory=list)
+    line_steps: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+    addr2line_steps: list[tuple[int, int, int, int, int]] = field(default_factory=list)
+
+
+@dataclass
+class ScanResult:
+    """What scanned units know about DIEs, for names and call sites. A reference may
+    lead into a unit not scanned yet (DW_FORM_ref_addr): `reach` scans the unit that
+    holds a DIE offset, so these answers never depend on which units came first."""
+
     dies: dict[int, DieFacts] = field(default_factory=dict)
-    line_steps: list[tuple[int, int, int]] = field(default_factory=list)
-    addr2line_steps: list[tuple[int, int, int]] = field(default_factory=list)
     file_paths: dict[int, int] = field(default_factory=dict)  # display id -> full path id
     names: dict[int, str] = field(default_factory=dict)  # name_of, once the scan is done
     languages: dict[int, int | None] = field(default_factory=dict)  # unit offset -> DW_LANG
     scopes: dict[int, ScopeFacts] = field(default_factory=dict)  # C++ and Rust units only
     file_names: dict[tuple, int] = field(default_factory=dict)  # see _intern_file
+    reach: Callable[[int], None] = lambda die_offset: None
+
+    def facts(self, die_offset: int) -> DieFacts | None:
+        if die_offset not in self.dies:
+            self.reach(die_offset)
+        return self.dies.get(die_offset)
+
+    def scope(self, die_offset: int) -> ScopeFacts | None:
+        if die_offset not in self.scopes:
+            self.reach(die_offset)
+        return self.scopes.get(die_offset)
 
     def name_of(self, die_offset: int) -> str:
         """Follow DW_AT_abstract_origin / DW_AT_specification to a name."""
@@ -72,7 +96,7 @@ class ScanResult:
         seen = set()
         while die_offset is not None and die_offset not in seen:
             seen.add(die_offset)
-            facts = self.dies.get(die_offset)
+            facts = self.facts(die_offset)
             if facts is None:
                 break
             if facts.name:
@@ -81,31 +105,31 @@ class ScanResult:
         return "??"
 
 
-def scan(sections: DwarfSections, strings: StringTable) -> ScanResult:
-    result = ScanResult()
-    for unit in iter_units(sections):
-        language = result.languages[unit.offset] = unit.attributes.get(AT_LANGUAGE, (0, None))[1]
-        if is_mangled_language(language):
-            unit_scopes(unit, result.scopes)  # names by DWARF scopes, see index/names.py
-        file_ids, first_file = _unit_lines(sections, unit, strings, result)
-        _unit_functions(unit, file_ids, first_file, result)
-    return result
+def scan_unit(sections: DwarfSections, unit: Unit, strings: StringTable, result: ScanResult):
+    """Scan one unit: its DIE facts go into `result`, its tables' rows are returned."""
+    language = result.languages[unit.offset] = unit.attributes.get(AT_LANGUAGE, (0, None))[1]
+    if is_mangled_language(language):
+        unit_scopes(unit, result.scopes)  # names by DWARF scopes, see index/names.py
+    found = UnitScan()
+    file_ids, first_file = _unit_lines(sections, unit, strings, result, found)
+    _unit_functions(unit, file_ids, first_file, result, found)
+    return found
 
 
 # -- lines -----------------------------------------------------------------------
 
 
-def _unit_lines(sections, unit: Unit, strings: StringTable, result: ScanResult):
+def _unit_lines(sections, unit: Unit, strings: StringTable, result: ScanResult, found: UnitScan):
     """Record the unit's lines; return its file ids and the number of its first file.
 
     DW_AT_call_file and DW_AT_decl_file count from the line table's first file,
     whose number depends on the line table's version, not the unit's (GCC
     pairs DWARF 5 units with version 3 line tables).
     """
-    found = unit.attributes.get(c.AT_STMT_LIST)
-    if found is None or not sections.line:
+    stmt_list = unit.attributes.get(c.AT_STMT_LIST)
+    if stmt_list is None or not sections.line:
         return [], 1
-    header = parse_header(sections, found[1], unit.comp_dir(), unit.name())
+    header = parse_header(sections, stmt_list[1], unit.comp_dir(), unit.name())
     comp_dir = unit.comp_dir()
     file_ids = [_intern_file(header, entry, comp_dir, strings, result) for entry in header.files]
     rows = Rows()
@@ -115,8 +139,8 @@ def _unit_lines(sections, unit: Unit, strings: StringTable, result: ScanResult):
     skip_zero = unit_base_address(unit) > 0
     for start, stop in rows.sequences():
         lines.add_rows(rows, start, stop, skip_sequence_at_zero=skip_zero)
-        result.addr2line_steps.extend(bfd_steps(rows, start, stop, result.file_paths))
-    result.line_steps.extend(resolve_steps(lines))
+        found.addr2line_steps.extend(bfd_steps(rows, start, stop, result.file_paths))
+    found.line_steps.extend(resolve_steps(lines))
     return file_ids, header.first_file_index
 
 
@@ -150,7 +174,7 @@ def _intern_full(name: str, comp_dir: str, strings) -> int:
 # -- functions and inlines ---------------------------------------------------------
 
 
-def _unit_functions(unit: Unit, file_ids: list[int], first_file: int, result: ScanResult) -> None:
+def _unit_functions(unit: Unit, file_ids, first_file: int, result: ScanResult, found: UnitScan):
     """Collect subprograms with code, and the inlined subroutines inside each."""
     stack: list[tuple[int, Subprogram | None, int]] = []  # (depth, function, inline depth)
     for die in walk(unit, WANTED, DESCEND, CALL_SITES):
@@ -163,7 +187,7 @@ def _unit_functions(unit: Unit, file_ids: list[int], first_file: int, result: Sc
         ranges = die_ranges(unit, die.attributes)
         _remember(unit, die, ranges, result)
         if die.tag == c.TAG_SUBPROGRAM:
-            stack.append((die.depth, _subprogram(die, ranges, unit.offset, result), 0))
+            stack.append((die.depth, _subprogram(die, ranges, unit.offset, found), 0))
             continue
         function, inline_depth = (stack[-1][1], stack[-1][2]) if stack else (None, 0)
         if function is not None:
@@ -185,11 +209,11 @@ def _remember(unit: Unit, die, ranges, result: ScanResult) -> None:
     )
 
 
-def _subprogram(die, ranges, unit_offset: int, result: ScanResult) -> Subprogram | None:
+def _subprogram(die, ranges, unit_offset: int, found: UnitScan) -> Subprogram | None:
     if not ranges:
         return None  # a declaration or an abstract instance: no code of its own
     subprogram = Subprogram(ranges, die.offset, unit_offset)
-    result.subprograms.append(subprogram)
+    found.subprograms.append(subprogram)
     return subprogram
 
 

@@ -19,7 +19,7 @@ class Function:
     name: str
     start: int  # the entry address
     end: int
-    dwarf_id: int = NO_DWARF  # index of its DWARF subprogram, for inline lookups
+    dwarf_id: int = NO_DWARF  # offset of its DWARF subprogram's DIE, for inline lookups
     covers_from: int | None = None  # where this entry's range begins, if not at `start`
     binutils_name: str | None = None  # as addr2line prints it, where not `name` (names.py)
     binutils_linkage: bool = True  # False: addr2line prefers an ELF symbol's name (names.py)
@@ -92,6 +92,16 @@ class FunctionTable:
         if found is None:
             found = self._made[index] = self._function(index)
         return found
+
+    def gap_around(self, address: int, low: int, high: int) -> tuple[int, int]:
+        """[low, high) narrowed to the gap between functions that `address`, which no
+        function of this table covers, lies in."""
+        index = bisect.bisect_right(self._starts, address) - 1
+        if index >= 0:
+            low = max(low, self._ends[index])
+        if index + 1 < len(self._starts):
+            high = min(high, self._starts[index + 1])
+        return low, high
 
     def _function(self, index: int) -> Function:
         return Function(

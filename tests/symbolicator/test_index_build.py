@@ -23,13 +23,28 @@ def corrupted(section: str, fill: int) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.parametrize(
-    ("section", "fill"),
-    [(".debug_info", 0xFF), (".debug_abbrev", 0x00), (".debug_frame", 0x80)],
-)
+@pytest.mark.parametrize(("section", "fill"), [(".debug_abbrev", 0x00), (".debug_frame", 0x80)])
 def test_a_corrupt_debug_section_is_a_symbolicator_error(section, fill):
     with pytest.raises(SymbolicatorError, match=r"malformed|not supported"):
         symbolicator.build_index(corrupted(section, fill))
+
+
+def test_a_corrupt_unit_is_a_symbolicator_error_when_a_lookup_first_reads_it():
+    """The build reads each unit's header and first DIE only (index/units.py); the rest
+    of a unit is read, and found damaged, on the first lookup inside it."""
+    index = symbolicator.build_index(corrupted(".debug_info", 0xFF))
+    with pytest.raises(SymbolicatorError, match=r"malformed"):
+        index.read_all_units()
+
+
+def test_a_lookup_in_a_corrupt_unit_raises_the_same_error_each_time():
+    index = symbolicator.build_index(corrupted(".debug_info", 0xFF))
+    errors = []
+    for _ in range(2):
+        with pytest.raises(SymbolicatorError, match=r"malformed") as raised:
+            index.read_all_units()
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1]
 
 
 def test_the_message_names_what_the_decoder_met():
