@@ -137,7 +137,7 @@ def test_connectivity_is_connected_over_expected_time_with_an_interval(send, pro
     assert release.connectivity.low < 0.9 < release.connectivity.high
 
 
-def test_it_announces_stored_heartbeats_once_they_are_committed(send, project):
+def test_it_announces_stored_heartbeats_in_the_transaction_that_stores_them(send, project):
     seen = []
 
     def receiver(sender, event, **kwargs):
@@ -150,9 +150,9 @@ def test_it_announces_stored_heartbeats_once_they_are_committed(send, project):
         domain_event.disconnect(receiver)
 
     (event,) = [e for e in seen if e.type == EventType.HEALTH_HEARTBEATS_RECORDED]
-    (heartbeat,) = event.data["heartbeats"]
+    (heartbeat,) = event.data["intervals"]
     assert event.project_id == project.pk
-    assert heartbeat["serial"] == "dev-1"
+    assert heartbeat["device_serial"] == "dev-1"
     assert heartbeat["values"]["battery_soc_pct"] == 80
 
 
