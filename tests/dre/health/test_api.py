@@ -20,7 +20,9 @@ def token(acme, alice):
 
 @pytest.fixture
 def fleet(send):
-    now = int(time.time()) // 3600 * 3600
+    # Yesterday at 01:00 UTC: the reboot (00:59:30 less an hour) falls the day before the
+    # interval that counts it, so the test always crosses midnight, as a fleet does.
+    now = int(time.time()) // 86400 * 86400 - 86400 + 3600
     values = {"MemfaultSdkMetric_IntervalMs": HOUR_MS, "battery_soc_pct": 50}
     send(*[sdk_event(1, heartbeat_info(values), captured_at=now - h * 3600) for h in range(4)])
     send(sdk_event(2, reboot_info(0x9400), captured_at=now - 3600 - 30))
