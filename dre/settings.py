@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dre.crashes",
     "dre.ingest",
     "dre.health",
+    "dre.diagnostics",
     "dre.releases",
     "dre.api",
     "dre.web",

@@ -19,6 +19,7 @@ from django.utils import timezone
 from dre.accounts.models import Project
 from dre.crashes import grouping
 from dre.crashes.models import (
+    Coredump,
     GroupingRules,
     Issue,
     IssueActivity,
@@ -460,3 +461,19 @@ def grouping_rules_saved(project: Project | int) -> grouping.Rules:
         # not stop the pipeline. The in-app rules are then left out, and the log says why.
         log.warning("in-app rules of project %s left out: %s", found.project_id, exc)
         return grouping.Rules(max_frames=found.max_frames)
+
+
+def device_coredump_since(device_id: int, since) -> int | None:
+    """The newest coredump of a device received since `since`: the one a log buffer sent
+    right after it was captured with (dre.diagnostics)."""
+    return (
+        Coredump.objects.filter(device_id=device_id, received__gte=since)
+        .order_by("-received")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def issue_and_merged_ids(issue: Issue) -> list[int]:
+    """The issue and those merged into it: whose occurrences it now shows."""
+    return [issue.pk, *Issue.objects.filter(merged_into=issue).values_list("pk", flat=True)]

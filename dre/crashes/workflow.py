@@ -128,10 +128,15 @@ def issue_trace_arrived(issue: Issue, trace: Trace) -> None:
     """Reopen a resolved issue a trace proves still happens (in trace_group's transaction)."""
     coredump = trace.coredump
     version = coredump.software_version.version if coredump.software_version_id else None
-    when = coredump.captured or coredump.received
+    issue_occurrence_arrived(issue, version, coredump.captured or coredump.received, trace=trace.pk)
+
+
+def issue_occurrence_arrived(issue: Issue, version: str | None, when, **where) -> None:
+    """Reopen a resolved issue an occurrence (a trace, a trace event) proves still happens;
+    `where` names the occurrence in the activity entry."""
     if regresses(issue, version, when):
         _open(issue, regressed=True)
-        _record(issue, Kind.REGRESSED, None, version=version or "", trace=trace.pk)
+        _record(issue, Kind.REGRESSED, None, version=version or "", **where)
 
 
 # -- merge -----------------------------------------------------------------------------------
@@ -147,6 +152,8 @@ def issues_merge(target: Issue, sources: list[Issue], *, actor=None) -> None:
     for source in sources:
         if source.project_id != target.project_id:
             raise WorkflowError("issues of different projects cannot be merged")
+        if source.kind != target.kind:
+            raise WorkflowError("a crash issue and a trace event issue cannot be merged")
         _move(source, target)
         _record(source, Kind.MERGED_INTO, actor, into=target.pk)
     _recount(target)
