@@ -262,6 +262,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Uploads and reads of devices, symbol files, coredumps, traces and issues.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets named "state" in several apps: each gets its own schema name.
+    "ENUM_NAME_OVERRIDES": {"DiagnosticsStateEnum": "dre.diagnostics.models.State"},
 }
 
 LOGGING = {

@@ -140,6 +140,7 @@ class IssueFilters:
     cohort: int | None = None
     text: str = ""
     sort: str = "last_seen"
+    kind: str = ""  # an Issue.Kind, or "" for every kind
 
     @property
     def sort_field(self) -> str:
@@ -160,6 +161,8 @@ def issues_filtered(project: Project, filters: IssueFilters) -> QuerySet[Issue]:
         issues = issues.filter(
             pk__in=IssueDevice.objects.filter(device__cohort=filters.cohort).values("issue")
         )
+    if filters.kind:
+        issues = issues.filter(kind=filters.kind)
     if filters.text.strip():
         text = filters.text.strip()
         issues = issues.filter(Q(title__icontains=text) | Q(culprit__icontains=text))

@@ -4,6 +4,7 @@ from django.urls import path
 from dre.web.views import (
     alerts,
     compare,
+    devices,
     failures,
     health,
     home,
@@ -31,7 +32,12 @@ urlpatterns = [
     path(f"{P}/issues/<int:issue_id>/compare/", compare.issue_compare, name="issue-compare"),
     path(f"{P}/issues/<int:issue_id>/<slug:action>/", issue.issue_action, name="issue-action"),
     path(f"{P}/health/", health.health_overview, name="health-overview"),
-    path(f"{P}/devices/<str:serial>/", health.device_detail, name="device-detail"),
+    path(f"{P}/devices/<str:serial>/", devices.device_detail, name="device-detail"),
+    path(
+        f"{P}/recordings/<int:recording_id>/download",
+        devices.recording_download,
+        name="recording-download",
+    ),
     path(f"{P}/traces/", traces.trace_list, name="trace-list"),
     path(f"{T}/", traces.trace_detail, name="trace-detail"),
     path(f"{T}/coredump.bin", traces.trace_coredump, name="trace-coredump"),
