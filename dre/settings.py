@@ -187,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dre.health.tasks.rollup_dirty_days",
         "schedule": env.int("ROLLUP_INTERVAL_SECONDS", default=60),
     },
+    "sweep-waiting-diagnostics": {
+        "task": "dre.diagnostics.tasks.sweep_waiting_diagnostics",
+        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=300),
+    },
     "sweep-stuck-deliveries": {
         "task": "dre.alerts.tasks.sweep_stuck_deliveries",
         "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),

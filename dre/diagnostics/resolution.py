@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from threading import Lock
 
 import cbor2
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 import symbolicator
 from dre import blobs
@@ -233,3 +236,44 @@ def _matching(model, symbol_file: SymbolFile):
             build_id_prefix="", software_version_id=symbol_file.software_version_id
         )
     return matched
+
+
+# -- sweep -------------------------------------------------------------------------------
+
+SWEEP_AFTER = timedelta(minutes=5)
+SWEEP_BATCH = 500
+
+
+def diagnostics_sweep_waiting(now=None) -> int:
+    """Re-queue waiting rows whose ELF is READY: their task was lost (the broker was down
+    when the request or the indexer committed). Rows whose ELF is still missing stay."""
+    from dre.diagnostics.tasks import resolve_log_lines, resolve_trace_event
+
+    before = (now or timezone.now()) - SWEEP_AFTER
+    ready = _ready_builds()
+    events = _waiting(TraceEvent, before, ready).values_list("pk", flat=True)[:SWEEP_BATCH]
+    for pk in list(events):
+        resolve_trace_event.delay(pk)
+    lines = _waiting(LogLine, before, ready).values_list("project_id", "source_event_id")
+    lines = list(lines.distinct()[:SWEEP_BATCH])
+    for project_id, source_event_id in lines:
+        resolve_log_lines.delay(project_id, source_event_id)
+    return len(events) + len(lines)
+
+
+def _ready_builds() -> Q:
+    """Rows an indexed symbol file matches: by build-id prefix, else by version."""
+    files = SymbolFile.objects.filter(state=SymbolFile.State.READY)
+    by_version = files.filter(
+        project=OuterRef("project"), software_version=OuterRef("software_version")
+    )
+    by_build = files.filter(
+        project=OuterRef("project"), build_id__startswith=OuterRef("build_id_prefix")
+    )
+    return (Q(build_id_prefix="") & Exists(by_version)) | (
+        ~Q(build_id_prefix="") & Exists(by_build)
+    )
+
+
+def _waiting(model, before, ready: Q):
+    return model.objects.filter(ready, state=State.AWAITING_SYMBOLS, received__lt=before)

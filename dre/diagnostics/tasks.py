@@ -14,3 +14,8 @@ def resolve_trace_event(trace_event_id: int) -> None:
 @shared_task(queue="default", soft_time_limit=50, time_limit=60, **RETRY_ON_TRANSIENT_ERRORS)
 def resolve_log_lines(project_id: int, source_event_id: int) -> int:
     return resolution.log_lines_resolve(project_id, source_event_id)
+
+
+@shared_task(queue="maintenance", soft_time_limit=540, time_limit=600, **RETRY_ON_TRANSIENT_ERRORS)
+def sweep_waiting_diagnostics() -> int:
+    return resolution.diagnostics_sweep_waiting()

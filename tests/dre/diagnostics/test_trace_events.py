@@ -1,11 +1,16 @@
 """Trace events: named from the ELF of their build, PC/LR symbolicated, grouped into
 issues of kind trace_event (reason + code location + status code)."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from dre.crashes.models import Issue, IssueActivity, IssueDay, IssueDevice
 from dre.crashes.workflow import issue_resolve
 from dre.diagnostics.models import State, TraceEvent
+from dre.diagnostics.resolution import diagnostics_sweep_waiting
+from dre.fleet.services import device_seen
 from tests.builders import sdk_event
 from tests.dre.diagnostics.conftest import (
     APP_LOOP_LR,
@@ -164,3 +169,22 @@ def test_an_out_of_range_address_is_refused_and_kept_in_the_event_log(send):
 
     assert not TraceEvent.objects.exists()
     assert Event.objects.get().kind == Event.Kind.TRACE
+
+
+def test_the_sweeper_resolves_a_trace_event_whose_task_was_lost(upload_elf, project):
+    upload_elf()
+    TraceEvent.objects.create(  # as if the request committed while the broker was down
+        project=project,
+        device=device_seen(project, "dev-9"),
+        time=timezone.now(),
+        received=timezone.now() - timedelta(minutes=10),
+        build_id_prefix=BUILD_ID[:6].hex(),
+        source_event_id=999,
+        reason=SENSOR_TIMEOUT,
+        pc=SENSOR_POLL_PC,
+        state=State.AWAITING_SYMBOLS,
+    )
+
+    assert diagnostics_sweep_waiting() == 1
+    assert TraceEvent.objects.get().state == State.RESOLVED
+    assert diagnostics_sweep_waiting() == 0
