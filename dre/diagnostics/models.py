@@ -105,6 +105,7 @@ class LogLine(_Recorded):
         ]
         indexes = [
             models.Index(fields=["project", "device", "-time"]),
+            models.Index(fields=["project", "device", "-source_event_id"]),
             models.Index(fields=["coredump", "time"]),
             models.Index(fields=["project", "state"]),
         ]

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Case, Count, Max, Min, When
+
 from dre.accounts.models import Project
 from dre.diagnostics.models import LogLine, Recording, TraceEvent
 from dre.fleet.models import Device
 
 LOG_LINES_PER_EVENT = 500
+LEVEL_LETTERS = {0: "D", 1: "I", 2: "W", 3: "E"}
 
 
 def device_trace_events(device: Device, *, limit: int = 100) -> list[TraceEvent]:
@@ -22,40 +25,51 @@ def device_trace_events(device: Device, *, limit: int = 100) -> list[TraceEvent]
 
 @dataclass
 class LogBatch:
-    """The lines of one log event: what the device timeline shows as one entry."""
+    """One log event of a device: what the timeline shows as one entry, with the first
+    lines as a preview (`log_batches_fill`)."""
 
     source_event_id: int
     time: datetime
     collected: bool
+    count: int
+    worst_level: int
     lines: list[LogLine] = field(default_factory=list)
 
     @property
-    def worst_level(self) -> int:
-        return max((line.level for line in self.lines), default=0)
+    def preview(self) -> str:
+        """The preview lines as one text ("E flash write failed"): a timeline shows dozens
+        of these, and one string per entry renders far faster than a row per line."""
+        return "\n".join(f"{LEVEL_LETTERS.get(x.level, '?')} {x.text}" for x in self.lines)
 
 
 def device_log_batches(device: Device, *, limit: int = 100) -> list[LogBatch]:
-    """The device's newest log events with their lines, newest first; lines captured with
-    a coredump are on that coredump's trace page instead."""
-    events = list(
+    """The device's newest log events, newest first, without their lines; lines captured
+    with a coredump are on that coredump's trace page instead. One grouped query."""
+    heads = (
         LogLine.objects.filter(project_id=device.project_id, device=device, coredump=None)
-        .order_by("-source_event_id")
-        .values_list("source_event_id", flat=True)
-        .distinct()[:limit]
-    )
-    lines = LogLine.objects.filter(project_id=device.project_id, source_event_id__in=events)
-    return _batches(lines.order_by("-source_event_id", "position"))
-
-
-def _batches(lines) -> list[LogBatch]:
-    batches: dict[int, LogBatch] = {}
-    for line in lines:
-        batch = batches.setdefault(
-            line.source_event_id, LogBatch(line.source_event_id, line.time, line.collected)
+        .values("source_event_id")
+        .annotate(
+            first=Min("time"),
+            count=Count("id"),
+            worst=Max("level"),
+            collected=Max(Case(When(collected=True, then=1), default=0)),
         )
-        if len(batch.lines) < LOG_LINES_PER_EVENT:
-            batch.lines.append(line)
-    return list(batches.values())
+        .order_by("-source_event_id")[:limit]
+    )
+    return [
+        LogBatch(h["source_event_id"], h["first"], bool(h["collected"]), h["count"], h["worst"])
+        for h in heads
+    ]
+
+
+def log_batches_fill(batches: list[LogBatch], project_id: int, *, preview: int = 5) -> None:
+    """Load the first `preview` lines of each batch (one query for all of them)."""
+    by_event = {b.source_event_id: b for b in batches}
+    lines = LogLine.objects.filter(
+        project_id=project_id, source_event_id__in=list(by_event), position__lt=preview
+    ).order_by("source_event_id", "position")
+    for line in lines:
+        by_event[line.source_event_id].lines.append(line)
 
 
 def coredump_log_lines(coredump_id: int) -> list[LogLine]:

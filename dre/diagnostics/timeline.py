@@ -11,6 +11,7 @@ from dre.diagnostics import selectors as diagnostics
 from dre.health import selectors as health
 
 TIMELINE_LIMIT = 100
+LOG_PREVIEW = 5
 
 
 def device_timeline(project, device, limit: int = TIMELINE_LIMIT) -> list[dict]:
@@ -32,14 +33,18 @@ def device_timeline(project, device, limit: int = TIMELINE_LIMIT) -> list[dict]:
         for e in diagnostics.device_trace_events(device, limit=limit)
     ]
     items += [
-        {"time": b.time, "kind": "logs", "title": _lines(len(b.lines)), "logs": b}
+        {"time": b.time, "kind": "logs", "title": _lines(b.count), "logs": b}
         for b in diagnostics.device_log_batches(device, limit=limit)
     ]
     items += [
         {"time": r.time, "kind": "recording", "title": r.reason or "recording", "recording": r}
         for r in diagnostics.device_recordings(device, limit=limit)
     ]
-    return sorted(items, key=lambda item: item["time"], reverse=True)[:limit]
+    items = sorted(items, key=lambda item: item["time"], reverse=True)[:limit]
+    # Lines only for the log events that made the cut: a timeline shows a preview.
+    shown = [item["logs"] for item in items if item["kind"] == "logs"]
+    diagnostics.log_batches_fill(shown, project.pk, preview=LOG_PREVIEW)
+    return items
 
 
 def _trace_event_title(event) -> str:

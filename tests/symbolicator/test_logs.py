@@ -131,3 +131,25 @@ def test_an_argument_count_other_than_the_entry_says_is_a_mismatch():
 @pytest.mark.parametrize("value", [None, [], ["8"], "text", [1.5]])
 def test_a_value_that_is_not_a_compact_log_is_malformed(value):
     assert render_compact_log(section(b"0;a;1;x"), value).status == LogStatus.MALFORMED
+
+
+FLEET_ELF = Path(__file__).parents[1] / "fixtures" / "an385_fleet" / "firmware.elf"
+# Compact logs of the fleet test firmware (tests/firmware/fleet, built by the fleetfw
+# work) with the text its expected.json says the device meant; 32-bit arguments travel as
+# signed CBOR integers whatever their C type, so 0xdeadbeef arrives as -559038737.
+FLEET_LOGS = [
+    ([60, -559038737, 2], "block 0xdeadbeef retry 2", "fleet/app.c", 73),
+    ([8, 517, 0xBEEF], "packet of 517 bytes, crc 0xbeef", "fleet/app.c", 53),
+    ([100, -559038737, -110], "flash block 0xdeadbeef: erase failed (-110)", "fleet/app.c", 74),
+    ([156, "up", 3, -71], "link up after 3 min, rssi -71 dBm", "fleet/app.c", 63),
+    ([244, 1], "boot 1", "fleet/main.c", 137),
+]
+
+
+@pytest.mark.skipif(not FLEET_ELF.exists(), reason="the fleet firmware fixture is not here")
+@pytest.mark.parametrize(("value", "text", "file", "line"), FLEET_LOGS)
+def test_it_agrees_with_the_fleet_firmware_fixture(value, text, file, line):
+    rendered = render_compact_log(read_log_formats(FLEET_ELF.read_bytes()), value)
+
+    assert (rendered.status, rendered.text) == (LogStatus.FORMATTED, text)
+    assert (rendered.file, rendered.line) == (file, line)
