@@ -6,98 +6,307 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('crashes', '0004_issue_kind_for_trace_events'),
-        ('fleet', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("crashes", "0004_issue_kind_for_trace_events"),
+        ("fleet", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LogLine',
+            name="LogLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.DateTimeField(help_text='Capture time; the receive time when unknown.')),
-                ('time_known', models.BooleanField(default=True)),
-                ('received', models.DateTimeField(default=django.utils.timezone.now)),
-                ('build_id_prefix', models.CharField(blank=True, max_length=40)),
-                ('source_event_id', models.BigIntegerField()),
-                ('position', models.PositiveIntegerField(help_text='Order within its event.')),
-                ('level', models.PositiveIntegerField()),
-                ('compact', models.BooleanField(default=False)),
-                ('text', models.TextField(blank=True)),
-                ('status', models.CharField(blank=True, help_text='symbolicator.LogStatus', max_length=24)),
-                ('detail', models.JSONField(default=dict, help_text='format id, arguments, file, line')),
-                ('state', models.CharField(choices=[('resolved', 'Resolved'), ('awaiting_symbols', 'Awaiting Symbols')], max_length=24)),
-                ('collected', models.BooleanField(default=False, help_text='From a log message (buffer).')),
-                ('coredump', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='crashes.coredump')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='fleet.device')),
-                ('hardware_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.hardwareversion')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project')),
-                ('software_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.softwareversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "time",
+                    models.DateTimeField(help_text="Capture time; the receive time when unknown."),
+                ),
+                ("time_known", models.BooleanField(default=True)),
+                ("received", models.DateTimeField(default=django.utils.timezone.now)),
+                ("build_id_prefix", models.CharField(blank=True, max_length=40)),
+                ("source_event_id", models.BigIntegerField()),
+                ("position", models.PositiveIntegerField(help_text="Order within its event.")),
+                ("level", models.PositiveIntegerField()),
+                ("compact", models.BooleanField(default=False)),
+                ("text", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(blank=True, help_text="symbolicator.LogStatus", max_length=24),
+                ),
+                (
+                    "detail",
+                    models.JSONField(default=dict, help_text="format id, arguments, file, line"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("resolved", "Resolved"),
+                            ("awaiting_symbols", "Awaiting Symbols"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "collected",
+                    models.BooleanField(default=False, help_text="From a log message (buffer)."),
+                ),
+                (
+                    "coredump",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="crashes.coredump",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="fleet.device",
+                    ),
+                ),
+                (
+                    "hardware_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.hardwareversion",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
+                (
+                    "software_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.softwareversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'device', '-time'], name='diagnostics_project_34cf6c_idx'), models.Index(fields=['project', 'device', '-source_event_id'], name='diagnostics_project_70107e_idx'), models.Index(fields=['coredump', 'time'], name='diagnostics_coredum_f19670_idx'), models.Index(fields=['project', 'state'], name='diagnostics_project_89fdba_idx')],
-                'constraints': [models.UniqueConstraint(fields=('project', 'source_event_id', 'position'), name='one_log_line_per_place')],
+                "indexes": [
+                    models.Index(
+                        fields=["project", "device", "-time"], name="diagnostics_project_34cf6c_idx"
+                    ),
+                    models.Index(
+                        fields=["project", "device", "-source_event_id"],
+                        name="diagnostics_project_70107e_idx",
+                    ),
+                    models.Index(
+                        fields=["coredump", "time"], name="diagnostics_coredum_f19670_idx"
+                    ),
+                    models.Index(
+                        fields=["project", "state"], name="diagnostics_project_89fdba_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "source_event_id", "position"),
+                        name="one_log_line_per_place",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Recording',
+            name="Recording",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.DateTimeField(help_text='Capture time; the receive time when unknown.')),
-                ('time_known', models.BooleanField(default=True)),
-                ('received', models.DateTimeField(default=django.utils.timezone.now)),
-                ('build_id_prefix', models.CharField(blank=True, max_length=40)),
-                ('source_event_id', models.BigIntegerField()),
-                ('reason', models.CharField(blank=True, max_length=256)),
-                ('mimetypes', models.JSONField(default=list)),
-                ('duration_ms', models.BigIntegerField(blank=True, null=True)),
-                ('blob', models.CharField(max_length=255)),
-                ('size', models.BigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='fleet.device')),
-                ('hardware_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.hardwareversion')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project')),
-                ('software_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.softwareversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "time",
+                    models.DateTimeField(help_text="Capture time; the receive time when unknown."),
+                ),
+                ("time_known", models.BooleanField(default=True)),
+                ("received", models.DateTimeField(default=django.utils.timezone.now)),
+                ("build_id_prefix", models.CharField(blank=True, max_length=40)),
+                ("source_event_id", models.BigIntegerField()),
+                ("reason", models.CharField(blank=True, max_length=256)),
+                ("mimetypes", models.JSONField(default=list)),
+                ("duration_ms", models.BigIntegerField(blank=True, null=True)),
+                ("blob", models.CharField(max_length=255)),
+                ("size", models.BigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="fleet.device",
+                    ),
+                ),
+                (
+                    "hardware_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.hardwareversion",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
+                (
+                    "software_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.softwareversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'device', '-time'], name='diagnostics_project_26aba1_idx')],
-                'constraints': [models.UniqueConstraint(fields=('project', 'source_event_id'), name='one_recording_per_event')],
+                "indexes": [
+                    models.Index(
+                        fields=["project", "device", "-time"], name="diagnostics_project_26aba1_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "source_event_id"), name="one_recording_per_event"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TraceEvent',
+            name="TraceEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.DateTimeField(help_text='Capture time; the receive time when unknown.')),
-                ('time_known', models.BooleanField(default=True)),
-                ('received', models.DateTimeField(default=django.utils.timezone.now)),
-                ('build_id_prefix', models.CharField(blank=True, max_length=40)),
-                ('source_event_id', models.BigIntegerField()),
-                ('reason', models.BigIntegerField(help_text='Index into eMfltTraceReasonUser.')),
-                ('reason_name', models.CharField(blank=True, max_length=128)),
-                ('status_code', models.BigIntegerField(blank=True, null=True)),
-                ('pc', models.BigIntegerField(blank=True, null=True)),
-                ('lr', models.BigIntegerField(blank=True, null=True)),
-                ('pc_location', models.JSONField(blank=True, null=True)),
-                ('lr_location', models.JSONField(blank=True, null=True)),
-                ('log', models.JSONField(blank=True, help_text='symbolicator.RenderedLog', null=True)),
-                ('state', models.CharField(choices=[('resolved', 'Resolved'), ('awaiting_symbols', 'Awaiting Symbols')], max_length=24)),
-                ('fingerprint', models.CharField(blank=True, max_length=64)),
-                ('grouping', models.JSONField(default=dict, help_text='Fingerprint parts with their hints.')),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='fleet.device')),
-                ('hardware_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.hardwareversion')),
-                ('issue', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='crashes.issue')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.project')),
-                ('software_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='fleet.softwareversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "time",
+                    models.DateTimeField(help_text="Capture time; the receive time when unknown."),
+                ),
+                ("time_known", models.BooleanField(default=True)),
+                ("received", models.DateTimeField(default=django.utils.timezone.now)),
+                ("build_id_prefix", models.CharField(blank=True, max_length=40)),
+                ("source_event_id", models.BigIntegerField()),
+                ("reason", models.BigIntegerField(help_text="Index into eMfltTraceReasonUser.")),
+                ("reason_name", models.CharField(blank=True, max_length=128)),
+                ("status_code", models.BigIntegerField(blank=True, null=True)),
+                ("pc", models.BigIntegerField(blank=True, null=True)),
+                ("lr", models.BigIntegerField(blank=True, null=True)),
+                ("pc_location", models.JSONField(blank=True, null=True)),
+                ("lr_location", models.JSONField(blank=True, null=True)),
+                (
+                    "log",
+                    models.JSONField(blank=True, help_text="symbolicator.RenderedLog", null=True),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("resolved", "Resolved"),
+                            ("awaiting_symbols", "Awaiting Symbols"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("fingerprint", models.CharField(blank=True, max_length=64)),
+                (
+                    "grouping",
+                    models.JSONField(default=dict, help_text="Fingerprint parts with their hints."),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="fleet.device",
+                    ),
+                ),
+                (
+                    "hardware_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.hardwareversion",
+                    ),
+                ),
+                (
+                    "issue",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="crashes.issue",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.project",
+                    ),
+                ),
+                (
+                    "software_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="fleet.softwareversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'device', '-time'], name='diagnostics_project_38cea1_idx'), models.Index(fields=['issue', '-time'], name='diagnostics_issue_i_016246_idx'), models.Index(fields=['project', 'state'], name='diagnostics_project_46d535_idx')],
-                'constraints': [models.UniqueConstraint(fields=('project', 'source_event_id'), name='one_trace_event_per_event')],
+                "indexes": [
+                    models.Index(
+                        fields=["project", "device", "-time"], name="diagnostics_project_38cea1_idx"
+                    ),
+                    models.Index(fields=["issue", "-time"], name="diagnostics_issue_i_016246_idx"),
+                    models.Index(
+                        fields=["project", "state"], name="diagnostics_project_46d535_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "source_event_id"), name="one_trace_event_per_event"
+                    )
+                ],
             },
         ),
     ]
