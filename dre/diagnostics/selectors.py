@@ -33,13 +33,13 @@ class LogBatch:
     collected: bool
     count: int
     worst_level: int
-    lines: list[LogLine] = field(default_factory=list)
+    lines: list[tuple[int, str]] = field(default_factory=list)  # (level, text)
 
     @property
     def preview(self) -> str:
         """The preview lines as one text ("E flash write failed"): a timeline shows dozens
         of these, and one string per entry renders far faster than a row per line."""
-        return "\n".join(f"{LEVEL_LETTERS.get(x.level, '?')} {x.text}" for x in self.lines)
+        return "\n".join(f"{LEVEL_LETTERS.get(level, '?')} {text}" for level, text in self.lines)
 
 
 def device_log_batches(device: Device, *, limit: int = 100) -> list[LogBatch]:
@@ -65,11 +65,15 @@ def device_log_batches(device: Device, *, limit: int = 100) -> list[LogBatch]:
 def log_batches_fill(batches: list[LogBatch], project_id: int, *, preview: int = 5) -> None:
     """Load the first `preview` lines of each batch (one query for all of them)."""
     by_event = {b.source_event_id: b for b in batches}
-    lines = LogLine.objects.filter(
-        project_id=project_id, source_event_id__in=list(by_event), position__lt=preview
-    ).order_by("source_event_id", "position")
-    for line in lines:
-        by_event[line.source_event_id].lines.append(line)
+    lines = (
+        LogLine.objects.filter(
+            project_id=project_id, source_event_id__in=list(by_event), position__lt=preview
+        )
+        .order_by("source_event_id", "position")
+        .values_list("source_event_id", "level", "text")
+    )
+    for source_event_id, level, text in lines:
+        by_event[source_event_id].lines.append((level, text))
 
 
 def coredump_log_lines(coredump_id: int) -> list[LogLine]:

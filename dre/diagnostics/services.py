@@ -24,6 +24,8 @@ from dre.ingest import wire
 log = logging.getLogger(__name__)
 U32 = 0xFFFFFFFF
 I64 = 1 << 63
+# Levels are a uint8_t enum in the SDK; anything larger is no device's.
+MAX_LOG_LEVEL = 0xFF
 # The SDK sends its log buffer right after the coredump it was captured with; a log
 # message from the same device within this window belongs to that coredump.
 COREDUMP_LOG_WINDOW = timedelta(minutes=10)
@@ -73,6 +75,12 @@ def _out_of_range(info) -> str | None:
                 return f"trace event {name} {getattr(info, name)} does not fit 32 bits"
         if info.status_code is not None and not -I64 <= info.status_code < I64:
             return f"trace event status code {info.status_code} does not fit 64 bits"
+    if isinstance(info, wire.Logs):
+        levels = [line.level for line in info.lines if line.level > MAX_LOG_LEVEL]
+        if levels:
+            return f"log level {levels[0]} is no eMemfaultPlatformLogLevel"
+    if isinstance(info, wire.CustomDataRecording) and (info.duration_ms or 0) >= I64:
+        return f"recording duration {info.duration_ms} ms does not fit 64 bits"
     return None
 
 
@@ -146,8 +154,9 @@ def logs_record(info: wire.Logs, context: dict, collected: bool) -> list[LogLine
 
 def _log_line(line: wire.LogLine, position: int, context: dict, collected: bool, coredump_id):
     fields = {**context, "position": position, "level": line.level, "collected": collected}
-    if line.timestamp:
-        fields.update(time=datetime.fromtimestamp(line.timestamp, tz=UTC), time_known=True)
+    when = _line_time(line.timestamp)
+    if when is not None:
+        fields.update(time=when, time_known=True)
     if isinstance(line.message, str):
         return LogLine(
             **fields,
@@ -164,6 +173,17 @@ def _log_line(line: wire.LogLine, position: int, context: dict, collected: bool,
         state=State.AWAITING_SYMBOLS,
         coredump_id=coredump_id,
     )
+
+
+def _line_time(timestamp: int | None) -> datetime | None:
+    """A line's own Unix time; one no calendar holds (a garbled clock) is left out and
+    the line keeps its event's time."""
+    if not timestamp:
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 # -- custom data recordings --------------------------------------------------------------

@@ -97,3 +97,18 @@ def test_a_log_buffer_sent_after_a_coredump_belongs_to_it(send, project):
     collected, plain = LogLine.objects.order_by("source_event_id")
     assert (collected.coredump_id, collected.collected) == (coredump.pk, True)
     assert (plain.coredump_id, plain.collected) == (None, False)
+
+
+def test_a_level_no_sdk_sends_is_refused_and_kept_in_the_event_log(send):
+    from dre.ingest.models import Event
+
+    send(logs((1 << 40, "odd")))
+
+    assert not LogLine.objects.exists()
+    assert Event.objects.get().kind == Event.Kind.LOGS
+
+
+def test_a_line_time_no_calendar_holds_falls_back_to_the_event_time(send):
+    send(logs(((1 << 62), 1, "garbled clock"), timestamped=True, captured_at=DAY_START))
+
+    assert LogLine.objects.get().time.timestamp() == DAY_START
