@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dre.crashes",
     "dre.ingest",
     "dre.health",
+    "dre.diagnostics",
     "dre.releases",
     "dre.api",
     "dre.web",
@@ -191,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dre.health.tasks.maintain_partitions",
         "schedule": env.int("PARTITION_INTERVAL_SECONDS", default=3600),
     },
+    "sweep-waiting-diagnostics": {
+        "task": "dre.diagnostics.tasks.sweep_waiting_diagnostics",
+        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=300),
+    },
     "sweep-stuck-deliveries": {
         "task": "dre.alerts.tasks.sweep_stuck_deliveries",
         "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=120),
@@ -289,6 +294,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookKindEnum": "dre.alerts.models.Webhook.Kind",
         "IncidentStateEnum": "dre.monitors.models.Incident.State",
         "WebhookDeliveryStateEnum": "dre.alerts.models.WebhookDelivery.State",
+        "DiagnosticsStateEnum": "dre.diagnostics.models.State",
     },
 }
 

@@ -8,6 +8,8 @@ Pure Python; it never imports Django or dre. The public API:
                                               with .to_bytes(elf_sections=False))
     symbolicate(coredump, index) -> Trace     threads of frames; .to_dict() for JSON
     read_metric_layout(elf_data)              heartbeat metric names, types, scale
+    read_log_formats(elf_data)                the log_fmt section of compact logs
+    render_compact_log(formats, value)        [format_id, args...] as text, with a status
 
 Re-encodings for other tools live in symbolicator.export (elf_core: a core file for GDB).
 """
@@ -22,6 +24,13 @@ from symbolicator.errors import (
 )
 from symbolicator.faults import FaultAnalysis, analyze_fault, describe_fault
 from symbolicator.index import SymbolIndex, build_index
+from symbolicator.logs import (
+    LogFormats,
+    LogStatus,
+    RenderedLog,
+    read_log_formats,
+    render_compact_log,
+)
 from symbolicator.metric_layout import MetricKey, MetricLayout, read_metric_layout
 from symbolicator.symbolicate import symbolicate
 from symbolicator.trace import Frame, FrameKind, FrameStatus, Thread, Trace
@@ -35,8 +44,11 @@ __all__ = [
     "Frame",
     "FrameKind",
     "FrameStatus",
+    "LogFormats",
+    "LogStatus",
     "MetricKey",
     "MetricLayout",
+    "RenderedLog",
     "SymbolIndex",
     "SymbolicatorError",
     "Thread",
@@ -47,6 +59,8 @@ __all__ = [
     "describe_fault",
     "detect_format",
     "parse_coredump",
+    "read_log_formats",
     "read_metric_layout",
+    "render_compact_log",
     "symbolicate",
 ]

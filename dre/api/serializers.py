@@ -117,6 +117,7 @@ class IssueOut(serializers.ModelSerializer):
         model = Issue
         fields = [
             "id",
+            "kind",
             "title",
             "state",
             "first_seen",

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from dre.api import alerts, health, releases, views
+from dre.api import alerts, diagnostics, health, releases, views
 
 P = "projects/<int:project_id>"
 
@@ -17,6 +17,30 @@ urlpatterns = [
     ),
     path(
         f"{P}/devices/<int:pk>/reboots/", health.DeviceReboots.as_view(), name="api-device-reboots"
+    ),
+    path(
+        f"{P}/devices/<int:pk>/attributes/",
+        diagnostics.DeviceAttributes.as_view(),
+        name="api-device-attributes",
+    ),
+    path(
+        f"{P}/devices/<int:pk>/timeline/",
+        diagnostics.DeviceTimeline.as_view(),
+        name="api-device-timeline",
+    ),
+    path(f"{P}/trace-events/", diagnostics.TraceEventList.as_view(), name="api-trace-events"),
+    path(
+        f"{P}/trace-events/<int:pk>/",
+        diagnostics.TraceEventDetail.as_view(),
+        name="api-trace-event",
+    ),
+    path(f"{P}/log-lines/", diagnostics.LogLineList.as_view(), name="api-log-lines"),
+    path(f"{P}/recordings/", diagnostics.RecordingList.as_view(), name="api-recordings"),
+    path(f"{P}/recordings/<int:pk>/", diagnostics.RecordingDetail.as_view(), name="api-recording"),
+    path(
+        f"{P}/recordings/<int:pk>/download/",
+        diagnostics.RecordingDownload.as_view(),
+        name="api-recording-download",
     ),
     path(f"{P}/health/stability/", health.StabilityList.as_view(), name="api-stability"),
     path(f"{P}/health/metrics/", health.MetricList.as_view(), name="api-metrics"),

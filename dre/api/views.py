@@ -294,14 +294,25 @@ class TraceDetail(ProjectScoped, generics.RetrieveAPIView):
         return Trace.objects.filter(project=self.project)
 
 
+@extend_schema(
+    parameters=[
+        OpenApiParameter("kind", str, enum=Issue.Kind.values, description="Only this kind.")
+    ]
+)
 class IssueList(ProjectScoped, generics.ListAPIView):
     serializer_class = out.IssueOut
     pagination_class = ordered_by("-last_seen")
 
     def get_queryset(self):
-        return Issue.objects.filter(project=self.project).prefetch_related(
-            "software_versions__software_type"
-        )
+        issues = Issue.objects.filter(project=self.project)
+        kind = self.request.query_params.get("kind")
+        if kind:
+            if kind not in Issue.Kind.values:
+                raise serializers.ValidationError(
+                    {"kind": f"one of {', '.join(Issue.Kind.values)}"}
+                )
+            issues = issues.filter(kind=kind)
+        return issues.prefetch_related("software_versions__software_type")
 
 
 class IssueDetail(ProjectScoped, generics.RetrieveAPIView):

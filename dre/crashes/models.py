@@ -81,7 +81,12 @@ class Coredump(models.Model):
 
 
 class Issue(models.Model):
-    """Traces grouped by fingerprint."""
+    """Traces grouped by fingerprint: crashes (coredumps), or trace events the firmware
+    recorded itself (dre.diagnostics), which share the workflow, counts and alerts."""
+
+    class Kind(models.TextChoices):
+        CRASH = "crash"
+        TRACE_EVENT = "trace_event"
 
     class State(models.TextChoices):
         OPEN = "open"
@@ -95,6 +100,7 @@ class Issue(models.Model):
         IN_NEXT_VERSION = "in_next_version", "resolved in the next version"
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="issues")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CRASH)
     title = models.CharField(max_length=300)
     # The top in-app functions of the fingerprint that created it ("a ← b ← c"): what
     # tells apart issues with the same title in the list, as Sentry's culprit does.

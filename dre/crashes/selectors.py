@@ -19,6 +19,7 @@ from django.utils import timezone
 from dre.accounts.models import Project
 from dre.crashes import grouping
 from dre.crashes.models import (
+    Coredump,
     GroupingRules,
     Issue,
     IssueActivity,
@@ -139,6 +140,7 @@ class IssueFilters:
     cohort: int | None = None
     text: str = ""
     sort: str = "last_seen"
+    kind: str = ""  # an Issue.Kind, or "" for every kind
 
     @property
     def sort_field(self) -> str:
@@ -159,6 +161,8 @@ def issues_filtered(project: Project, filters: IssueFilters) -> QuerySet[Issue]:
         issues = issues.filter(
             pk__in=IssueDevice.objects.filter(device__cohort=filters.cohort).values("issue")
         )
+    if filters.kind:
+        issues = issues.filter(kind=filters.kind)
     if filters.text.strip():
         text = filters.text.strip()
         issues = issues.filter(Q(title__icontains=text) | Q(culprit__icontains=text))
@@ -460,3 +464,19 @@ def grouping_rules_saved(project: Project | int) -> grouping.Rules:
         # not stop the pipeline. The in-app rules are then left out, and the log says why.
         log.warning("in-app rules of project %s left out: %s", found.project_id, exc)
         return grouping.Rules(max_frames=found.max_frames)
+
+
+def device_coredump_since(device_id: int, since) -> int | None:
+    """The newest coredump of a device received since `since`: the one a log buffer sent
+    right after it was captured with (dre.diagnostics)."""
+    return (
+        Coredump.objects.filter(device_id=device_id, received__gte=since)
+        .order_by("-received")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def issue_and_merged_ids(issue: Issue) -> list[int]:
+    """The issue and those merged into it: whose occurrences it now shows."""
+    return [issue.pk, *Issue.objects.filter(merged_into=issue).values_list("pk", flat=True)]

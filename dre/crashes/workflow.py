@@ -142,6 +142,14 @@ def issue_regression(issue: Issue, trace: Trace) -> IssueActivity | None:
     )
 
 
+def issue_occurrence_arrived(issue: Issue, version: str | None, when, **where) -> None:
+    """Reopen a resolved issue an occurrence (a trace, a trace event) proves still happens;
+    `where` names the occurrence in the activity entry."""
+    if regresses(issue, version, when):
+        _open(issue, regressed=True)
+        _record(issue, Kind.REGRESSED, None, version=version or "", **where)
+
+
 # -- merge -----------------------------------------------------------------------------------
 
 
@@ -155,6 +163,8 @@ def issues_merge(target: Issue, sources: list[Issue], *, actor=None) -> None:
     for source in sources:
         if source.project_id != target.project_id:
             raise WorkflowError("issues of different projects cannot be merged")
+        if source.kind != target.kind:
+            raise WorkflowError("a crash issue and a trace event issue cannot be merged")
         _move(source, target)
         _record(source, Kind.MERGED_INTO, actor, into=target.pk)
     _recount(target)

@@ -186,23 +186,6 @@ def _apply_layout(interval: HeartbeatInterval, layout: MetricLayout, registry: d
     interval.state = HeartbeatInterval.State.RESOLVED
 
 
-def trace_reason_name(
-    project_id: int, *, build_id_prefix: str, software_version_id: int | None, reason: int
-) -> str | None:
-    """A user trace event's reason by name (enum MfltTraceReasonUser in the build's ELF),
-    or None while that ELF is missing or does not name it."""
-    symbol_file = symbol_file_for(
-        project_id,
-        build_id=None,
-        build_id_prefix=build_id_prefix or None,
-        software_version_id=software_version_id,
-    )
-    if symbol_file is None or symbol_file.state != SymbolFile.State.READY:
-        return None
-    layout = _layout(symbol_file)
-    return layout.trace_reasons.get(reason) if layout else None
-
-
 def heartbeats_release_for(symbol_file: SymbolFile) -> int:
     """Queue the intervals that waited for this ELF, in batches."""
     from dre.health.tasks import resolve_heartbeats

@@ -21,6 +21,7 @@ from dre.accounts.models import Project
 from dre.accounts.selectors import project_key_get
 from dre.crashes.models import Coredump
 from dre.crashes.services import NotACoredump, coredump_ingest_bytes
+from dre.diagnostics.services import diagnostics_event_record
 from dre.fleet.models import Device
 from dre.fleet.services import (
     device_seen,
@@ -283,6 +284,15 @@ def _event_store(project, device, message: DeviceMessage, event: wire.Event) -> 
         device,
         event,
         event_id=stored.pk,
+        software_version=software_version,
+        hardware_version=hardware_version,
+    )
+    diagnostics_event_record(
+        project,
+        device,
+        event,
+        event_id=stored.pk,
+        collected=message.kind == DeviceMessage.Kind.LOG,
         software_version=software_version,
         hardware_version=hardware_version,
     )

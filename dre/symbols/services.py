@@ -181,6 +181,9 @@ def _index(symbol_file: SymbolFile) -> None:
         from dre.health.resolution import heartbeats_release_for
 
         heartbeats_release_for(symbol_file)
+        from dre.diagnostics.resolution import diagnostics_release_for
+
+        diagnostics_release_for(symbol_file)
     log.info("indexed symbol file %s (%s bytes)", symbol_file.pk, stored.size)
 
 

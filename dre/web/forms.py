@@ -21,6 +21,7 @@ class IssueFilterForm(forms.Form):
     cohort = forms.IntegerField(required=False, min_value=1)
     device = forms.CharField(required=False, max_length=128)
     q = forms.CharField(required=False, max_length=200)
+    kind = forms.ChoiceField(choices=[("", "any"), *Issue.Kind.choices], required=False)
 
     def filters(self, project) -> IssueFilters:
         data = self.cleaned_data if self.is_valid() else {}
@@ -36,6 +37,7 @@ class IssueFilterForm(forms.Form):
             cohort=data.get("cohort"),
             text=data.get("q") or "",
             sort=data.get("sort") or "last_seen",
+            kind=data.get("kind") or "",
         )
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dre.accounts.models import Role
 from dre.crashes import selectors, workflow
 from dre.crashes.models import Issue
+from dre.diagnostics import selectors as diagnostics
 from dre.web.access import project_access
 from dre.web.forms import CommentForm, MergeForm, ResolveForm
 from dre.web.views.common import render_page
@@ -26,20 +27,16 @@ def issue_detail(request, org, project, issue_id):
     issue = get_object_or_404(
         Issue.objects.select_related("merged_into"), project=access.project, pk=issue_id
     )
-    traces = selectors.trace_list(access.project, issue=issue, limit=TRACES_ON_ISSUE_PAGE)
-    latest = traces.items[0] if traces.items else None
-    if latest is not None:
-        latest = selectors.trace_get(access.project, latest.pk)
+    occurrences = _occurrences(access.project, issue)
     charts = selectors.issue_charts(issue)
     context = {
         "issue": issue,
-        "traces": traces,
-        "latest": latest,
+        **occurrences,
         "charts": charts.to_dict(),
         "versions": charts.software_versions,
         "seen_versions": selectors.issue_versions_of([issue.pk]).get(issue.pk, []),
         "devices": selectors.issue_devices(issue),
-        "grouping": selectors.issue_grouping(issue, latest),
+        "grouping": selectors.issue_grouping(issue, occurrences["latest"]),
         "comments": selectors.issue_comments(issue),
         "activity": selectors.issue_activity(issue),
         "resolve_form": ResolveForm(),
@@ -48,6 +45,19 @@ def issue_detail(request, org, project, issue_id):
         "Resolution": Issue.Resolution,
     }
     return render_page(request, "web/issue_detail.html", context)
+
+
+def _occurrences(project, issue: Issue) -> dict:
+    """What the issue groups: crash traces, or trace events (kept by dre.diagnostics)."""
+    if issue.kind == Issue.Kind.TRACE_EVENT:
+        ids = selectors.issue_and_merged_ids(issue)
+        events = diagnostics.issue_trace_events(ids, limit=TRACES_ON_ISSUE_PAGE)
+        return {"trace_events": events, "latest": events[0] if events else None, "traces": None}
+    traces = selectors.trace_list(project, issue=issue, limit=TRACES_ON_ISSUE_PAGE)
+    latest = traces.items[0] if traces.items else None
+    if latest is not None:
+        latest = selectors.trace_get(project, latest.pk)
+    return {"traces": traces, "latest": latest, "trace_events": None}
 
 
 def _triaged_issue(request, org, project, issue_id) -> Issue:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dre.accounts.models import Role
 from dre.crashes import selectors
+from dre.crashes.models import Issue
 from dre.crashes.workflow import WorkflowError, issues_bulk
 from dre.web.access import project_access
 from dre.web.forms import BulkForm, IssueFilterForm
@@ -47,6 +48,7 @@ def issue_list(request, org, project):
         "filters": filters,
         "form": form,
         "choices": selectors.issue_filter_choices(access.project),
+        "kinds": Issue.Kind.choices,
         "states": [
             (s, label, query_with(request, state=s, after=None, before=None))
             for s, label in STATE_LABELS.items()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from dre.crashes import selectors
 from dre.crashes.models import Issue
 from dre.crashes.services import coredump_bytes
+from dre.diagnostics.selectors import coredump_log_lines
 from dre.fleet.models import Device
 from dre.ingest.wire import RleError
 from dre.web import inspection
@@ -72,6 +73,7 @@ def trace_detail(request, org, project, trace_id):
         "threads": threads,
         "reason": reason_name(coredump.trace_reason),
         "elf_core": coredump.symbol_file_id is not None,
+        "logs": coredump_log_lines(coredump.pk),
         "config": {
             "base": reverse("trace-detail", args=[org, project, trace.pk]),
             "crashed": crashed,
