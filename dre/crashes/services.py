@@ -22,6 +22,7 @@ from django.utils import timezone
 import symbolicator
 from dre import blobs, leases
 from dre.accounts.models import Project
+from dre.batching import GroupCommit
 from dre.celery import TRANSIENT_ERRORS
 from dre.crashes import grouping
 from dre.crashes.announce import activity_announce, occurrence_announce
@@ -47,6 +48,7 @@ from dre.fleet.services import (
     software_version_get,
 )
 from dre.ingest.wire import RleError, rle_decode
+from dre.sql import insert_many
 from dre.symbols.cache import symbol_index_load
 from dre.symbols.models import SymbolFile
 from dre.symbols.selectors import symbol_file_for
@@ -56,6 +58,13 @@ log = logging.getLogger(__name__)
 State = Coredump.State
 # Rows one sweep publishes at most; the sweep task's time limit bounds the rest.
 SWEEP_BATCH = 1000
+# Coredumps per symbolicate_batch message: a group commit of hundreds is split so
+# that one task stays well within its time limit and several workers share a group.
+SYMBOLICATE_BATCH = 50
+# Coredumps up to this size that name no device are stored in their row by group
+# commit (most MCU coredumps are 8 to 100 kB); larger ones, or ones to dedup, as blobs.
+# With MAX_GROUP rows per statement this bounds a group's INSERT to 25 MB.
+INLINE_COREDUMP_BYTES = 256 * 1024
 
 
 class NotACoredump(Exception):
@@ -122,20 +131,76 @@ def coredump_ingest_bytes(
         if duplicate := _resent(project, device, content_hash):
             log.info("coredump %s re-sent; not stored again", duplicate.pk)
             return duplicate
+        fields = {
+            "format": format_name,
+            "content_hash": content_hash,
+            "encoding": Coredump.Encoding.RAW if sent is None else Coredump.Encoding.RLE,
+            "expanded_size": len(data),
+        }
+        if device is None and len(stored_bytes) <= INLINE_COREDUMP_BYTES:
+            # Nothing to dedup by: the row, bytes included, joins this process's group
+            # commit (one INSERT and one fsync for many requests, no file per request).
+            return _received.submit(
+                _received_row(project, stored_bytes, source, software_version, fields)
+            )
         stored = blobs.blob_save_bytes(
             blobs.blob_name("coredumps", project.pk, ".core"), stored_bytes
         )
         return coredump_create(
-            project,
-            stored,
-            source=source,
-            device=device,
-            software_version=software_version,
-            format=format_name,
-            content_hash=content_hash,
-            encoding=Coredump.Encoding.RAW if sent is None else Coredump.Encoding.RLE,
-            expanded_size=len(data),
-        )
+            project, stored, source=source, device=device, software_version=software_version,
+            **fields,
+        )  # fmt: skip
+
+
+def _received_row(project, stored_bytes: bytes, source, software_version, fields) -> Coredump:
+    return Coredump(
+        project=project,
+        software_version=software_version,
+        raw=stored_bytes,
+        size=len(stored_bytes),
+        md5=hashlib.md5(stored_bytes, usedforsecurity=False).hexdigest(),
+        source=source,
+        queued=timezone.now(),  # published once its group committed; see _publish_batch
+        **fields,
+    )
+
+
+def _coredumps_insert(coredumps: list[Coredump]) -> list[Coredump]:
+    """One multi-row INSERT ... RETURNING id for a group of received coredumps."""
+    return insert_many(coredumps)
+
+
+def _publish_batch(coredumps: list[Coredump]) -> None:
+    """Queue a committed group: one symbolicate_batch message per SYMBOLICATE_BATCH
+    coredumps instead of one per request. A message the broker refuses leaves its
+    rows unqueued (`queued` None) for the sweeper, as _publish does for one."""
+    from dre.crashes.tasks import symbolicate_batch
+
+    ids = [coredump.pk for coredump in coredumps]
+    for start in range(0, len(ids), SYMBOLICATE_BATCH):
+        part = ids[start : start + SYMBOLICATE_BATCH]
+        try:
+            symbolicate_batch.delay(part)
+        except Exception as exc:  # kombu and redis-py raise several kinds; all mean "not queued"
+            log.warning("could not queue coredumps %s (%s); the sweeper will", part, exc)
+            _mark_queued_many(part)
+
+
+def _mark_queued_many(coredump_ids: list[int]) -> None:
+    try:
+        Coredump.objects.filter(pk__in=coredump_ids, state=State.RECEIVED).update(queued=None)
+    except TRANSIENT_ERRORS:  # the rows keep `queued`: the sweeper publishes them later
+        log.warning("coredumps %s: could not record their outbox state", coredump_ids)
+
+
+# Received coredumps that name no device are written by group commit (dre/batching.py).
+_received = GroupCommit(write=_coredumps_insert, after=_publish_batch)
+
+
+def coredumps_symbolicate(coredump_ids: list[int]) -> None:
+    """Several received coredumps, one after the other (symbolicate_batch's work)."""
+    for coredump_id in coredump_ids:
+        coredump_symbolicate(coredump_id)
 
 
 def _dedup_scope(device: Device | None):
@@ -189,7 +254,7 @@ def coredump_recent_duplicate(
 
 def coredump_bytes(coredump: Coredump) -> bytes:
     """The coredump itself, expanded from the stored form within MAX_COREDUMP_BYTES."""
-    data = blobs.blob_read(coredump.blob)
+    data = bytes(coredump.raw) if coredump.raw is not None else blobs.blob_read(coredump.blob)
     if coredump.encoding == Coredump.Encoding.RLE:
         return rle_decode(data, max_output=settings.MAX_COREDUMP_BYTES)
     return data

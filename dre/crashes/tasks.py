@@ -12,6 +12,13 @@ def symbolicate_coredump(coredump_id: int) -> None:
     services.coredump_symbolicate(coredump_id)
 
 
+@shared_task(queue="coredumps", soft_time_limit=540, time_limit=600, **RETRY_ON_TRANSIENT_ERRORS)
+def symbolicate_batch(coredump_ids: list[int]) -> None:
+    """Received coredumps queued by one group commit (dre/batching.py): one message for
+    many. Each is claimed on its own, so a retried or re-delivered batch redoes none."""
+    services.coredumps_symbolicate(coredump_ids)
+
+
 @shared_task(queue="grouping", soft_time_limit=50, time_limit=60, **RETRY_ON_TRANSIENT_ERRORS)
 def group_trace(trace_id: int) -> None:
     services.trace_group(trace_id)
