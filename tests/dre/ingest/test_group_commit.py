@@ -49,7 +49,8 @@ def test_it_stores_a_small_raw_coredump_in_its_row_and_queues_it_as_a_batch(
     coredump = Coredump.objects.get(pk=response.json()["data"]["id"])
     assert coredump.blob == ""
     assert crash_services.coredump_bytes(coredump) == data
-    assert coredump.state == Coredump.State.RECEIVED and coredump.queued is not None
+    assert coredump.state == Coredump.State.RECEIVED
+    assert coredump.queued is not None
     assert published == [("coredumps", [coredump.pk])]
 
 
@@ -62,7 +63,8 @@ def test_a_large_coredump_is_still_stored_as_a_blob(client, project_key, publish
 
     assert response.status_code == 202
     coredump = Coredump.objects.get()
-    assert coredump.blob and coredump.raw is None
+    assert coredump.blob
+    assert coredump.raw is None
 
 
 def test_a_broker_outage_leaves_the_committed_coredumps_for_the_sweeper(
@@ -80,7 +82,8 @@ def test_a_heartbeat_is_appended_and_applied_by_the_worker(client, project_key, 
     assert post_chunk(client, project_key, SINGLE).status_code == 202
 
     pending = PendingChunks.objects.get()
-    assert pending.device_serial == "TESTSERIAL" and pending.queued is not None
+    assert pending.device_serial == "TESTSERIAL"
+    assert pending.queued is not None
     assert Event.objects.count() == 0
     assert published == [("chunks", [pending.pk])]
 
