@@ -27,6 +27,7 @@ from dre.fleet.models import (
     SoftwareType,
     SoftwareVersion,
 )
+from dre.generations import RELEASES, generation_bump
 from dre.sql import update_returning
 
 # memfault-formats.md 2.3: the SDK's device id rule. Matched with fullmatch: `$`
@@ -215,6 +216,7 @@ def devices_move_to_cohort(project: Project, serials: list[str], cohort: Cohort)
     missing = sorted(set(serials) - set(devices.values_list("serial", flat=True)))
     if missing:
         raise UnknownDevices(missing)
+    generation_bump(RELEASES, project.pk)  # the devices' update answers change
     return devices.update(cohort=cohort)
 
 
@@ -244,4 +246,5 @@ def devices_move_matching(
         )
     if from_cohort is not None:
         devices = devices.filter(cohort=from_cohort)
+    generation_bump(RELEASES, project.pk)  # the devices' update answers change
     return devices.exclude(cohort=cohort).update(cohort=cohort)
