@@ -17,7 +17,7 @@ from dre import blobs
 from dre.accounts.models import Project
 from dre.batching import GroupCommit
 from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareType, SoftwareVersion
-from dre.fleet.services import device_seen, hardware_version_get, software_version_get
+from dre.fleet.services import devices_seen, hardware_version_get, software_version_get
 from dre.fleet.versions import version_key
 from dre.releases.models import (
     Artifact,
@@ -344,15 +344,13 @@ def update_check_submit(check: UpdateCheckSeen) -> None:
 
 
 def _update_checks_write(checks: list[UpdateCheckSeen]) -> list[None]:
+    seen = [
+        (c.device_id, c.hardware_version.pk, c.software_version.pk if c.software_version else None)
+        for c in checks
+        if c.mark_seen
+    ]
     with transaction.atomic():
-        for check in checks:
-            if check.mark_seen:
-                device_seen(
-                    Project(pk=check.project_id),
-                    check.serial,
-                    hardware_version=check.hardware_version,
-                    software_version=check.software_version,
-                )
+        devices_seen(seen)
         insert_many([_update_check(check) for check in checks])
     return [None] * len(checks)
 
