@@ -76,7 +76,7 @@ def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1500, help="per endpoint")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=32, help="client threads")
+    parser.add_argument("--clients", type=int, default=64, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--time-limit", type=float, default=120, help="seconds per phase")
     parser.add_argument("--coredumps", type=int, default=200, help="per worker data set")
