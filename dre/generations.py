@@ -31,18 +31,41 @@ def _key(name: str, project_id: int) -> str:
     return f"generation:{name}:{project_id}"
 
 
+# A process asks the cache for a generation at most once per READ_EVERY_SECONDS: a
+# change made by another process is seen that much later at most (a change made by
+# this process at once). Devices asking for updates many times a second then cost
+# no round trip for it.
+READ_EVERY_SECONDS = 1.0
+_read: dict[str, tuple[int, float]] = {}
+
+
 def generation_get(name: str, project_id: int) -> int | None:
     """The current generation; None when the cache cannot say (trust nothing kept)."""
     key = _key(name, project_id)
+    known = _read.get(key)
+    if known is not None and time.monotonic() - known[1] < READ_EVERY_SECONDS:
+        return known[0]
+    value = _fetch(key)
+    if value is not None:
+        _read[key] = (value, time.monotonic())
+    return value
+
+
+def _fetch(key: str) -> int | None:
     try:
         value = cache.get(key)
         if value is None:
-            cache.add(key, time.time_ns())  # only the first of several racing wins
+            cache.add(key, time.time_ns(), timeout=None)  # the first of several racing wins
             value = cache.get(key)
     except CACHE_OUTAGE as exc:
         log.warning("generation %s unreadable, the cache is unreachable: %s", key, exc)
         return None
     return value
+
+
+def generations_forget() -> None:
+    """Forget what this process read (tests: another test's cache was cleared)."""
+    _read.clear()
 
 
 def generation_bump(name: str, project_id: int) -> None:
@@ -54,7 +77,8 @@ def generation_bump(name: str, project_id: int) -> None:
 
 
 def _bump(key: str) -> None:
+    _read.pop(key, None)  # this process sees its own change at once
     try:
-        cache.set(key, time.time_ns())
+        cache.set(key, time.time_ns(), timeout=None)
     except CACHE_OUTAGE as exc:  # what processes kept expires by age instead
         log.warning("generation %s not bumped, the cache is unreachable: %s", key, exc)

@@ -94,17 +94,24 @@ def _answer(request, project, *, as_url: bool) -> HttpResponse:
 
 
 def _device(snapshot, project, serial, hardware, software_version):
-    """The device's id and cohort, and whether this request already marked it seen.
+    """The device's id and cohort, and whether it needs no mark as seen (with the
+    versions it reports) in the update check's group commit.
 
-    A device this process knows in the current generation is marked seen with the
-    update check's group commit; an unknown one is found or created now."""
+    An unknown device is found or created, and marked, now. A device this process
+    knows in the current generation is marked with the group commit when it reports
+    other versions, or when this process last marked it SEEN_EVERY_SECONDS ago: its
+    last_seen is that much behind at most, and a device asking again and again costs
+    one INSERT per question, not an UPDATE too."""
+    versions = (hardware.pk, software_version.pk if software_version else None)
     known = device_cache.known_device(snapshot, project.pk, serial)
     if known is not None:
-        return known, False
+        if not known.needs_mark(versions):
+            return known, True
+        return device_cache.device_keep(snapshot, known, versions), False
     device = device_seen(
         project, serial, hardware_version=hardware, software_version=software_version
     )
-    return device_cache.device_keep(snapshot, device), True
+    return device_cache.device_keep(snapshot, device, versions), True
 
 
 def _param(params, name: str, *, required: bool = True) -> str | None:

@@ -28,7 +28,7 @@ from dre.generations import RELEASES, generation_bump, generation_get
 from dre.releases.models import Artifact, CohortPolicy, Deployment, DeploymentLog, Release
 
 GENERATION = RELEASES
-MAX_AGE_SECONDS = 60
+MAX_AGE_SECONDS = 300
 # Devices kept per project at most (serial -> ids, a few hundred bytes each).
 MAX_DEVICES = 100_000
 
@@ -129,22 +129,44 @@ def offers(snapshot: Snapshot | None, cohort_id: int, software_type, hardware):
     return kept(snapshot.offers, key, lambda: cohort_offers(cohort_id, software_type, hardware))
 
 
+# A device's last_seen (and the versions it reports) is written at most this often
+# by one process's update checks, unless the versions it reports change.
+SEEN_EVERY_SECONDS = 60
+
+
 @dataclass(frozen=True)
 class KnownDevice:
-    """What a device's answer needs of its row: it exists, and its cohort."""
+    """What a device's answer needs of its row (it exists, its cohort), and what this
+    process last wrote to it (when, which versions)."""
 
     id: int
     cohort_id: int
     project_id: int
     serial: str
+    versions: tuple = (None, None)  # hardware, software version ids last written
+    marked: float = 0.0  # time.monotonic() of that write
+
+    def needs_mark(self, versions: tuple) -> bool:
+        stale = time.monotonic() - self.marked >= SEEN_EVERY_SECONDS
+        return stale or versions != self.versions
 
 
 def known_device(snapshot: Snapshot | None, project_id: int, serial: str) -> KnownDevice | None:
     return snapshot.devices.get(serial) if snapshot is not None else None
 
 
-def device_keep(snapshot: Snapshot | None, device) -> KnownDevice:
-    known = KnownDevice(device.pk, device.cohort_id, device.project_id, device.serial)
+def device_keep(snapshot: Snapshot | None, device, versions: tuple) -> KnownDevice:
+    """Remember the device as marked seen now with `versions`."""
+    known = KnownDevice(
+        device.id if isinstance(device, KnownDevice) else device.pk,
+        device.cohort_id,
+        device.project_id,
+        device.serial,
+        versions,
+        time.monotonic(),
+    )
     if snapshot is not None:
-        kept(snapshot.devices, device.serial, lambda: known)
+        if len(snapshot.devices) >= MAX_DEVICES:
+            snapshot.devices.clear()
+        snapshot.devices[device.serial] = known
     return known

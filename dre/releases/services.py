@@ -349,9 +349,13 @@ def _update_checks_write(checks: list[UpdateCheckSeen]) -> list[None]:
         for c in checks
         if c.mark_seen
     ]
+    rows = [_update_check(check) for check in checks]
+    if not seen:  # one statement, its own transaction: one round trip
+        insert_many(rows)
+        return [None] * len(checks)
     with transaction.atomic():
         devices_seen(seen)
-        insert_many([_update_check(check) for check in checks])
+        insert_many(rows)
     return [None] * len(checks)
 
 
