@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.db.models.signals import post_delete, post_save
 
+from dre.fleet.models import Cohort, Device
 from dre.fleet.selectors import hardware_version_find, software_type_find
 from dre.generations import RELEASES, generation_bump, generation_get
 from dre.releases.models import Artifact, CohortPolicy, Deployment, DeploymentLog, Release
@@ -116,6 +117,10 @@ def _project_of(instance) -> int | None:
 
 for _model in (Release, Artifact, Deployment, DeploymentLog, CohortPolicy):
     post_save.connect(_on_change, sender=_model, dispatch_uid=f"releases-changed-{_model}")
+    post_delete.connect(_on_change, sender=_model, dispatch_uid=f"releases-deleted-{_model}")
+# A deleted device or cohort must not be answered for (nor recorded against) from
+# what a process kept.
+for _model in (Device, Cohort):
     post_delete.connect(_on_change, sender=_model, dispatch_uid=f"releases-deleted-{_model}")
 
 
