@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dre.crashes.tasks.sweep_stuck_coredumps",
         "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=30),
     },
+    "sweep-pending-chunks": {
+        "task": "dre.ingest.tasks.sweep_pending_chunks",
+        "schedule": env.int("SWEEP_INTERVAL_SECONDS", default=30),
+    },
     "rollup-dirty-days": {
         "task": "dre.health.tasks.rollup_dirty_days",
         "schedule": env.int("ROLLUP_INTERVAL_SECONDS", default=60),

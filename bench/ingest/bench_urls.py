@@ -7,9 +7,10 @@ from django.views.decorators.http import require_http_methods
 
 
 @csrf_exempt
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def noop(request):
-    """The cheapest POST Django answers through dre's middleware: the body is read, not kept."""
+    """The cheapest request Django answers through dre's middleware: the body is read,
+    not kept."""
     request.body  # noqa: B018  (read it, as the ingest views do)
     return HttpResponse("Accepted", status=202, content_type="text/plain")
 

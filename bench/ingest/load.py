@@ -39,9 +39,15 @@ class Phase:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
 
+# What a device asks releases/latest (bench/ingest/run.py deploys 2.0.0 for it).
+LATEST = "hardware_version=evt&software_type=main&current_version=1.0.0&device_serial="
+
+
 def endpoints(project_key: str) -> dict[str, callable]:
-    """Each endpoint as i -> (path, body, headers) of its i-th request."""
+    """Each endpoint as i -> (path, body, headers) of its i-th request; no body is a GET.
+    POST endpoints are compared with the POST no-op, GET ones with the GET no-op."""
     key = {"Memfault-Project-Key": project_key, "Content-Type": "application/octet-stream"}
+    get = {"Memfault-Project-Key": project_key}
     return {
         "no-op view (baseline)": lambda i: ("/bench/noop", COREDUMP, key),
         "POST /api/v0/upload/coredump": lambda i: ("/api/v0/upload/coredump", COREDUMP, key),
@@ -49,6 +55,17 @@ def endpoints(project_key: str) -> dict[str, callable]:
             f"/api/v0/chunks/BENCH{i % DEVICES:04d}",
             CHUNK,
             key,
+        ),
+        "GET no-op view (baseline)": lambda i: ("/bench/noop", None, get),
+        "GET /api/v0/releases/latest": lambda i: (
+            f"/api/v0/releases/latest?{LATEST}BENCH{i % DEVICES:04d}",
+            None,
+            get,
+        ),
+        "GET /api/v0/releases/latest/url": lambda i: (
+            f"/api/v0/releases/latest/url?{LATEST}BENCH{i % DEVICES:04d}",
+            None,
+            get,
         ),
     }
 
@@ -111,7 +128,8 @@ def _one_request(connection, request) -> tuple[int | str, float]:
     path, body, headers = request
     started = time.perf_counter()
     try:
-        connection.request("POST", path, body=body, headers=headers)
+        method = "GET" if body is None else "POST"
+        connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         response.read()
         status = response.status
@@ -123,12 +141,16 @@ def _one_request(connection, request) -> tuple[int | str, float]:
 
 def print_table(phases: list[Phase]) -> None:
     baseline = phases[0].per_second
+    baselines = {
+        phase.name.split()[0]: phase.per_second for phase in phases if "no-op" in phase.name
+    }
     print(f"\n{'endpoint':32} {'requests':>8} {'req/s':>8} {'median ms':>10} {'p95 ms':>8} "
           f"{'vs no-op':>9}  statuses")  # fmt: skip
     for phase in phases:
         ms = sorted(x * 1000 for x in phase.latencies)
         p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))] if ms else float("nan")
-        share = phase.per_second / baseline if baseline else float("nan")
+        base = baselines["GET"] if phase.name.startswith("GET") else baseline
+        share = phase.per_second / base if base else float("nan")
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(phase.statuses.items(), key=str))
         print(f"{phase.name:32} {len(ms):8d} {phase.per_second:8.1f} "
               f"{statistics.median(ms):10.1f} {p95:8.1f} {share:9.0%}  {statuses}")  # fmt: skip

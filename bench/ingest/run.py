@@ -14,10 +14,13 @@ Ingest (what devices wait for):
    rate limit is raised so that it never answers 429 here;
 3. in rounds, sends the same number of requests to the no-op view, to
    POST /api/v0/upload/coredump (a fixture coredump) and to POST /api/v0/chunks/<serial>
-   (Memfault's single-chunk heartbeat, 200 device serials in turn) from --clients
-   threads on keep-alive connections, bounded by --requests and a time limit;
+   (Memfault's single-chunk heartbeat, 200 device serials in turn), then to the no-op
+   view by GET and to GET /api/v0/releases/latest[/url] (200 devices on 1.0.0 offered
+   a deployed 2.0.0) from --clients threads on keep-alive connections, bounded by
+   --requests and a time limit;
 4. prints requests per second, median and p95 latency, and each endpoint's rate as a
-   share of the no-op's, all from this run.
+   share of the no-op's (POSTs of the POST no-op, GETs of the GET no-op), all from
+   this run.
 
 Worker (what a Celery worker process does per crash): uploads the ELFs, indexes them,
 stores --coredumps coredumps without queueing them, then times coredump_symbolicate
@@ -75,7 +78,7 @@ def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1500, help="per endpoint")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=32, help="client threads")
+    parser.add_argument("--clients", type=int, default=64, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--time-limit", type=float, default=120, help="seconds per phase")
     parser.add_argument("--coredumps", type=int, default=200, help="per worker data set")
@@ -142,7 +145,21 @@ def _setup_django(env: dict[str, str]) -> str:
 
     organization = organization_create(slug="bench", name="Bench")
     project = project_create(organization=organization, slug="firmware", name="Firmware")
+    _deploy_release(project)
     return project_key_create(project=project, name="bench")[1]
+
+
+def _deploy_release(project) -> None:
+    """Release 2.0.0 for hardware evt, active for the default cohort: the release the
+    releases/latest phase's devices (on 1.0.0) are offered."""
+    from dre import blobs
+    from dre.fleet.services import cohort_get_default
+    from dre.releases.services import artifact_add, deployment_activate, release_get_or_create
+
+    release = release_get_or_create(project, "main", "2.0.0")
+    payload = blobs.blob_save_bytes(blobs.blob_name("ota", project.pk, ".bin"), b"\0" * 4096)
+    artifact_add(release, "evt", payload, filename="2.0.0.bin")
+    deployment_activate(release, cohort_get_default(project))
 
 
 def _print_machine(args) -> None:

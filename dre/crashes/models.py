@@ -11,6 +11,13 @@ from dre.fleet.models import Device, HardwareVersion, SoftwareVersion
 from dre.symbols.models import SymbolFile
 
 
+class CoredumpManager(models.Manager):
+    def get_queryset(self):
+        # A row's bytes (`raw`) are read only by coredump_bytes: lists and lookups of
+        # coredumps never carry up to INLINE_COREDUMP_BYTES each.
+        return super().get_queryset().defer("raw")
+
+
 class Coredump(models.Model):
     """The raw crash bytes as received, and how far processing got with them."""
 
@@ -46,7 +53,10 @@ class Coredump(models.Model):
         RAW = "", "raw"
         RLE = "rle", "Memfault RLE"  # as the device sent it; expanded by the worker
 
-    blob = models.CharField(max_length=255)
+    blob = models.CharField(max_length=255, blank=True)
+    # A small coredump written by group commit (coredump_ingest_bytes) keeps its bytes
+    # here instead of in a blob: durable with the row's commit, no file per request.
+    raw = models.BinaryField(null=True, blank=True, editable=False)
     size = models.BigIntegerField(help_text="Bytes stored, as sent.")
     md5 = models.CharField(max_length=32)
     # SHA-256 of the stored bytes: a re-sent coredump is recognized by it (see
@@ -69,6 +79,8 @@ class Coredump(models.Model):
     # (the broker was down), so the sweeper publishes it: an outbox in the row.
     queued = models.DateTimeField(null=True, blank=True)
     lease_expires = models.DateTimeField(null=True, blank=True)  # see dre/leases.py
+
+    objects = CoredumpManager()
 
     class Meta:
         indexes = [

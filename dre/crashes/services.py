@@ -24,6 +24,8 @@ from django.utils import timezone
 import symbolicator
 from dre import blobs, leases
 from dre.accounts.models import Project
+from dre.batching import GroupCommit
+from dre.celery import TRANSIENT_ERRORS
 from dre.crashes import outbox
 from dre.crashes.group import trace_group, traces_group
 from dre.crashes.models import Coredump
@@ -35,6 +37,7 @@ from dre.crashes.symbolicate import (
 )
 from dre.crashes.titles import trace_title
 from dre.fleet.models import Device, SoftwareVersion
+from dre.sql import insert_many
 from dre.symbols.models import SymbolFile
 
 # The stages live in their own modules; these names are the pipeline's public API.
@@ -53,6 +56,13 @@ log = logging.getLogger(__name__)
 State = Coredump.State
 # Rows one sweep publishes at most; the sweep task's time limit bounds the rest.
 SWEEP_BATCH = 1000
+# Coredumps per symbolicate_batch message: a group commit of hundreds is split so
+# that one task stays well within its time limit and several workers share a group.
+SYMBOLICATE_BATCH = 50
+# Coredumps up to this size that name no device are stored in their row by group
+# commit (most MCU coredumps are 8 to 100 kB); larger ones, or ones to dedup, as blobs.
+# With MAX_GROUP rows per statement this bounds a group's INSERT to 25 MB.
+INLINE_COREDUMP_BYTES = 256 * 1024
 
 
 class NotACoredump(Exception):
@@ -119,20 +129,70 @@ def coredump_ingest_bytes(
         if duplicate := _resent(project, device, content_hash):
             log.info("coredump %s re-sent; not stored again", duplicate.pk)
             return duplicate
+        fields = {
+            "format": format_name,
+            "content_hash": content_hash,
+            "encoding": Coredump.Encoding.RAW if sent is None else Coredump.Encoding.RLE,
+            "expanded_size": len(data),
+        }
+        if device is None and len(stored_bytes) <= INLINE_COREDUMP_BYTES:
+            # Nothing to dedup by: the row, bytes included, joins this process's group
+            # commit (one INSERT and one fsync for many requests, no file per request).
+            return _received.submit(
+                _received_row(project, stored_bytes, source, software_version, fields)
+            )
         stored = blobs.blob_save_bytes(
             blobs.blob_name("coredumps", project.pk, ".core"), stored_bytes
         )
         return coredump_create(
-            project,
-            stored,
-            source=source,
-            device=device,
-            software_version=software_version,
-            format=format_name,
-            content_hash=content_hash,
-            encoding=Coredump.Encoding.RAW if sent is None else Coredump.Encoding.RLE,
-            expanded_size=len(data),
-        )
+            project, stored, source=source, device=device, software_version=software_version,
+            **fields,
+        )  # fmt: skip
+
+
+def _received_row(project, stored_bytes: bytes, source, software_version, fields) -> Coredump:
+    return Coredump(
+        project=project,
+        software_version=software_version,
+        raw=stored_bytes,
+        size=len(stored_bytes),
+        md5=hashlib.md5(stored_bytes, usedforsecurity=False).hexdigest(),
+        source=source,
+        queued=timezone.now(),  # published once its group committed; see _publish_batch
+        **fields,
+    )
+
+
+def _coredumps_insert(coredumps: list[Coredump]) -> list[Coredump]:
+    """One multi-row INSERT ... RETURNING id for a group of received coredumps."""
+    return insert_many(coredumps)
+
+
+def _publish_batch(coredumps: list[Coredump]) -> None:
+    """Queue a committed group: one symbolicate_batch message per SYMBOLICATE_BATCH
+    coredumps instead of one per request. A message the broker refuses leaves its
+    rows unqueued (`queued` None) for the sweeper, as _publish does for one."""
+    from dre.crashes.tasks import symbolicate_batch
+
+    ids = [coredump.pk for coredump in coredumps]
+    for start in range(0, len(ids), SYMBOLICATE_BATCH):
+        part = ids[start : start + SYMBOLICATE_BATCH]
+        try:
+            symbolicate_batch.delay(part)
+        except Exception as exc:  # kombu and redis-py raise several kinds; all mean "not queued"
+            log.warning("could not queue coredumps %s (%s); the sweeper will", part, exc)
+            _mark_queued_many(part)
+
+
+def _mark_queued_many(coredump_ids: list[int]) -> None:
+    try:
+        Coredump.objects.filter(pk__in=coredump_ids, state=State.RECEIVED).update(queued=None)
+    except TRANSIENT_ERRORS:  # the rows keep `queued`: the sweeper publishes them later
+        log.warning("coredumps %s: could not record their outbox state", coredump_ids)
+
+
+# Received coredumps that name no device are written by group commit (dre/batching.py).
+_received = GroupCommit(write=_coredumps_insert, after=_publish_batch)
 
 
 def _dedup_scope(device: Device | None):

@@ -88,7 +88,10 @@ def _batch(coredump_ids: list[int]) -> None:
     tokens = leases.claim_many(Coredump, coredump_ids, [State.RECEIVED], State.PROCESSING)
     if not tokens:
         return
-    coredumps = Coredump.objects.select_related("project", "device").filter(pk__in=tokens)
+    # defer(None): the batch reads every coredump's bytes, so with the row, not one by one.
+    coredumps = (
+        Coredump.objects.select_related("project", "device").defer(None).filter(pk__in=tokens)
+    )
     try:
         with leases.renewing(Coredump, tokens, State.PROCESSING):
             done = _symbolicate_each(sorted(coredumps, key=lambda c: c.pk))
@@ -124,8 +127,9 @@ def _symbolicate_each(coredumps: list[Coredump]) -> list[Symbolicated]:
 
 
 def coredump_bytes(coredump: Coredump) -> bytes:
-    """The coredump itself, expanded from the stored form within MAX_COREDUMP_BYTES."""
-    data = blobs.blob_read(coredump.blob)
+    """The coredump itself, expanded from the stored form within MAX_COREDUMP_BYTES: from
+    its row (small uploads kept there by group commit) or its blob."""
+    data = bytes(coredump.raw) if coredump.raw is not None else blobs.blob_read(coredump.blob)
     if coredump.encoding == Coredump.Encoding.RLE:
         return rle_decode(data, max_output=settings.MAX_COREDUMP_BYTES)
     return data

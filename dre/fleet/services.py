@@ -27,6 +27,7 @@ from dre.fleet.models import (
     SoftwareType,
     SoftwareVersion,
 )
+from dre.generations import RELEASES, generation_bump
 from dre.sql import update_returning
 
 # memfault-formats.md 2.3: the SDK's device id rule. Matched with fullmatch: `$`
@@ -140,6 +141,30 @@ def device_seen(
     return device
 
 
+def devices_seen(seen: list[tuple[int, int | None, int | None]]) -> None:
+    """Mark many devices seen now, each with the hardware and software version ids it
+    reported (None: unchanged), in one statement: what device_seen does for one
+    known device, for a group commit of requests (dre/batching.py)."""
+    if not seen:
+        return
+    if connection.vendor != "postgresql":  # SQLite, for development: one by one
+        for device_id, hardware, software in seen:
+            changes = {"hardware_version": hardware, "software_version": software}
+            updates = {name: value for name, value in changes.items() if value is not None}
+            Device.objects.filter(pk=device_id).update(last_seen=timezone.now(), **updates)
+        return
+    table = connection.ops.quote_name(Device._meta.db_table)
+    rows = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(seen))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS d SET last_seen = %s, "
+            "hardware_version_id = COALESCE(v.hw, d.hardware_version_id), "
+            "software_version_id = COALESCE(v.sw, d.software_version_id) "
+            f"FROM (VALUES {rows}) AS v (id, hw, sw) WHERE d.id = v.id",
+            [timezone.now(), *(value for row in seen for value in row)],
+        )
+
+
 def device_versions_seen(
     device: Device,
     *,
@@ -215,6 +240,7 @@ def devices_move_to_cohort(project: Project, serials: list[str], cohort: Cohort)
     missing = sorted(set(serials) - set(devices.values_list("serial", flat=True)))
     if missing:
         raise UnknownDevices(missing)
+    generation_bump(RELEASES, project.pk)  # the devices' update answers change
     return devices.update(cohort=cohort)
 
 
@@ -244,4 +270,5 @@ def devices_move_matching(
         )
     if from_cohort is not None:
         devices = devices.filter(cohort=from_cohort)
+    generation_bump(RELEASES, project.pk)  # the devices' update answers change
     return devices.exclude(cohort=cohort).update(cohort=cohort)

@@ -125,3 +125,30 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.kind} from {self.device}"
+
+
+class PendingChunks(models.Model):
+    """The chunks of one accepted request, durable before the device got its 202 and
+    applied by a worker (dre.ingest.services.pending_chunks_apply), which deletes the
+    row in the transaction that stores what they held.
+
+    Only requests whose chunks are whole, well-formed event messages wait here (a
+    heartbeat): what the request could refuse it has refused, so applying them later
+    changes no answer. `chunks` holds the request's chunks as sent, each behind its
+    length (4 bytes, big-endian).
+    """
+
+    project = models.ForeignKey(Project, models.CASCADE, related_name="+")
+    device_serial = models.CharField(max_length=128)
+    chunks = models.BinaryField()
+    received = models.DateTimeField(default=timezone.now)
+    queued = models.DateTimeField(null=True, blank=True)  # the outbox, as Coredump.queued
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "device_serial", "id"]),
+            models.Index(fields=["queued"]),
+        ]
+
+    def __str__(self):
+        return f"chunks from {self.device_serial} waiting since {self.received}"

@@ -19,6 +19,8 @@ from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import RedisError
 
+from dre.batching import GroupCommit
+
 log = logging.getLogger(__name__)
 
 # What a cache backend raises when its server is down: redis-py's errors for
@@ -79,14 +81,24 @@ def _count(keys: list[tuple[str, int]]) -> list[int]:
     (incr checks EXISTS).
     """
     if isinstance(cache._cache, RedisCacheClient):
-        redis_keys = [(cache.make_and_validate_key(key), timeout) for key, timeout in keys]
-        # One client for all keys: Django's RedisCache writes to its first server
-        # whatever the key.
-        pipeline = cache._cache.get_client(redis_keys[0][0], write=True).pipeline()
-        for redis_key, timeout in redis_keys:
-            pipeline.incr(redis_key).expire(redis_key, timeout)
-        return pipeline.execute()[::2]
+        return _counted.submit([(cache.make_and_validate_key(k), t) for k, t in keys])
     return [_count_one(key, timeout) for key, timeout in keys]
+
+
+def _count_on_redis(groups: list[list[tuple[str, int]]]) -> list[list[int]]:
+    """The counts of several requests' keys in one MULTI: concurrent requests of a
+    process share the round trip (dre/batching.py) as they share a commit."""
+    # One client for all keys: Django's RedisCache writes to its first server
+    # whatever the key.
+    pipeline = cache._cache.get_client(groups[0][0][0], write=True).pipeline()
+    for keys in groups:
+        for redis_key, timeout in keys:
+            pipeline.incr(redis_key).expire(redis_key, timeout)
+    counts = iter(pipeline.execute()[::2])
+    return [[next(counts) for _ in keys] for keys in groups]
+
+
+_counted = GroupCommit(write=_count_on_redis)
 
 
 def _count_one(key: str, timeout: int) -> int:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass, field, is_dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from dre.accounts.models import Project
 from dre.accounts.selectors import project_key_get
+from dre.batching import GroupCommit
+from dre.celery import TRANSIENT_ERRORS
 from dre.crashes.models import Coredump
 from dre.crashes.services import NotACoredump, coredump_ingest_bytes
 from dre.diagnostics.services import diagnostics_event_record
@@ -31,9 +33,13 @@ from dre.fleet.services import (
 )
 from dre.health.services import health_event_record
 from dre.ingest import wire
-from dre.ingest.models import ChunkStream, DeviceMessage, Event
+from dre.ingest.models import ChunkStream, DeviceMessage, Event, PendingChunks
+from dre.sql import insert_many
 
 log = logging.getLogger(__name__)
+
+# Pending chunk rows one sweep publishes at most.
+SWEEP_BATCH = 1000
 
 MESSAGE_KINDS = {
     wire.MessageType.COREDUMP: DeviceMessage.Kind.COREDUMP,
@@ -139,27 +145,159 @@ class ChunksReport:
     over_budget: list[str] = field(default_factory=list)
 
 
+def chunks_accept(project: Project, serial: str, chunks: list[bytes]) -> ChunksReport:
+    """A chunk request's chunks: whole event messages (a heartbeat) are only appended
+    to PendingChunks by group commit and applied by a worker; anything the request
+    could have to refuse (a malformed chunk, a coredump, an RLE payload, a partial
+    message) is applied now, so that its answer says what happened."""
+    # Inside a transaction (a test's) the chunks must commit or roll back with it:
+    # applied now, as the worker would.
+    if connection.in_atomic_block or not chunks_deferrable(chunks):
+        return chunks_ingest(project, serial, chunks)
+    _pending.submit(PendingChunks(project=project, device_serial=serial, chunks=frame(chunks)))
+    return ChunksReport()
+
+
+def chunks_deferrable(chunks: list[bytes]) -> bool:
+    """Whether the chunks are whole, well-formed event messages that applying can
+    only store: fed to an idle stream they end idle, and each message parses, is not
+    RLE, names no other project and decodes to events without a NUL. (A device's
+    stream that holds a partial message only adds a recorded rejection of it.)"""
+    state = wire.IDLE
+    for raw in chunks:
+        result = wire.feed_chunk(state, raw, max_message_length=settings.MAX_COREDUMP_BYTES)
+        state = result.state
+        if not all(outcome.ok and _plain_events(outcome.message) for outcome in result.outcomes):
+            return False
+    return state.idle
+
+
+def _plain_events(data: bytes) -> bool:
+    try:
+        message = wire.parse_message(data, max_payload_size=settings.MAX_COREDUMP_BYTES)
+        if message.rle or message.project_key is not None:
+            return False
+        if message.type == wire.MessageType.COREDUMP:
+            return False
+        return not any(_contains_nul(event) for event in wire.decode_events(message.payload))
+    except wire.WireError:
+        return False
+
+
+def frame(chunks: list[bytes]) -> bytes:
+    return b"".join(len(chunk).to_bytes(4, "big") + chunk for chunk in chunks)
+
+
+def unframe(data: bytes) -> list[bytes]:
+    chunks, at = [], 0
+    while at < len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        chunks.append(data[at + 4 : at + 4 + size])
+        at += 4 + size
+    return chunks
+
+
+def _pending_insert(rows: list[PendingChunks]) -> list[PendingChunks]:
+    now = timezone.now()
+    for row in rows:
+        row.queued = now  # published once the group committed; see _pending_publish
+    return insert_many(rows)
+
+
+def _pending_publish(rows: list[PendingChunks]) -> None:
+    """One chunks_apply message per committed group; a refused publish leaves the rows
+    unqueued for pending_chunks_requeue_stuck (the sweeper)."""
+    from dre.ingest.tasks import chunks_apply
+
+    ids = [row.pk for row in rows]
+    try:
+        chunks_apply.delay(ids)
+    except Exception as exc:  # kombu and redis-py raise several kinds; all mean "not queued"
+        log.warning("could not queue pending chunks %s (%s); the sweeper will", ids, exc)
+        try:
+            PendingChunks.objects.filter(pk__in=ids).update(queued=None)
+        except TRANSIENT_ERRORS:  # they keep `queued`: swept after STUCK_AFTER_SECONDS
+            log.warning("pending chunks %s: could not record their outbox state", ids)
+
+
+_pending = GroupCommit(write=_pending_insert, after=_pending_publish)
+
+
+def pending_chunks_apply(ids: list[int]) -> int:
+    """Apply the pending chunks of the devices these rows came from, oldest first per
+    device; return how many rows were applied. A row is deleted in the transaction
+    that stores its messages, so a re-delivered task or a concurrent worker (blocked
+    on the device's stream lock) applies each exactly once."""
+    devices = (
+        PendingChunks.objects.filter(pk__in=ids)
+        .values_list("project_id", "device_serial")
+        .distinct()
+    )
+    return sum(_apply_device(project_id, serial) for project_id, serial in devices)
+
+
+def _apply_device(project_id: int, serial: str) -> int:
+    project = Project.objects.get(pk=project_id)
+    with transaction.atomic():
+        device, stream = _locked_stream(project, serial)
+        # Read under the stream's lock: a concurrent apply of this device has
+        # committed (and deleted its rows) or not started.
+        waiting = PendingChunks.objects.filter(project=project, device_serial=serial)
+        rows = list(waiting.order_by("pk"))
+        chunks = [chunk for row in rows for chunk in unframe(bytes(row.chunks))]
+        _feed(project, device, stream, chunks, ChunksReport())
+        PendingChunks.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
+
+
+def pending_chunks_requeue_stuck(now=None) -> int:
+    """Publish pending chunks whose message never reached the broker (`queued` None
+    for a few seconds) or was lost (`queued` STUCK_AFTER_SECONDS ago)."""
+    now = now or timezone.now()
+    grace = now - timedelta(seconds=10)
+    lost = now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    stuck = PendingChunks.objects.filter(
+        Q(queued__isnull=True, received__lt=grace) | Q(queued__lt=lost)
+    ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    ids = list(stuck)
+    if ids:
+        PendingChunks.objects.filter(pk__in=ids).update(queued=now)
+        _pending_publish([PendingChunks(pk=pk) for pk in ids])
+    return len(ids)
+
+
 def chunks_ingest(project: Project, serial: str, chunks: list[bytes]) -> ChunksReport:
     report = ChunksReport()
     with transaction.atomic():
-        device = device_seen(project, serial)
-        stream, _ = ChunkStream.objects.select_for_update().get_or_create(device=device)
-        budget = LazyExpansionBudget(project, device)
-        before = wire.ReassemblyState(stream.total_length, bytes(stream.buffer))
-        state = before
-        for raw in chunks:
-            result = wire.feed_chunk(state, raw, max_message_length=settings.MAX_COREDUMP_BYTES)
-            state = result.state
-            for outcome in result.outcomes:
-                _apply_outcome(project, device, outcome, report, budget)
-        report.over_budget = budget.refusals
-        # A request of whole messages (a heartbeat) leaves the stream as empty as it
-        # found it: no write then. The row lock above still ordered us.
-        if (state.total_length, state.buffer) != (before.total_length, before.buffer):
-            ChunkStream.objects.filter(pk=stream.pk).update(
-                total_length=state.total_length, buffer=state.buffer, updated=timezone.now()
-            )
+        device, stream = _locked_stream(project, serial)
+        _feed(project, device, stream, chunks, report)
     return report
+
+
+def _locked_stream(project: Project, serial: str) -> tuple[Device, ChunkStream]:
+    """The device, marked seen, and its chunk stream locked until the transaction ends:
+    a device's chunks are applied in order, never in parallel."""
+    device = device_seen(project, serial)
+    stream, _ = ChunkStream.objects.select_for_update().get_or_create(device=device)
+    return device, stream
+
+
+def _feed(project, device, stream: ChunkStream, chunks: list[bytes], report: ChunksReport) -> None:
+    budget = LazyExpansionBudget(project, device)
+    before = wire.ReassemblyState(stream.total_length, bytes(stream.buffer))
+    state = before
+    for raw in chunks:
+        result = wire.feed_chunk(state, raw, max_message_length=settings.MAX_COREDUMP_BYTES)
+        state = result.state
+        for outcome in result.outcomes:
+            _apply_outcome(project, device, outcome, report, budget)
+    report.over_budget = budget.refusals
+    # A request of whole messages (a heartbeat) leaves the stream as empty as it
+    # found it: no write then. The row lock still ordered us.
+    if (state.total_length, state.buffer) != (before.total_length, before.buffer):
+        ChunkStream.objects.filter(pk=stream.pk).update(
+            total_length=state.total_length, buffer=state.buffer, updated=timezone.now()
+        )
 
 
 def _apply_outcome(

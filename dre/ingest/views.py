@@ -37,7 +37,7 @@ from dre.fleet.services import (
 from dre.ingest import auth, uploads
 from dre.ingest.models import Upload
 from dre.ingest.ratelimit import rate_limits_hit
-from dre.ingest.services import chunks_ingest
+from dre.ingest.services import chunks_accept
 from dre.symbols.models import SymbolFile
 from dre.symbols.services import SymbolFileDuplicate, SymbolFileRejected, symbol_file_ingest
 
@@ -208,7 +208,7 @@ def chunks(request, device_serial: str):
     device_validate_serial(device_serial)
     size = require_length(request, settings.MAX_REQUEST_BYTES)
     require_rate(project, device_serial)
-    report = chunks_ingest(project, device_serial, chunk_bodies(request, read_body(request, size)))
+    report = chunks_accept(project, device_serial, chunk_bodies(request, read_body(request, size)))
     if report.malformed:
         raise RequestRejected(400, "malformed chunk: " + "; ".join(report.malformed))
     if report.over_budget:

@@ -5,7 +5,9 @@ memfault-formats.md 4.3: project key in `Memfault-Project-Key`; query
 `current_version`. 200 with the release (JSON, or the URL as text), 204 with
 `memfault-reason: latest` when there is nothing newer, 400 for a missing or
 unknown parameter, 403 for a bad key, 503 with Retry-After when dre cannot
-answer now. Every 200 and 204 is recorded as an UpdateCheck.
+answer now. Every 200 and 204 is recorded as an UpdateCheck, by group commit,
+before the answer leaves. What the choice reads is kept per process for the
+project's current release generation (device_cache.py).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import logging
 from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 
-from dre.fleet.selectors import hardware_version_find, software_type_find, software_types_of
+from dre.fleet.selectors import software_types_of
 from dre.fleet.services import device_seen, device_validate_serial, software_version_get
 from dre.ingest.views import RequestRejected, absolute_url, require_project_key, require_rate
-from dre.releases import selectors, services
+from dre.releases import device_cache, services
 from dre.releases.downloads import artifact_download_url
 from dre.releases.formats import release_json
 
@@ -56,28 +58,60 @@ def _answer(request, project, *, as_url: bool) -> HttpResponse:
     serial = _param(params, "device_serial")
     device_validate_serial(serial)
     _within_rate(project, serial)
-    hardware = hardware_version_find(project, _param(params, "hardware_version"))
+    snapshot = device_cache.snapshot_for(project.pk)
+    hardware = device_cache.hardware_version(snapshot, project, _param(params, "hardware_version"))
     if hardware is None:
         raise RequestRejected(400, f"unknown hardware_version {params['hardware_version']!r}")
-    software_type = _software_type(project, params)
+    software_type = _software_type(snapshot, project, params)
     current = _param(params, "current_version", required=False)
-    device = device_seen(
-        project,
-        serial,
-        hardware_version=hardware,
-        software_version=software_version_get(project, software_type.name, current),
+    software_version = software_version_get(project, software_type.name, current)
+    device, marked = _device(snapshot, project, serial, hardware, software_version)
+    offers = device_cache.offers(snapshot, device.cohort_id, software_type, hardware)
+    release = offers.choose(serial, current)
+    services.update_check_submit(
+        services.UpdateCheckSeen(
+            project_id=project.pk,
+            serial=serial,
+            device_id=device.id,
+            cohort_id=device.cohort_id,
+            software_type_id=software_type.pk,
+            hardware_version=hardware,
+            software_version=software_version,
+            current_version=current,
+            release_id=release.pk if release else None,
+            mark_seen=not marked,
+        )
     )
-    release = selectors.update_for_device(device, software_type, hardware, current)
-    services.update_check_record(device, software_type, hardware, current, release)
     if release is None:
         response = HttpResponse(status=204)
         response["memfault-reason"] = "latest"
         return response
-    artifact = selectors.artifact_for(release, hardware)
+    artifact = offers.artifacts[release.pk]
     url = artifact_download_url(artifact, absolute_url(request, ""))
     if as_url:
         return HttpResponse(url, content_type="text/plain; charset=utf-8")
     return JsonResponse(release_json(release, artifact, url))
+
+
+def _device(snapshot, project, serial, hardware, software_version):
+    """The device's id and cohort, and whether it needs no mark as seen (with the
+    versions it reports) in the update check's group commit.
+
+    An unknown device is found or created, and marked, now. A device this process
+    knows in the current generation is marked with the group commit when it reports
+    other versions, or when this process last marked it SEEN_EVERY_SECONDS ago: its
+    last_seen is that much behind at most, and a device asking again and again costs
+    one INSERT per question, not an UPDATE too."""
+    versions = (hardware.pk, software_version.pk if software_version else None)
+    known = device_cache.known_device(snapshot, project.pk, serial)
+    if known is not None:
+        if not known.needs_mark(versions):
+            return known, True
+        return device_cache.device_keep(snapshot, known, versions), False
+    device = device_seen(
+        project, serial, hardware_version=hardware, software_version=software_version
+    )
+    return device_cache.device_keep(snapshot, device, versions), True
 
 
 def _param(params, name: str, *, required: bool = True) -> str | None:
@@ -89,7 +123,7 @@ def _param(params, name: str, *, required: bool = True) -> str | None:
     return value
 
 
-def _software_type(project, params):
+def _software_type(snapshot, project, params):
     """The named software type; older iOS SDKs send none, which is fine when the
     project has only one (memfault-formats.md 4.3)."""
     name = _param(params, "software_type", required=False)
@@ -98,7 +132,7 @@ def _software_type(project, params):
         if len(known) == 1:
             return known[0]
         raise RequestRejected(400, "the query parameter software_type is required")
-    found = software_type_find(project, name)
+    found = device_cache.software_type(snapshot, project, name)
     if found is None:
         raise RequestRejected(400, f"unknown software_type {name!r}")
     return found

@@ -61,9 +61,38 @@ def update_for_device(
     current_version: str | None,
 ) -> Release | None:
     """The release the device should install next, or None (memfault-formats.md 4.2)."""
+    offers = cohort_offers(device.cohort_id, software_type, hardware_version)
+    return offers.choose(device.serial, current_version)
+
+
+@dataclass(frozen=True)
+class CohortOffers:
+    """What a cohort's devices of one software type and hardware version may be
+    offered: the same for all of them but for staging (by serial) and the choice (by
+    current version), so `releases/latest` keeps it per process (device_cache.py)."""
+
+    deployments: tuple[Deployment, ...]
+    allow_downgrades: bool
+    artifacts: dict  # release id -> the Artifact a device of this hardware downloads
+
+    def choose(self, serial: str, current_version: str | None) -> Release | None:
+        releases = {
+            d.release_id: d.release
+            for d in self.deployments
+            if is_staged(str(d.salt), serial, d.rollout_percent)
+        }
+        candidates = [_candidate(r) for r in releases.values()]
+        downgrades = self.allow_downgrades if current_version else False
+        chosen = choose(candidates, current_version, allow_downgrades=downgrades)
+        return releases[chosen.key] if chosen else None
+
+
+def cohort_offers(
+    cohort_id: int, software_type: SoftwareType, hardware_version: HardwareVersion
+) -> CohortOffers:
     deployments = (
         Deployment.objects.filter(
-            cohort_id=device.cohort_id,
+            cohort_id=cohort_id,
             status=Deployment.Status.ACTIVE,
             release__software_type=software_type,
             release__artifacts__hardware_version=hardware_version,
@@ -71,15 +100,9 @@ def update_for_device(
         .select_related("release__version", "release__delta_from")
         .distinct()
     )
-    releases = {
-        d.release_id: d.release
-        for d in deployments
-        if is_staged(str(d.salt), device.serial, d.rollout_percent)
-    }
-    candidates = [_candidate(r) for r in releases.values()]
-    downgrades = cohort_allows_downgrades(device.cohort_id) if current_version else False
-    chosen = choose(candidates, current_version, allow_downgrades=downgrades)
-    return releases[chosen.key] if chosen else None
+    deployments = tuple(deployments)
+    artifacts = {d.release_id: artifact_for(d.release, hardware_version) for d in deployments}
+    return CohortOffers(deployments, cohort_allows_downgrades(cohort_id), artifacts)
 
 
 def _candidate(release: Release) -> Candidate:

@@ -8,16 +8,18 @@ in one transaction: two people pausing and pulling at once cannot both win.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dre import blobs
 from dre.accounts.models import Project
+from dre.batching import GroupCommit
 from dre.events import Event, EventType, publish
 from dre.fleet import services as fleet_services
-from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareType
-from dre.fleet.services import hardware_version_get, software_version_get
+from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareType, SoftwareVersion
+from dre.fleet.services import devices_seen, hardware_version_get, software_version_get
 from dre.fleet.versions import version_key
 from dre.releases.models import (
     Artifact,
@@ -27,6 +29,7 @@ from dre.releases.models import (
     Release,
     UpdateCheck,
 )
+from dre.sql import insert_many
 
 FIRMWARE_TYPES = ("standalone", "zchunk_header_swu", "zchunk_image")
 LIVE = (Deployment.Status.ACTIVE, Deployment.Status.PAUSED, Deployment.Status.HALTED)
@@ -422,3 +425,59 @@ def update_check_record(
         outcome=UpdateCheck.Outcome.OFFERED if release else UpdateCheck.Outcome.UP_TO_DATE,
         release=release,
     )
+
+
+@dataclass(frozen=True)
+class UpdateCheckSeen:
+    """One answer of `releases/latest` to record, and what the device reported."""
+
+    project_id: int
+    serial: str
+    device_id: int
+    cohort_id: int
+    software_type_id: int
+    hardware_version: HardwareVersion
+    software_version: SoftwareVersion | None
+    current_version: str | None
+    release_id: int | None
+    mark_seen: bool  # False when the request already marked the device seen
+
+
+def update_check_submit(check: UpdateCheckSeen) -> None:
+    """Record the answer and mark the device seen with its versions, in the group
+    commit of this process's concurrent update checks (dre/batching.py): one
+    transaction, one commit, for all of them. Returns once committed."""
+    _update_checks.submit(check)
+
+
+def _update_checks_write(checks: list[UpdateCheckSeen]) -> list[None]:
+    seen = [
+        (c.device_id, c.hardware_version.pk, c.software_version.pk if c.software_version else None)
+        for c in checks
+        if c.mark_seen
+    ]
+    rows = [_update_check(check) for check in checks]
+    if not seen:  # one statement, its own transaction: one round trip
+        insert_many(rows)
+        return [None] * len(checks)
+    with transaction.atomic():
+        devices_seen(seen)
+        insert_many(rows)
+    return [None] * len(checks)
+
+
+def _update_check(check: UpdateCheckSeen) -> UpdateCheck:
+    offered = check.release_id is not None
+    return UpdateCheck(
+        project_id=check.project_id,
+        device_id=check.device_id,
+        cohort_id=check.cohort_id,
+        software_type_id=check.software_type_id,
+        hardware_version_id=check.hardware_version.pk,
+        current_version=check.current_version or "",
+        outcome=UpdateCheck.Outcome.OFFERED if offered else UpdateCheck.Outcome.UP_TO_DATE,
+        release_id=check.release_id,
+    )
+
+
+_update_checks = GroupCommit(write=_update_checks_write)

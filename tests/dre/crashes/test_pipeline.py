@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from dre.crashes.models import Coredump, Issue, Trace
-from dre.crashes.services import coredumps_requeue_stuck, trace_group
+from dre.crashes.services import coredump_bytes, coredumps_requeue_stuck, trace_group
 from dre.fleet.services import device_seen
 from tests.dre.conftest import send_coredump, store_elf
 
@@ -73,7 +73,7 @@ def test_a_corrupt_coredump_is_kept_and_fails_with_the_reason(project, symbol_fi
     coredump.refresh_from_db()
     assert coredump.state == Coredump.State.FAILED
     assert "could not parse the coredump" in coredump.error
-    assert coredump.blob  # the bytes are kept for later processing
+    assert coredump_bytes(coredump) == bytes(data)  # kept for later processing
 
 
 def test_a_truncated_coredump_is_processed_with_a_warning(

@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from dre import blobs, leases
+from dre import leases
 from dre.crashes.models import Coredump, Issue, Trace
 from dre.crashes.services import (
     NotFailed,
+    coredump_bytes,
     coredump_reprocess,
     coredump_symbolicate,
     coredumps_requeue_stuck,
@@ -212,7 +213,7 @@ def test_an_unexpected_error_is_retried_then_fails_with_error_and_traceback(
     assert coredump.attempts == 3
     assert coredump.error == "failed 3 times; last error: RuntimeError: unexpected register layout"
     assert "in explode" in coredump.traceback
-    assert blobs.blob_read(coredump.blob) == coredump_path().read_bytes()
+    assert coredump_bytes(coredump) == coredump_path().read_bytes()
 
 
 def test_a_failed_coredump_stays_failed_through_sweeps(project, symbol_file, poison, run_on_commit):

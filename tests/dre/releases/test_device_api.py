@@ -117,7 +117,7 @@ def test_a_database_outage_is_a_503_with_retry_after(ask, deployed, monkeypatch)
     def fail(*args, **kwargs):
         raise DatabaseError("connection refused")
 
-    monkeypatch.setattr("dre.releases.selectors.update_for_device", fail)
+    monkeypatch.setattr("dre.releases.selectors.cohort_offers", fail)
 
     response = ask()
 

@@ -1,0 +1,90 @@
+"""dre/batching.py: concurrent requests share one write, and each gets its own result."""
+
+import threading
+import time
+
+import pytest
+
+from dre.batching import GroupCommit
+
+
+def test_it_writes_a_lone_item_at_once():
+    group = GroupCommit(write=lambda items: [item * 2 for item in items])
+
+    assert group.submit(21) == 42
+    assert (group.groups, group.rows) == (1, 1)
+
+
+def test_it_writes_the_items_that_arrive_meanwhile_in_one_write_and_answers_each():
+    writes = []
+    first_is_writing = threading.Event()
+
+    def write(items):
+        writes.append(list(items))
+        first_is_writing.set()
+        time.sleep(0.2)  # the items of the other threads arrive while this one writes
+        return [f"stored {item}" for item in items]
+
+    group = GroupCommit(write=write)
+    answers = {}
+    threads = [threading.Thread(target=lambda: answers.update({0: group.submit(0)}))]
+    threads[0].start()
+    first_is_writing.wait()
+    for n in range(1, 9):
+        threads.append(threading.Thread(target=lambda n=n: answers.update({n: group.submit(n)})))
+        threads[-1].start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == {n: f"stored {n}" for n in range(9)}
+    assert writes[0] == [0]
+    assert sorted(writes[1]) == list(range(1, 9))  # one write for the eight that waited
+    assert group.groups == 2
+
+
+def test_a_failed_write_fails_every_request_of_its_group_and_the_next_group_goes_on():
+    calls = []
+
+    def write(items):
+        calls.append(items)
+        if len(calls) == 1:
+            raise ConnectionError("database gone")
+        return items
+
+    group = GroupCommit(write=write)
+
+    with pytest.raises(ConnectionError):
+        group.submit("a")
+    assert group.submit("b") == "b"
+
+
+def test_after_runs_once_per_committed_group_with_its_results():
+    seen = []
+    group = GroupCommit(write=lambda items: [i + 1 for i in items], after=seen.append)
+
+    group.submit(1)
+    group.submit(2)
+
+    assert seen == [[2], [3]]
+
+
+def test_it_splits_more_items_than_max_group_over_several_writes():
+    sizes = []
+    gate = threading.Event()
+
+    def write(items):
+        sizes.append(len(items))
+        gate.wait(1)
+        return items
+
+    group = GroupCommit(write=write, max_group=3)
+    threads = [threading.Thread(target=group.submit, args=(n,)) for n in range(7)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    gate.set()
+    for thread in threads:
+        thread.join()
+
+    assert sum(sizes) == 7
+    assert max(sizes) <= 3
