@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest, Least
 
@@ -27,11 +27,11 @@ from dre.crashes.models import (
     IssueActivity,
     IssueDay,
     IssueDevice,
+    IssueFingerprint,
     IssueHardware,
     IssueHour,
     IssueVersion,
 )
-from dre.crashes.services import _bump, _issue_of, _map_fingerprint
 from dre.crashes.workflow import issue_occurrence_arrived
 from dre.fleet.models import SoftwareVersion
 
@@ -95,6 +95,32 @@ def _issue_for(
     return issue, IssueActivity.objects.create(issue=issue, kind=IssueActivity.Kind.CREATED)
 
 
+def _issue_of(project_id: int, fingerprint: str) -> Issue | None:
+    mapping = (
+        IssueFingerprint.objects.filter(project=project_id, fingerprint=fingerprint)
+        .select_related("issue")
+        .first()
+    )
+    return mapping.issue if mapping else None
+
+
+def _map_fingerprint(issue: Issue, result: GroupingResult) -> Issue:
+    """Send the fingerprint's occurrences to `issue`; the issue that gets them, which is
+    another one if a racing worker mapped the fingerprint first (the unique constraint
+    decides and our insert is rolled back with its savepoint)."""
+    try:
+        with transaction.atomic():
+            IssueFingerprint.objects.create(
+                project_id=issue.project_id,
+                fingerprint=result.fingerprint,
+                issue=issue,
+                grouping_config=result.config,
+            )
+    except IntegrityError:
+        return _issue_of(issue.project_id, result.fingerprint)
+    return issue
+
+
 def _followed(issue: Issue) -> Issue:
     """Merging moves fingerprints, so a mapped issue is never MERGED; this only guards
     against a mapping read just before a merge committed."""
@@ -118,6 +144,17 @@ def _count(issue: Issue, occurrence: TraceEventOccurrence) -> None:
         _, created = _bump(IssueDevice, issue, device_id=occurrence.device_id, last_seen=seen)
         if created:
             Issue.objects.filter(pk=issue.pk).update(device_count=F("device_count") + 1)
+
+
+def _bump(model, issue: Issue, last_seen=None, **key):
+    """Count one occurrence in a rollup row, creating it safely under concurrent workers
+    (one trace event at a time: the crash pipeline counts its batches in dre/crashes/group.py)."""
+    row, created = model.objects.get_or_create(issue=issue, **key)
+    changes = {"trace_count": F("trace_count") + 1}
+    if last_seen is not None:
+        changes["last_seen"] = last_seen
+    model.objects.filter(pk=row.pk).update(**changes)
+    return row, created
 
 
 def _version(software_version_id: int | None) -> str | None:
