@@ -67,6 +67,16 @@ def trace_events() -> list[tuple[datetime, str, int, int, int | None]]:
     ]
 
 
+def trace_event_titles() -> list[str]:
+    """The title dre gives each trace event's issue: reason, status code, and the function
+    the firmware says the PC was in (README, "Trace events, logs and recordings")."""
+    titles = []
+    for e in fleet_events("trace"):
+        status = f" (status {e['status_code']})" if e.get("status_code") is not None else ""
+        titles.append(f"Trace event {e['reason']}{status} in {e['function']}")
+    return titles
+
+
 def log_lines() -> list[dict]:
     """Every log line the device sent, in order (compact ones with `format_id`; `text` is
     printf's rendering on the device)."""

@@ -270,8 +270,23 @@ def chunks_ingest(project: Project, serial: str, chunks: list[bytes]) -> ChunksR
     report = ChunksReport()
     with transaction.atomic():
         device, stream = _locked_stream(project, serial)
+        _apply_earlier_pending(project, device, stream, serial)
         _feed(project, device, stream, chunks, report)
     return report
+
+
+def _apply_earlier_pending(project, device, stream: ChunkStream, serial: str) -> None:
+    """A device's chunks apply in the order they arrived: whole messages an earlier
+    request appended to PendingChunks (not applied by a worker yet) go before this
+    request's chunks, which may start or continue a multi-chunk message. Under the
+    stream's lock, so a worker's apply of the same rows has committed or waits."""
+    rows = list(PendingChunks.objects.filter(project=project, device_serial=serial).order_by("pk"))
+    if not rows:
+        return
+    earlier = [chunk for row in rows for chunk in unframe(bytes(row.chunks))]
+    _feed(project, device, stream, earlier, ChunksReport())
+    PendingChunks.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    stream.refresh_from_db(fields=["total_length", "buffer"])
 
 
 def _locked_stream(project: Project, serial: str) -> tuple[Device, ChunkStream]:

@@ -15,6 +15,8 @@ from moto.server import ThreadedMotoServer
 
 from dre import blobs
 from dre.crashes.models import Coredump
+from dre.crashes.services import coredump_bytes
+from dre.fleet.services import device_seen
 from dre.symbols.models import SymbolFile
 from dre.symbols.services import symbol_file_ingest
 from symbolicator import SymbolIndex
@@ -56,11 +58,20 @@ def bucket(settings, s3_endpoint):
     return lambda key: client.get_object(Bucket=name, Key=key)["Body"].read()
 
 
-def test_a_raw_coredump_is_stored_in_the_bucket_as_it_arrived(bucket, project):
-    coredump = send_coredump(project)
+def test_a_devices_coredump_is_stored_in_the_bucket_as_it_arrived(bucket, project):
+    device = device_seen(project, "dev-1")
+    coredump = send_coredump(project, device=device)
 
     assert bucket(coredump.blob) == coredump_path().read_bytes()
     assert blobs.blob_read(coredump.blob) == coredump_path().read_bytes()
+
+
+def test_a_small_upload_naming_no_device_is_kept_in_its_row_not_the_bucket(bucket, project):
+    # Group commit writes such uploads with their bytes (README, "How a crash flows").
+    coredump = send_coredump(project)
+
+    assert coredump.blob == ""
+    assert coredump_bytes(Coredump.objects.get(pk=coredump.pk)) == coredump_path().read_bytes()
 
 
 def test_an_uploaded_symbol_file_and_its_index_live_in_the_bucket(bucket, project, run_on_commit):
