@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from dre import blobs
@@ -299,20 +300,28 @@ def _announce(deployment: Deployment, entry: DeploymentLog) -> None:
     kind = ANNOUNCED.get(entry.action)
     if kind is None:
         return
-    release = deployment.release
+    release, cohort, project = deployment.release, deployment.cohort, deployment.project
+    # The shape dre/events.py documents for rollout events (alerts filters on the ids
+    # and links to the path).
     data = {
-        "deployment_id": deployment.pk,
-        "release_id": release.pk,
-        "release": str(release),
-        "version": release.version.version,
-        "cohort": deployment.cohort.slug,
-        "status": deployment.status,
-        "rollout_percent": deployment.rollout_percent,
+        "deployment": {
+            "id": deployment.pk,
+            "path": reverse(
+                "release-detail", args=[project.organization.slug, project.slug, release.pk]
+            ),
+            "status": deployment.status,
+            "rollout_percent": deployment.rollout_percent,
+        },
+        "release": {"id": release.pk, "name": str(release), "version": release.version.version},
+        "cohort": {"id": cohort.pk, "slug": cohort.slug},
+        "cohort_ids": [cohort.pk],
+        "software_type_ids": [release.software_type_id],
         "action": entry.action,
         "actor": entry.actor,
         "reason": entry.reason,
         "evidence": entry.evidence,
         "at": entry.at.isoformat(),
+        "project": {"organization": project.organization.slug, "slug": project.slug},
     }
     publish(Event(kind, deployment.project_id, f"deployment-log:{entry.pk}", data))
 

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from dre import events
+from dre.alerts.text import describe_event
 from dre.fleet.services import cohort_get_default
 from dre.releases import rollouts, tasks
 from dre.releases.models import Deployment, DeploymentLog
@@ -39,7 +40,11 @@ def test_the_beat_task_halts_a_release_that_reboots_five_times_as_often(rollout,
     [event] = [e for e in heard if e.type == events.EventType.ROLLOUT_HALTED]
     assert event.key == f"deployment-log:{halt.pk}"
     assert event.data["evidence"] == halt.evidence
-    assert event.data["cohort"] == "default"
+    assert event.data["cohort"]["slug"] == "default"
+    # What alerts makes of it: the release, the cohort and a link to the evidence.
+    text = describe_event(events.EventType.ROLLOUT_HALTED, event.data)
+    assert "release 1.1.0 to cohort default" in text
+    assert event.data["deployment"]["path"].endswith(f"/releases/{deployment.release_id}/")
 
 
 def test_it_waits_and_says_why_for_a_release_as_good_as_the_previous_one(rollout, heard):
