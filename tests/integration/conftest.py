@@ -17,12 +17,16 @@ QUEUES = "default,symbols,coredumps,grouping,maintenance"
 
 
 def pytest_collection_modifyitems(items):
+    integration = [item for item in items if "tests/integration" in str(item.fspath)]
+    # Their Celery workers share one broker: under xdist (bin/test runs -n 2 --dist
+    # loadgroup) they all run on one pytest worker, one after the other.
+    for item in integration:
+        item.add_marker(pytest.mark.xdist_group("integration"))
     if services_configured():
         return
     skip = pytest.mark.skip(reason="needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL")
-    for item in items:
-        if "tests/integration" in str(item.fspath):
-            item.add_marker(skip)
+    for item in integration:
+        item.add_marker(skip)
 
 
 def database_url() -> str:
