@@ -1,5 +1,7 @@
 """Fixtures for the Django side: real ELFs and coredumps from the test firmware."""
 
+import uuid
+
 import pytest
 
 from dre import blobs
@@ -24,3 +26,41 @@ def send_coredump(project, build="an385-O0", scenario="null_write", **kwargs):
 @pytest.fixture
 def symbol_file(project, run_on_commit):
     return run_on_commit(store_elf, project)
+
+
+S3_CREDENTIALS = {"access_key": "dre-test", "secret_key": "dre-test-secret"}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3 API (moto's server mode) for the `s3` extra's tests."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(settings, s3_endpoint):
+    """A new bucket per test, and dre's blob storage pointed at it as settings.py does;
+    the boto3 client and the bucket's name, to look inside it."""
+    import boto3
+
+    name = f"dre-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=S3_CREDENTIALS["access_key"],
+        aws_secret_access_key=S3_CREDENTIALS["secret_key"],
+    )
+    client.create_bucket(Bucket=name)
+    options = {"bucket_name": name, "endpoint_url": s3_endpoint, "region_name": "us-east-1"}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": settings.S3_STORAGE_BACKEND, "OPTIONS": options | S3_CREDENTIALS},
+    }
+    return client, name

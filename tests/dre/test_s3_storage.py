@@ -6,12 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from dre import blobs
 from dre.crashes.models import Coredump
@@ -24,37 +21,14 @@ from tests.dre.conftest import send_coredump
 from tests.firmware_fixtures import coredump_path, elf_path
 
 ROOT = Path(__file__).resolve().parents[2]
-CREDENTIALS = {"access_key": "dre-test", "secret_key": "dre-test-secret"}
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def bucket(settings, s3_endpoint):
-    """A new bucket per test, and dre's blob storage pointed at it as settings.py does."""
-    name = f"dre-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=CREDENTIALS["access_key"],
-        aws_secret_access_key=CREDENTIALS["secret_key"],
-    )
-    client.create_bucket(Bucket=name)
-    options = {"bucket_name": name, "endpoint_url": s3_endpoint, "region_name": "us-east-1"}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": settings.S3_STORAGE_BACKEND, "OPTIONS": options | CREDENTIALS},
-    }
+def bucket(s3_bucket):
+    """Reads a key of the test's bucket (tests/dre/conftest.py's s3_bucket)."""
+    client, name = s3_bucket
     return lambda key: client.get_object(Bucket=name, Key=key)["Body"].read()
 
 

@@ -4,44 +4,20 @@ it downloads the payload from the store (moto's S3 server here), not through dre
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from dre.fleet.services import cohort_get_default
 from dre.releases.services import deployment_activate
 
-CREDENTIALS = {"access_key": "dre-test", "secret_key": "dre-test-secret"}
 QUERY = "device_serial=dev-1&hardware_version=evt&software_type=main&current_version=1.0.0"
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def bucket(settings, s3_endpoint):
-    name = "dre-releases"
-    boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=CREDENTIALS["access_key"],
-        aws_secret_access_key=CREDENTIALS["secret_key"],
-    ).create_bucket(Bucket=name)
-    options = {"bucket_name": name, "endpoint_url": s3_endpoint, "region_name": "us-east-1"}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": settings.S3_STORAGE_BACKEND, "OPTIONS": options | CREDENTIALS},
-    }
-    return s3_endpoint
+def bucket(s3_bucket, s3_endpoint):
+    """The test bucket's URL (tests/dre/conftest.py's s3_bucket)."""
+    return f"{s3_endpoint}/{s3_bucket[1]}"
 
 
 @pytest.fixture
@@ -56,7 +32,7 @@ def test_the_device_is_handed_a_presigned_url_of_the_store(client, project_key, 
                         headers={"Memfault-Project-Key": project_key})  # fmt: skip
 
     url = answer.content.decode()
-    assert url.startswith(bucket + "/dre-releases/ota/")
+    assert url.startswith(bucket + "/ota/")
     query = parse_qs(urlsplit(url).query)
     assert "X-Amz-Signature" in query or "Signature" in query
     with urlopen(url) as download:
