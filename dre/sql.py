@@ -34,11 +34,17 @@ def update_returning(queryset, returning: list[str], **changes) -> list[tuple]:
 
 
 def upsert_add(
-    model, rows: list[dict], key: list[str], add: list[str], greatest: tuple[str, ...] = ()
-) -> None:
+    model,
+    rows: list[dict],
+    key: list[str],
+    add: list[str],
+    greatest: tuple[str, ...] = (),
+    returning: tuple[str, ...] = (),
+) -> list[tuple]:
     """INSERT `rows` (dicts of field attnames to values) into `model`'s table; where a
     row with the same `key` exists (a unique constraint on exactly those fields), add
     the `add` columns to its own and keep the greatest of the `greatest` columns.
+    Return the `returning` columns of each row written, as stored after it.
 
     One statement for any number of rows, where get_or_create and an UPDATE take two
     to five per row; and safe under concurrent writers, which the unique index orders.
@@ -53,7 +59,7 @@ def upsert_add(
         f"{quote(c)} = {biggest}({table}.{quote(c)}, EXCLUDED.{quote(c)})"
         for c in _columns(model, greatest)
     ]
-    insert_rows(model, rows, conflict=key, changes=changes)
+    return insert_rows(model, rows, conflict=key, changes=changes, returning=returning)
 
 
 def insert_rows(
