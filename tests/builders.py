@@ -80,8 +80,11 @@ def reboot_info(reason: int, *, pc: int | None = None, lr: int | None = None) ->
     return info
 
 
-def event_chunks(*events: dict, chunk_size: int = 64) -> list[bytes]:
-    """Events as one SDK event message (a batch when several), cut into chunks."""
+def event_chunks(
+    *events: dict, chunk_size: int = 64, message_type: int = wire.MessageType.EVENT
+) -> list[bytes]:
+    """Events as one SDK message (a batch when several; of events unless `message_type`
+    says logs or a recording), cut into chunks."""
     payload = cbor2.dumps(events[0] if len(events) == 1 else list(events))
-    message = wire.encode_message(wire.MessageType.EVENT, payload)
+    message = wire.encode_message(message_type, payload)
     return wire.encode_chunks(message, chunk_size=chunk_size)

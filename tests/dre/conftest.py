@@ -7,7 +7,9 @@ import pytest
 from dre import blobs
 from dre.crashes.models import Coredump
 from dre.crashes.services import coredump_ingest_bytes
+from dre.ingest import wire
 from dre.symbols.services import symbol_file_ingest
+from tests.builders import event_chunks
 from tests.firmware_fixtures import coredump_path, elf_path
 
 
@@ -26,6 +28,36 @@ def send_coredump(project, build="an385-O0", scenario="null_write", **kwargs):
 @pytest.fixture
 def symbol_file(project, run_on_commit):
     return run_on_commit(store_elf, project)
+
+
+@pytest.fixture
+def post_chunks(client, project_key, django_capture_on_commit_callbacks):
+    """POST chunks to the chunk endpoint one request each, in order, as a device does,
+    running what each request queued on commit."""
+
+    def post(chunks, serial="dev-1"):
+        for chunk in chunks:
+            with django_capture_on_commit_callbacks(execute=True):
+                response = client.post(
+                    f"/api/v0/chunks/{serial}",
+                    chunk,
+                    content_type="application/octet-stream",
+                    headers={"Memfault-Project-Key": project_key},
+                )
+            assert response.status_code == 202, response.content
+
+    return post
+
+
+@pytest.fixture
+def send(post_chunks):
+    """POST SDK events (or logs, or a recording: `message_type`) as one message cut into
+    chunks, as a device does."""
+
+    def send(*events, serial="dev-1", message_type=wire.MessageType.EVENT):
+        post_chunks(event_chunks(*events, message_type=message_type), serial=serial)
+
+    return send
 
 
 S3_CREDENTIALS = {"access_key": "dre-test", "secret_key": "dre-test-secret"}

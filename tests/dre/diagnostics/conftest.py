@@ -1,14 +1,12 @@
-"""Posting SDK messages through the chunk endpoint, as a device does, and the test ELF
-(tests/fixtures/trace-events: firmware.c, its build.sh and readelf.txt)."""
+"""The test ELF of diagnostics (tests/fixtures/trace-events: firmware.c, its build.sh and
+readelf.txt); messages are sent with the `send` fixture of tests/dre/conftest.py."""
 
 from pathlib import Path
 
-import cbor2
 import pytest
 
 from dre import blobs
 from dre.diagnostics.resolution import build_facts_cache_clear
-from dre.ingest import wire
 from dre.symbols.services import symbol_file_ingest
 from symbolicator import ElfImage
 
@@ -27,26 +25,6 @@ FMT_TRACE, FMT_METRIC, FMT_SENSOR, FMT_TEMP, FMT_BOOT = 0x08, 0x68, 0xAC, 0xF0, 
 @pytest.fixture(autouse=True)
 def _fresh_build_facts():
     build_facts_cache_clear()
-
-
-@pytest.fixture
-def send(client, project_key, django_capture_on_commit_callbacks):
-    """POST one message as chunks, running what the request queued on commit."""
-
-    def post(*events, serial="dev-1", message_type=wire.MessageType.EVENT):
-        payload = cbor2.dumps(events[0] if len(events) == 1 else list(events))
-        message = wire.encode_message(message_type, payload)
-        for chunk in wire.encode_chunks(message, chunk_size=64):
-            with django_capture_on_commit_callbacks(execute=True):
-                response = client.post(
-                    f"/api/v0/chunks/{serial}",
-                    chunk,
-                    content_type="application/octet-stream",
-                    headers={"Memfault-Project-Key": project_key},
-                )
-            assert response.status_code == 202, response.content
-
-    return post
 
 
 @pytest.fixture

@@ -23,20 +23,12 @@ MESSAGES = 22  # 4 reboots, 4 trace events, 8 heartbeats and sessions, 5 logs, 1
 
 
 @pytest.fixture
-def device_ran(client, project, project_key, run_on_commit, django_capture_on_commit_callbacks):
+def device_ran(project, run_on_commit, post_chunks):
     """Upload the ELF, then post every chunk in the order the device exported them."""
     elf = fleet_elf_path().read_bytes()
     stored = blobs.blob_save_bytes(blobs.blob_name("symbols", project.pk, ".elf"), elf)
     run_on_commit(symbol_file_ingest, project, stored, name="firmware.elf")
-    for chunk in fleet_chunks():
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(
-                f"/api/v0/chunks/{FLEET_SERIAL}",
-                chunk,
-                content_type="application/octet-stream",
-                headers={"Memfault-Project-Key": project_key},
-            )
-        assert response.status_code == 202, response.content
+    post_chunks(fleet_chunks(), serial=FLEET_SERIAL)
     return Device.objects.get(project=project, serial=FLEET_SERIAL)
 
 

@@ -11,7 +11,7 @@ from dre.events import EventType
 from dre.monitors.models import Monitor
 from dre.monitors.services import monitor_save
 from tests.builders import heartbeat_info, sdk_event
-from tests.dre.health.conftest import DAY_START, send  # noqa: F401 (a fixture)
+from tests.dre.health.conftest import DAY_START
 
 HOUR = 3600
 
