@@ -12,20 +12,16 @@ monitor, and the fleet read (`metric_values`) without the evaluation around it.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench" / "pages"))
 
-from run import _drop, _recreate, _setup_django  # noqa: E402  (bench/pages/run.py)
+from bench.django_bench import scratch_database, summary  # noqa: E402
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 DAY_START = 1_764_806_400
 
 
@@ -37,22 +33,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--database", default="dre_alerts_bench")
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    _recreate(server, args.database)
-    try:
-        _setup_django(urlsplit(server)._replace(path=f"/{args.database}").geturl())
+    with scratch_database(args.database):
         _run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _drop(server, args.database)
-
-
-def _summary(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[max(int(len(ordered) * 0.95) - 1, 0)]
-    return f"median {statistics.median(ordered) * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms"
 
 
 def _heartbeats(project, count: int, offset_hours: int) -> list[float]:
@@ -105,7 +87,7 @@ def _run(args) -> None:
     queued: list[tuple[int, int]] = []
     tasks.evaluate_device.delay_on_commit = lambda *pair: queued.append(pair)
     baseline = _heartbeats(project, args.heartbeats, offset_hours=0)
-    print(f"heartbeat request, no monitor: {_summary(baseline)}")
+    print(f"heartbeat request, no monitor: {summary(baseline)}")
     for count in (1, 5):
         for n in range(count):
             services.monitor_save(
@@ -116,14 +98,14 @@ def _run(args) -> None:
         queued.clear()
         samples = _heartbeats(project, args.heartbeats, offset_hours=1000 * count)
         ratio = statistics.median(samples) / statistics.median(baseline)
-        print(f"heartbeat request, {count} device monitor(s): {_summary(samples)} ({ratio:.2f}x)")
+        print(f"heartbeat request, {count} device monitor(s): {summary(samples)} ({ratio:.2f}x)")
         evaluations = []
         for pair in queued:
             started = time.perf_counter()
             services.device_evaluate(*pair)
             evaluations.append(time.perf_counter() - started)
         rate = len(evaluations) / sum(evaluations)
-        print(f"  device evaluations ({len(evaluations)}): {_summary(evaluations)}, {rate:.0f}/s")
+        print(f"  device evaluations ({len(evaluations)}): {summary(evaluations)}, {rate:.0f}/s")
         Monitor.objects.filter(project=project).delete()
     print(f"incidents opened: {Incident.objects.count()}")
 
@@ -148,8 +130,8 @@ def _run(args) -> None:
         evaluations.append(time.perf_counter() - started)
     ratio = statistics.median(evaluations) / statistics.median(reads)
     print(f"fleet window: {len(values):,} intervals of {args.devices:,} devices, 24 h")
-    print(f"fleet read (metric_values): {_summary(reads)}")
-    print(f"fleet evaluation (p95 aggregate): {_summary(evaluations)} ({ratio:.2f}x the read)")
+    print(f"fleet read (metric_values): {summary(reads)}")
+    print(f"fleet evaluation (p95 aggregate): {summary(evaluations)} ({ratio:.2f}x the read)")
 
 
 if __name__ == "__main__":

@@ -15,41 +15,28 @@ empty project: login, session, one template). Figures, not tests: nothing assert
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench" / "pages"))
 
-from run import _count_queries, _drop, _p95, _recreate, _setup_django  # noqa: E402
+from bench.django_bench import count_queries, percentile_95, scratch_database  # noqa: E402
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 TARGET_MS = 300
 HOURS = 30 * 24
 
 
 def main() -> None:
     args = _arguments()
-    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    _recreate(server, args.database)
-    try:
-        _setup_django(urlsplit(server)._replace(path=f"/{args.database}").geturl())
+    with scratch_database(args.database, keep=args.keep):
         started = time.perf_counter()
         data = build(args.devices)
         print(f"built in {time.perf_counter() - started:.0f} s: {data['counts']}")
         print_table(measure(data, args.requests))
-    finally:
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            _drop(server, args.database)
 
 
 def _arguments():
@@ -220,13 +207,13 @@ def measure(data, requests: int) -> list[tuple]:
     for name, url in pages(data):
         for _ in range(5):
             assert client.get(url).status_code == 200, url
-        queries = _count_queries(client, url)
+        queries = count_queries(client, url)
         times = []
         for _ in range(requests):
             started = time.perf_counter()
             client.get(url)
             times.append((time.perf_counter() - started) * 1000)
-        rows.append((name, statistics.median(times), _p95(times), queries))
+        rows.append((name, statistics.median(times), percentile_95(times), queries))
     return rows
 
 

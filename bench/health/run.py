@@ -16,20 +16,15 @@ without loading: 10 million intervals take a long while to load, once.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench" / "pages"))
 
-from run import _drop, _recreate, _setup_django  # noqa: E402  (bench/pages/run.py)
-
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+from bench.django_bench import percentile_95, scratch_database  # noqa: E402
 
 
 def main() -> None:
@@ -47,26 +42,8 @@ def main() -> None:
         "--generate", action="store_true", help="generate rows in PostgreSQL instead of COPY"
     )
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    if not (args.keep and _exists(server, args.database)):
-        _recreate(server, args.database)
-    try:
-        _setup_django(urlsplit(server)._replace(path=f"/{args.database}").geturl())
+    with scratch_database(args.database, keep=args.keep, reuse=args.keep):
         _run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            _drop(server, args.database)
-
-
-def _exists(server: str, name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True) as connection:
-        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        return found.fetchone() is not None
 
 
 def _run(args) -> None:
@@ -114,9 +91,8 @@ def _run(args) -> None:
             started = time.perf_counter()
             call()
             samples.append((time.perf_counter() - started) * 1000)
-        samples.sort()
-        p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-        print(f"{name:45s} median {statistics.median(samples):7.1f} ms  p95 {p95:7.1f} ms")
+        median = statistics.median(samples)
+        print(f"{name:45s} median {median:7.1f} ms  p95 {percentile_95(samples):7.1f} ms")
 
 
 def _load(project, args) -> None:

@@ -12,19 +12,15 @@ Prints heartbeats per second. Figures, not tests.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench" / "pages"))
 
-from run import _drop, _recreate, _setup_django  # noqa: E402  (bench/pages/run.py)
+from bench.django_bench import scratch_database  # noqa: E402
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 ELF = ROOT / "tests" / "fixtures" / "heartbeat-metadata" / "metrics.elf"
 VALUES = [3_600_000, 0, 1, 1, 87, 4250, -5]
 SESSION = 1  # kMfltMetricsSessionKey_heartbeat in the fixture's metrics.c
@@ -37,16 +33,8 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=500)
     parser.add_argument("--database", default="dre_healthstore_workers_bench")
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    _recreate(server, args.database)
-    try:
-        _setup_django(urlsplit(server)._replace(path=f"/{args.database}").geturl())
+    with scratch_database(args.database):
         _run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _drop(server, args.database)
 
 
 def _run(args) -> None:

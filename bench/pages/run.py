@@ -16,13 +16,19 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench.django_bench import count_queries as _count_queries  # noqa: E402
+from bench.django_bench import drop as _drop  # noqa: E402
+from bench.django_bench import percentile_95 as _p95  # noqa: E402
+from bench.django_bench import recreate as _recreate  # noqa: E402
+from bench.django_bench import setup_django as _setup_django  # noqa: E402
+
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 TARGET_MS = 300
 
@@ -60,38 +66,6 @@ def _arguments():
     parser.add_argument("--explain", action="store_true", help="print the issue list's plans")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return parser.parse_args()
-
-
-def _maintenance(server: str):
-    import psycopg
-
-    url = urlsplit(server)._replace(path="/postgres", scheme="postgresql").geturl()
-    return psycopg.connect(url, autocommit=True)
-
-
-def _recreate(server: str, name: str) -> None:
-    with _maintenance(server) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop(server: str, name: str) -> None:
-    with _maintenance(server) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-
-def _setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "false"
-    os.environ.pop("CELERY_BROKER_URL", None)  # tasks run in-process after commit
-    os.environ["BLOB_ROOT"] = tempfile.mkdtemp(prefix="dre-bench-blobs-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dre.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _build(args):
@@ -149,25 +123,6 @@ def measure(data, requests: int) -> list[tuple]:
             times.append((time.perf_counter() - started) * 1000)
         rows.append((name, statistics.median(times), _p95(times), queries))
     return rows
-
-
-def _count_queries(client, url: str) -> int:
-    from django.db import connection
-
-    executed = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        client.get(url)
-    return len(executed)
-
-
-def _p95(times: list[float]) -> float:
-    ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def print_table(rows: list[tuple]) -> None:
