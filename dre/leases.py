@@ -192,6 +192,33 @@ def expired_leases_recover(model, state: str, requeue, now=None) -> int:
     return count
 
 
+class NotFailed(Exception):
+    """Only a failed coredump or symbol file is processed again."""
+
+
+def failed_restart(row, what: str) -> None:
+    """Send a FAILED row back to RECEIVED with its attempts and errors cleared, queued
+    to be processed again from its kept input (the caller publishes it); NotFailed if
+    it is not failed. Conditional on FAILED, so two restarts queue it once."""
+    now = timezone.now()
+    moved = (
+        type(row)
+        .objects.filter(pk=row.pk, state=row.State.FAILED)
+        .update(
+            state=row.State.RECEIVED,
+            state_changed=now,
+            attempts=0,
+            error="",
+            traceback="",
+            queued=now,
+            lease_expires=None,
+        )
+    )
+    if not moved:
+        row.refresh_from_db(fields=["state"])
+        raise NotFailed(f"{what} {row.pk} is {row.state}, not failed")
+
+
 def error_summary(exc: BaseException, limit: int = 6) -> tuple[str, str]:
     """The error line and a short traceback (innermost frames) for people to read."""
     message = f"{type(exc).__name__}: {exc}"

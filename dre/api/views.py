@@ -25,12 +25,12 @@ from dre.crashes import grouping
 from dre.crashes.models import Coredump, GroupingRules, Issue, Trace
 from dre.crashes.services import (
     NotACoredump,
-    NotFailed,
     coredump_ingest_bytes,
     coredump_reprocess,
 )
 from dre.fleet.models import Device
 from dre.fleet.services import InvalidDeviceSerial, device_seen, software_version_get
+from dre.leases import NotFailed
 from dre.symbols.models import SymbolFile
 from dre.symbols.services import (
     SymbolFileDuplicate,

@@ -275,24 +275,9 @@ def coredumps_release_for(symbol_file: SymbolFile) -> int:
 # -- reprocess -----------------------------------------------------------------
 
 
-class NotFailed(Exception):
-    """Only a failed coredump or symbol file is processed again."""
-
-
 def coredump_reprocess(coredump: Coredump) -> None:
     """Process a failed coredump again from its kept bytes, after the fix is deployed."""
-    moved = Coredump.objects.filter(pk=coredump.pk, state=State.FAILED).update(
-        state=State.RECEIVED,
-        state_changed=timezone.now(),
-        attempts=0,
-        error="",
-        traceback="",
-        queued=timezone.now(),
-        lease_expires=None,
-    )
-    if not moved:
-        coredump.refresh_from_db(fields=["state"])
-        raise NotFailed(f"coredump {coredump.pk} is {coredump.state}, not failed")
+    leases.failed_restart(coredump, "coredump")
     _queue_symbolicate(coredump.pk)
 
 

@@ -201,20 +201,7 @@ def _fail(symbol_file: SymbolFile, error: str) -> None:
 def symbol_file_reprocess(symbol_file: SymbolFile) -> None:
     """Index a failed symbol file again, after the fix is deployed; the coredumps
     that waited for it are released when it is ready."""
-    from dre.crashes.services import NotFailed
-
-    moved = SymbolFile.objects.filter(pk=symbol_file.pk, state=State.FAILED).update(
-        state=State.RECEIVED,
-        state_changed=timezone.now(),
-        attempts=0,
-        error="",
-        traceback="",
-        queued=timezone.now(),
-        lease_expires=None,
-    )
-    if not moved:
-        symbol_file.refresh_from_db(fields=["state"])
-        raise NotFailed(f"symbol file {symbol_file.pk} is {symbol_file.state}, not failed")
+    leases.failed_restart(symbol_file, "symbol file")
     _queue_index(symbol_file.pk)
 
 

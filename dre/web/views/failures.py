@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dre.accounts.models import Role
 from dre.crashes.models import Coredump
-from dre.crashes.services import NotFailed, coredump_reprocess
+from dre.crashes.services import coredump_reprocess
+from dre.leases import NotFailed
 from dre.symbols.models import SymbolFile
 from dre.symbols.services import symbol_file_reprocess
 from dre.web.access import project_access

@@ -12,7 +12,6 @@ from kombu.exceptions import OperationalError as BrokerError
 from dre import leases
 from dre.crashes.models import Coredump, Issue, Trace
 from dre.crashes.services import (
-    NotFailed,
     coredump_bytes,
     coredump_reprocess,
     coredump_symbolicate,
@@ -273,7 +272,7 @@ def test_a_failed_coredump_is_processed_again_after_the_fix(
 def test_only_a_failed_coredump_can_be_reprocessed(project, symbol_file, run_on_commit):
     coredump = run_on_commit(send_coredump, project)
 
-    with pytest.raises(NotFailed, match="is grouped, not failed"):
+    with pytest.raises(leases.NotFailed, match="is grouped, not failed"):
         coredump_reprocess(coredump)
 
 

@@ -9,7 +9,8 @@ from django.core.management.base import CommandError
 
 from dre.accounts.management.commands._base import SubcommandCommand, project_named
 from dre.crashes.models import Coredump
-from dre.crashes.services import NotFailed, coredump_reprocess
+from dre.crashes.services import coredump_reprocess
+from dre.leases import NotFailed
 from dre.symbols.models import SymbolFile
 from dre.symbols.services import symbol_file_reprocess
 
