@@ -53,6 +53,22 @@ def rollups_add(occurrences: list[Occurrence]) -> set[tuple[int, int]]:
     return _devices_add([o for o in occurrences if o.device_id])
 
 
+def rollups_move(source_id: int, target_id: int) -> None:
+    """Add the rollups of issue `source_id` to those of `target_id` (a merge), keeping
+    the later time each device was last seen, and delete the source's."""
+    for model, key in [*ROLLUP_KEYS.items(), (IssueDevice, "device_id")]:
+        greatest = ["last_seen"] if model is IssueDevice else []
+        rows = model.objects.filter(issue=source_id).values(key, "trace_count", *greatest)
+        upsert_add(
+            model,
+            [{"issue_id": target_id, **row} for row in rows],
+            ["issue_id", key],
+            add=["trace_count"],
+            greatest=greatest,
+        )
+        model.objects.filter(issue=source_id).delete()
+
+
 def _devices_add(occurrences: list[Occurrence]) -> set[tuple[int, int]]:
     """A pair's row is new when its count after the upsert is the count this call added:
     a row that existed held at least one occurrence. The unique index makes a second

@@ -4,7 +4,7 @@ does to a resolved issue (regression). Every change leaves an activity entry."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
@@ -16,22 +16,12 @@ from dre.crashes.models import (
     IssueDay,
     IssueDevice,
     IssueFingerprint,
-    IssueHardware,
-    IssueHour,
-    IssueVersion,
     Trace,
 )
+from dre.crashes.rollups import rollups_move
 from dre.fleet.versions import version_key
 
 State, Resolution, Kind = Issue.State, Issue.Resolution, IssueActivity.Kind
-# Per-issue counters kept as traces arrive, keyed by what they count.
-ROLLUPS = (
-    (IssueVersion, "software_version_id"),
-    (IssueHardware, "hardware_version_id"),
-    (IssueDay, "day"),
-    (IssueHour, "hour"),
-    (IssueDevice, "device_id"),
-)
 
 
 class WorkflowError(ValueError):
@@ -175,13 +165,7 @@ def _move(source: Issue, target: Issue) -> None:
     IssueFingerprint.objects.filter(issue=source).update(issue=target)
     Issue.objects.filter(merged_into=source).update(merged_into=target)
     Trace.objects.filter(issue=source).update(issue=target)
-    for model, key in ROLLUPS:
-        for row in model.objects.filter(issue=source):
-            existing, _ = model.objects.get_or_create(issue=target, **{key: getattr(row, key)})
-            model.objects.filter(pk=existing.pk).update(
-                trace_count=F("trace_count") + row.trace_count
-            )
-        model.objects.filter(issue=source).delete()
+    rollups_move(source.pk, target.pk)
     Issue.objects.filter(pk=target.pk).update(
         first_seen=Least("first_seen", source.first_seen),
         last_seen=Greatest("last_seen", source.last_seen),

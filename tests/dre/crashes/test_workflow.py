@@ -1,8 +1,18 @@
 """Resolving, regressions, muting, merging, comments, grouping rules."""
 
+from datetime import UTC, datetime
+
 import pytest
 
-from dre.crashes.models import Coredump, GroupingRules, Issue, IssueActivity, IssueDay, IssueVersion
+from dre.crashes.models import (
+    Coredump,
+    GroupingRules,
+    Issue,
+    IssueActivity,
+    IssueDay,
+    IssueDevice,
+    IssueVersion,
+)
 from dre.crashes.services import coredump_ingest_bytes
 from dre.crashes.workflow import (
     WorkflowError,
@@ -13,6 +23,7 @@ from dre.crashes.workflow import (
     issues_bulk,
     issues_merge,
 )
+from dre.fleet.services import device_seen
 from tests.firmware_fixtures import coredump_path
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +164,20 @@ def test_version_counts_add_up_when_merging(crash, alice):
 
     rows = IssueVersion.objects.filter(issue=first)
     assert [(r.software_version.version, r.trace_count) for r in rows] == [("1.0.0", 2)]
+
+
+def test_merging_keeps_the_later_time_a_device_was_seen(crash, alice, project):
+    first, second = crash(), crash(scenario="undef_instr")
+    device = device_seen(project, "dev-1")
+    for issue, month in ((first, 1), (second, 6)):
+        seen = datetime(2025, month, 1, tzinfo=UTC)
+        IssueDevice.objects.create(issue=issue, device=device, trace_count=1, last_seen=seen)
+
+    issues_merge(first, [second], actor=alice)
+
+    row = IssueDevice.objects.get(issue=first)
+    assert (row.trace_count, row.last_seen) == (2, datetime(2025, 6, 1, tzinfo=UTC))
+    assert not IssueDevice.objects.filter(issue=second).exists()
 
 
 def test_bulk_merge_keeps_the_issue_first_seen(crash, alice):
