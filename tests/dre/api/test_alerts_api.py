@@ -8,7 +8,6 @@ from dre.accounts.services import api_token_create
 from dre.alerts.models import AlertRule, WebhookDelivery
 from dre.monitors.models import Monitor
 from tests.dre.alerts.receiver import Receiver
-from tests.dre.health.conftest import send  # noqa: F401 (a fixture)
 from tests.dre.monitors.conftest import heartbeat
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +62,7 @@ def test_it_creates_a_device_monitor_and_shows_its_incident_with_a_timeline(
     url,
     as_user,
     bob,
-    send,  # noqa: F811
+    send,
 ):
     body = {"name": "hot", "kind": "device", "metric_key": "battery_temp", "operator": ">",
             "threshold": 50}  # fmt: skip

@@ -4,7 +4,6 @@ timelines."""
 import pytest
 
 from dre.monitors.models import Incident, Monitor
-from tests.dre.health.conftest import send  # noqa: F401 (a fixture)
 from tests.dre.monitors.conftest import heartbeat
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +14,7 @@ def test_bob_adds_a_device_monitor_and_reads_the_incident_it_opens(
     client,
     bob,
     project,
-    send,  # noqa: F811
+    send,
 ):
     client.force_login(bob)
     form = {"name": "hot battery", "kind": "device", "metric_key": "battery_temp",
