@@ -113,6 +113,31 @@ def org_token(acme) -> str:
     return api_token_create(organization=acme, name="ci")[1]
 
 
+def bearer(token: str) -> dict:
+    """The header that presents an API token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def alice_token(acme, alice) -> str:
+    return api_token_create(organization=acme, user=alice)[1]
+
+
+@pytest.fixture
+def bob_token(acme, bob) -> str:
+    return api_token_create(organization=acme, user=bob)[1]
+
+
+@pytest.fixture
+def charlie_token(globex, charlie) -> str:
+    return api_token_create(organization=globex, user=charlie)[1]
+
+
+@pytest.fixture
+def victor_token(acme, victor) -> str:
+    return api_token_create(organization=acme, user=victor)[1]
+
+
 @pytest.fixture
 def globex(charlie):
     organization = organization_create(slug="globex", name="Globex")

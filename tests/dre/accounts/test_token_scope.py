@@ -6,12 +6,9 @@ import pytest
 from dre.accounts.models import Role
 from dre.accounts.selectors import api_token_get
 from dre.accounts.services import api_token_create, membership_set, project_create
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -4,24 +4,11 @@ import pytest
 
 from dre.accounts.services import api_token_create
 from dre.crashes.models import Coredump, GroupingRules
+from tests.conftest import bearer
 from tests.dre.conftest import send_coredump
 from tests.firmware_fixtures import coredump_path, elf_path
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def alice_token(acme, alice):
-    return api_token_create(organization=acme, user=alice)[1]
-
-
-@pytest.fixture
-def charlie_token(globex, charlie):
-    return api_token_create(organization=globex, user=charlie)[1]
 
 
 def test_it_lists_only_the_projects_of_the_callers_organizations(

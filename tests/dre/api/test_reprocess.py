@@ -6,18 +6,10 @@ import pytest
 from dre.accounts.services import api_token_create
 from dre.crashes.models import Coredump
 from dre.symbols.models import SymbolFile
+from tests.conftest import bearer
 from tests.dre.conftest import send_coredump
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def bob_token(acme, bob):
-    return api_token_create(organization=acme, user=bob)[1]
 
 
 @pytest.fixture

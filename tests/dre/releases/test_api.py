@@ -5,25 +5,11 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from dre.accounts.services import api_token_create
 from dre.fleet.services import device_seen
 from dre.releases.models import Deployment, Release
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def bob_token(acme, bob):
-    return api_token_create(organization=acme, user=bob)[1]
-
-
-@pytest.fixture
-def victor_token(acme, victor):
-    return api_token_create(organization=acme, user=victor)[1]
 
 
 @pytest.fixture
