@@ -21,6 +21,7 @@ from dre.celery import app as celery_app
 from dre.fleet.services import row_cache_clear
 from dre.ingest.auth import project_key_cache_clear
 from dre.symbols.cache import symbol_index_cache_clear
+from tests.dre.alerts.receiver import Receiver
 
 PASSWORD = "correct horse battery staple"
 
@@ -164,3 +165,11 @@ def run_on_commit(django_capture_on_commit_callbacks):
             return callable_(*args, **kwargs)
 
     return run
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP server that checks and keeps the webhooks it gets."""
+    started = Receiver().start()
+    yield started
+    started.stop()

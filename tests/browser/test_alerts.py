@@ -6,18 +6,9 @@ try:
 except ImportError:  # the `browser` fixture then skips, or fails in CI, and says why
     expect = None
 
-import pytest
 
 from dre.alerts.models import NotificationSetting, Webhook
 from tests.browser.conftest import log_in, screenshot
-from tests.dre.alerts.receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 def test_alice_adds_a_webhook_tests_it_and_alerts_on_new_issues(

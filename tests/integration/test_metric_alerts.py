@@ -11,19 +11,11 @@ from dre.alerts.webhooks import new_secret
 from dre.monitors.models import Incident, Monitor
 from dre.monitors.services import monitor_save
 from tests.builders import event_chunks
-from tests.dre.alerts.receiver import Receiver
 from tests.dre.monitors.conftest import heartbeat
 from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 T = events.EventType
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 def post(client, project_key, *heartbeats):

@@ -13,7 +13,7 @@ from dre.alerts.webhooks import new_secret
 from dre.crashes.models import Coredump, Issue
 from dre.crashes.services import coredump_ingest_bytes
 from dre.fleet.services import device_seen
-from tests.dre.alerts.receiver import Mailbox, Receiver, free_port
+from tests.dre.alerts.receiver import Mailbox, free_port
 from tests.firmware_fixtures import coredump_path
 
 
@@ -64,13 +64,6 @@ def make_webhook(project):
         )
 
     return make
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture

@@ -5,17 +5,9 @@ import pytest
 
 from dre.alerts.models import AlertRule, NotificationSetting, Webhook, WebhookDelivery
 from dre.alerts.webhooks import new_secret
-from tests.dre.alerts.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 URL = "/acme/sensors/alerts/"
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
