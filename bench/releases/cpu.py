@@ -17,9 +17,10 @@ round, the CPU time (user + system, from /proc) of:
 - redis-server (its INFO cpu: shared with whatever else uses that server, so read it
   with care on a busy machine);
 - this process, the client.
-It prints milliseconds per request for each and in all, and the no-op's total as a
-share of each endpoint's: the rate ratio a CPU-bound quiet machine would show (issue
-10 asks for at least 60 %). Figures, not tests: nothing asserts.
+It prints milliseconds per request for each and in all, the context switches of the
+gunicorn workers' threads per request (how often they slept and were woken), and the
+no-op's total as a share of each endpoint's: the rate ratio a CPU-bound quiet machine
+would show (issue 10 asks for at least 60 %). Figures, not tests: nothing asserts.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def _measure(env: dict[str, str], key: str, args) -> None:
         requests = load.endpoints(key)
         for name in ENDPOINTS:  # every worker thread connected, every cache warm
             load.run_phase(port, "warm-up", requests[name], load.WARM_UP * 2, args.clients, 300)
-        rows = {name: dict.fromkeys(PROCESSES, 0.0) | {"count": 0, "seconds": 0.0, "statuses": {}}
-                for name in ENDPOINTS}  # fmt: skip
+        zero = dict.fromkeys((*PROCESSES, "switches"), 0.0)
+        rows = {name: zero | {"count": 0, "seconds": 0.0, "statuses": {}} for name in ENDPOINTS}
         for _ in range(args.rounds):  # alternated, so that a change in load hits all alike
             for name in ENDPOINTS:
                 _phase(rows[name], port, server.pid, requests[name], args)
@@ -98,7 +99,7 @@ def _phase(row: dict, port: int, master: int, make, args) -> None:
     phase = load.run_phase(port, "timed", make, args.requests // args.rounds, args.clients, 300)
     row["seconds"] += time.perf_counter() - started
     after = _cpu(master, args.database)
-    for name in PROCESSES:
+    for name in (*PROCESSES, "switches"):
         row[name] += after[name] - before[name]
     row["count"] += len(phase.latencies)
     for status, count in phase.statuses.items():
@@ -106,8 +107,10 @@ def _phase(row: dict, port: int, master: int, make, args) -> None:
 
 
 def _cpu(master: int, database: str) -> dict[str, float]:
+    workers = _children(master)
     return {
-        "gunicorn": sum(_process_seconds(pid) for pid in _children(master)),
+        "gunicorn": sum(_process_seconds(pid) for pid in workers),
+        "switches": sum(_switches(pid) for pid in workers),
         "postgres": sum(_process_seconds(pid) for pid in _backends(database)),
         "redis": _redis_seconds(),
         "client": time.process_time(),
@@ -120,6 +123,16 @@ def _process_seconds(pid: int) -> float:
     except FileNotFoundError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (proc(5))
+
+
+def _switches(pid: int) -> int:
+    """Context switches of all the process's threads: how often they slept and woke."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if "ctxt_switches:" in line:  # voluntary and nonvoluntary (proc(5))
+                total += int(line.split()[1])
+    return total
 
 
 def _children(pid: int) -> list[int]:
@@ -151,7 +164,7 @@ def _redis_seconds() -> float:
 def _print(rows: dict[str, dict]) -> None:
     print(f"\nCPU milliseconds per request\n{'endpoint':32} "
           + " ".join(f"{name:>9}" for name in PROCESSES)
-          + f" {'all':>7} {'vs no-op':>9} {'req/s':>8}  statuses")  # fmt: skip
+          + f" {'all':>7} {'vs no-op':>9} {'switches':>9} {'req/s':>8}  statuses")  # fmt: skip
     per_request = {
         name: {process: row[process] / row["count"] * 1000 for process in PROCESSES}
         for name, row in rows.items()
@@ -161,7 +174,9 @@ def _print(rows: dict[str, dict]) -> None:
         total = sum(per_request[name].values())
         figures = " ".join(f"{per_request[name][process]:9.3f}" for process in PROCESSES)
         share, rate = baseline / total, row["count"] / row["seconds"]
-        print(f"{name:32} {figures} {total:7.3f} {share:9.0%} {rate:8.0f}  {row['statuses']}")
+        switches = row["switches"] / row["count"]
+        print(f"{name:32} {figures} {total:7.3f} {share:9.0%} {switches:9.1f} {rate:8.0f}  "
+              f"{row['statuses']}")  # fmt: skip
 
 
 if __name__ == "__main__":
