@@ -38,6 +38,10 @@ class _Slot:
     done: bool = False
     result: Any = None
     error: BaseException | None = None
+    lead: list[_Slot] | None = None  # the group this request writes, as its leader
+    # Held while the request waits; released once, when its slot is done or handed a
+    # group: each waiting request is woken exactly once.
+    wake: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -52,7 +56,7 @@ class GroupCommit:
     max_group: int = MAX_GROUP
     _waiting: list[_Slot] = field(default_factory=list)
     _writing: bool = False
-    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     groups: int = 0  # written so far in this process: the bench and tests read them
     rows: int = 0
 
@@ -64,20 +68,27 @@ class GroupCommit:
                 transaction.on_commit(lambda: after(results))
             return results[0]
         slot = _Slot(item)
-        with self._changed:
-            self._waiting.append(slot)
-            while self._writing and not slot.done:
-                self._changed.wait()
+        with self._lock:
+            # Nothing waits while nothing is written: a leader hands the waiting
+            # requests on (_release) before it lets go.
+            waits = self._writing
+            if waits:
+                slot.wake.acquire()
+                self._waiting.append(slot)
+            else:
+                self._writing = True
+                slot.lead = [slot]
+        if waits:
+            slot.wake.acquire()  # until done, or handed the next group to write
             if slot.done:
                 return _outcome(slot)
-            group = self._take()
-        self._lead(group)
+        self._lead(slot.lead)
         return _outcome(slot)
 
     def _take(self) -> list[_Slot]:
-        """The next group; the caller holds the lock and becomes the leader."""
+        """The next group, led by its first request; the caller holds the lock."""
         group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
-        self._writing = True
+        group[0].lead = group
         return group
 
     def _lead(self, group: list[_Slot]) -> None:
@@ -96,13 +107,20 @@ class GroupCommit:
             self.after(results)
 
     def _release(self, group: list[_Slot]) -> None:
-        with self._changed:
+        """Wake the group's requests, and hand the requests that arrived meanwhile
+        to the first of them, which writes them next. One wake-up per request: a
+        condition's notify_all would wake every waiting thread after each group."""
+        with self._lock:
             for slot in group:
                 slot.done = True
             self.groups += 1
             self.rows += len(group)
-            self._writing = False
-            self._changed.notify_all()
+            following = self._take() if self._waiting else None
+            self._writing = following is not None
+        for slot in group[1:]:  # the first is the leader, the caller
+            slot.wake.release()
+        if following is not None:
+            following[0].wake.release()
 
 
 def _outcome(slot: _Slot):

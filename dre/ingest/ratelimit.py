@@ -10,6 +10,7 @@ down would lose the crashes the service exists to collect.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -37,6 +38,7 @@ class Rate:
     seconds: int
 
 
+@functools.lru_cache(maxsize=64)  # every device request parses the settings' rates
 def parse_rate(text: str) -> Rate:
     """Parse '120/m', '10/s' or '1000/5m'."""
     match = RATE.match(text or "")
@@ -81,7 +83,9 @@ def _count(keys: list[tuple[str, int]]) -> list[int]:
     (incr checks EXISTS).
     """
     if isinstance(cache._cache, RedisCacheClient):
-        return _counted.submit([(cache.make_and_validate_key(k), t) for k, t in keys])
+        # make_key, not make_and_validate_key: the validation warns of keys memcached
+        # refuses (a scan of every character), and these are Redis keys of our making.
+        return _counted.submit([(cache.make_key(k), t) for k, t in keys])
     return [_count_one(key, timeout) for key, timeout in keys]
 
 

@@ -22,7 +22,6 @@ from dre.fleet.services import device_seen, device_validate_serial, software_ver
 from dre.ingest.views import RequestRejected, absolute_url, require_project_key, require_rate
 from dre.releases import device_cache, services
 from dre.releases.downloads import artifact_download_url
-from dre.releases.formats import release_json
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "30"
@@ -90,7 +89,7 @@ def _answer(request, project, *, as_url: bool) -> HttpResponse:
     url = artifact_download_url(artifact, absolute_url(request, ""))
     if as_url:
         return HttpResponse(url, content_type="text/plain; charset=utf-8")
-    return JsonResponse(release_json(release, artifact, url))
+    return HttpResponse(offers.release_body(release, url), content_type="application/json")
 
 
 def _device(snapshot, project, serial, hardware, software_version):

@@ -10,6 +10,8 @@ OTA_DOWNLOAD_URL_TTL_SECONDS.
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
@@ -24,9 +26,24 @@ class DownloadRefused(Exception):
     pass
 
 
+# The signature names its second (TimestampSigner), so within one second every
+# device offered an artifact gets the same path: this process signs (an HMAC) and
+# reverses (a walk of the URLconf) it once per artifact and second, not per request.
+_signed: dict[int, tuple[int, str]] = {}
+MAX_SIGNED = 10_000
+
+
 def artifact_download_path(artifact: Artifact) -> str:
+    second = int(time.time())
+    known = _signed.get(artifact.pk)
+    if known is not None and known[0] == second:
+        return known[1]
     token = signing.TimestampSigner(salt=SALT).sign(str(artifact.pk))
-    return reverse("ota-download", args=[token])
+    path = reverse("ota-download", args=[token])
+    if len(_signed) >= MAX_SIGNED:
+        _signed.clear()
+    _signed[artifact.pk] = (second, path)
+    return path
 
 
 def artifact_download_url(artifact: Artifact, base_url: str) -> str:

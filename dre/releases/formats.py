@@ -4,6 +4,10 @@ memfault-cli lists (3.5, 4.1)."""
 
 from __future__ import annotations
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+
 from dre.releases.models import Artifact, Deployment, Release
 
 
@@ -22,6 +26,25 @@ def release_json(release: Release, artifact: Artifact, url: str) -> dict:
         "updated_date": release.updated.isoformat(),
         "artifacts": [artifact_json(artifact, url)],
     }
+
+
+# Where the download URL goes in release_json_parts: the URL is the last value of
+# the release JSON, so the last occurrence of the mark is its place whatever the
+# notes hold.
+URL_MARK = "\0url\0"
+
+
+def release_json_parts(release: Release, artifact: Artifact) -> tuple[bytes, bytes]:
+    """`release_json` as JsonResponse writes it, split where the URL goes: the URL is
+    signed per second, the rest is the same for every device offered the release,
+    so `releases/latest` renders it once per generation, not per request."""
+    text = json.dumps(release_json(release, artifact, URL_MARK), cls=DjangoJSONEncoder)
+    before, _, after = text.rpartition(json.dumps(URL_MARK))
+    return before.encode(), after.encode()
+
+
+def release_json_body(parts: tuple[bytes, bytes], url: str) -> bytes:
+    return parts[0] + json.dumps(url).encode() + parts[1]
 
 
 def artifact_json(artifact: Artifact, url: str | None = None) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
@@ -13,6 +13,7 @@ from dre.fleet.selectors import cohort_devices_on_version, cohort_list, version_
 from dre.fleet.versions import version_key
 from dre.health.selectors import stability_by
 from dre.releases.choice import Candidate, choose
+from dre.releases.formats import release_json_body, release_json_parts
 from dre.releases.models import Artifact, Deployment, Release, UpdateCheck
 from dre.releases.services import cohort_allows_downgrades
 from dre.releases.staging import is_staged
@@ -65,26 +66,57 @@ def update_for_device(
     return offers.choose(device.serial, current_version)
 
 
+# Answers one CohortOffers keeps at most (devices may report any current version).
+MAX_ANSWERS = 10_000
+_UNKNOWN = object()
+
+
 @dataclass(frozen=True)
 class CohortOffers:
     """What a cohort's devices of one software type and hardware version may be
     offered: the same for all of them but for staging (by serial) and the choice (by
-    current version), so `releases/latest` keeps it per process (device_cache.py)."""
+    current version), so `releases/latest` keeps it per process (device_cache.py),
+    with the answers it gave and the release JSON it rendered."""
 
     deployments: tuple[Deployment, ...]
     allow_downgrades: bool
     artifacts: dict  # release id -> the Artifact a device of this hardware downloads
+    answers: dict = field(default_factory=dict, compare=False)  # see choose
+    bodies: dict = field(default_factory=dict, compare=False)  # release id -> JSON parts
 
     def choose(self, serial: str, current_version: str | None) -> Release | None:
-        releases = {
-            d.release_id: d.release
+        """The release for this device. The choice depends on the serial only through
+        which deployments stage it, so it is kept per (staged releases, current
+        version): a device costs a hash per staged deployment, not a choice."""
+        staged = tuple(
+            d.release_id
             for d in self.deployments
             if is_staged(str(d.salt), serial, d.rollout_percent)
-        }
+        )
+        key = (staged, current_version)
+        found = self.answers.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._choose(staged, current_version)
+            if len(self.answers) >= MAX_ANSWERS:
+                self.answers.clear()
+            self.answers[key] = found
+        return found
+
+    def _choose(self, staged: tuple[int, ...], current_version: str | None) -> Release | None:
+        releases = {d.release_id: d.release for d in self.deployments if d.release_id in staged}
         candidates = [_candidate(r) for r in releases.values()]
         downgrades = self.allow_downgrades if current_version else False
         chosen = choose(candidates, current_version, allow_downgrades=downgrades)
         return releases[chosen.key] if chosen else None
+
+    def release_body(self, release: Release, url: str) -> bytes:
+        """The release JSON of `releases/latest` with its download URL."""
+        parts = self.bodies.get(release.pk)
+        if parts is None:
+            parts = self.bodies[release.pk] = release_json_parts(
+                release, self.artifacts[release.pk]
+            )
+        return release_json_body(parts, url)
 
 
 def cohort_offers(

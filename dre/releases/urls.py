@@ -1,4 +1,9 @@
-"""Memfault-compatible release paths, on the same origin as dre.ingest.urls."""
+"""Memfault-compatible release paths, on the same origin as dre.ingest.urls.
+
+The devices' paths (`device_urlpatterns`, under api/v0/releases/) come first in
+dre.urls: a device asks for its update every few minutes, and behind the ingest
+paths each question paid a walk through all of them (a failed include raises and
+lists what it tried), a twentieth of its CPU."""
 
 from django.urls import path
 
@@ -6,10 +11,13 @@ from dre.releases import views
 
 PROJECT = "organizations/<slug:org>/projects/<slug:project>"
 
+device_urlpatterns = [
+    path("latest", views.latest, name="memfault-releases-latest"),
+    path("latest/url", views.latest_url, name="memfault-releases-latest-url"),
+    path("download/<str:token>", views.download, name="ota-download"),
+]
+
 urlpatterns = [
-    path("releases/latest", views.latest, name="memfault-releases-latest"),
-    path("releases/latest/url", views.latest_url, name="memfault-releases-latest-url"),
-    path("releases/download/<str:token>", views.download, name="ota-download"),
     path(f"{PROJECT}/releases/ota_payload", views.commit_ota_payload, name="memfault-ota-commit"),
     path(f"{PROJECT}/deployments", views.deployments, name="memfault-deployments"),
     path(

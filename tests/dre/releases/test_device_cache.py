@@ -8,13 +8,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dre.fleet.services import cohort_get_default, cohort_get_or_create, devices_move_to_cohort
-from dre.releases.models import UpdateCheck
+from dre.releases.formats import release_json
+from dre.releases.models import Artifact, UpdateCheck
 from dre.releases.services import (
     cohort_policy_set,
     deployment_activate,
     deployment_pause,
     deployment_resume,
 )
+from dre.releases.staging import is_staged
 from tests.dre.releases.test_device_api import QUERY
 
 # Committed for real: the generation is bumped by on-commit hooks, as in production.
@@ -94,3 +96,20 @@ def test_with_the_cache_down_it_answers_from_the_database(ask, deployed, setting
     }
 
     assert ask().status_code == 200
+
+
+def test_a_kept_answer_is_the_release_json_as_rendered_afresh(ask, deployed):
+    ask()
+    kept = ask().json()
+
+    artifact = Artifact.objects.get(release=deployed.release)
+    assert kept == release_json(deployed.release, artifact, kept["artifacts"][0]["url"])
+
+
+def test_a_kept_answer_still_follows_each_devices_staging(ask, project, make_release):
+    deployment = deployment_activate(make_release("2.0.0"), cohort_get_default(project), percent=50)
+    serials = [f"dev-{n}" for n in range(40)]
+
+    answers = {s: ask(device_serial=s).status_code for s in serials + serials}
+
+    assert answers == {s: 200 if is_staged(str(deployment.salt), s, 50) else 204 for s in serials}
