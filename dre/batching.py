@@ -34,10 +34,17 @@ MAX_GROUP = 100
 
 @dataclass
 class _Slot:
+    """One request's item, and the lock it sleeps on: held from its creation and
+    released by the thread that wakes it (to hand it its result, or the lead)."""
+
     item: Any
     done: bool = False
     result: Any = None
     error: BaseException | None = None
+    wake: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self):
+        self.wake.acquire()
 
 
 @dataclass
@@ -45,14 +52,20 @@ class GroupCommit:
     """`write(items) -> results` (same order, one statement, committed when it
     returns) shared by the threads of a process; `submit(item)` is one request's
     part in it. `after(results)` runs once per committed group, after its requests
-    were released (one broker publish per group, not per request)."""
+    were released (one broker publish per group, not per request).
+
+    Each waiting request sleeps on its own lock and is woken once: by the leader
+    that wrote its row, or to lead the next group. (A shared condition notified to
+    all woke every waiting thread at every group, most of them only to sleep again:
+    with 32 threads per worker that cost more CPU than the write.)
+    """
 
     write: Callable[[list], list]
     after: Callable[[list], None] | None = None
     max_group: int = MAX_GROUP
     _waiting: list[_Slot] = field(default_factory=list)
     _writing: bool = False
-    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     groups: int = 0  # written so far in this process: the bench and tests read them
     rows: int = 0
 
@@ -64,20 +77,23 @@ class GroupCommit:
                 transaction.on_commit(lambda: after(results))
             return results[0]
         slot = _Slot(item)
-        with self._changed:
+        with self._lock:
             self._waiting.append(slot)
-            while self._writing and not slot.done:
-                self._changed.wait()
+            leads = not self._writing
+            if leads:
+                self._writing = True
+        if not leads:
+            slot.wake.acquire()  # until its group was written, or it is to lead
             if slot.done:
                 return _outcome(slot)
-            group = self._take()
-        self._lead(group)
+        self._lead(self._take())
         return _outcome(slot)
 
     def _take(self) -> list[_Slot]:
-        """The next group; the caller holds the lock and becomes the leader."""
-        group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
-        self._writing = True
+        """The next group, the leader's own slot first among them."""
+        with self._lock:
+            group = self._waiting[: self.max_group]
+            del self._waiting[: self.max_group]
         return group
 
     def _lead(self, group: list[_Slot]) -> None:
@@ -96,13 +112,19 @@ class GroupCommit:
             self.after(results)
 
     def _release(self, group: list[_Slot]) -> None:
-        with self._changed:
-            for slot in group:
-                slot.done = True
+        """Wake the group's requests, and the first request still waiting to lead the
+        next group (it stays `_writing` meanwhile, so no one else leads)."""
+        with self._lock:
             self.groups += 1
             self.rows += len(group)
-            self._writing = False
-            self._changed.notify_all()
+            following = self._waiting[0] if self._waiting else None
+            self._writing = following is not None
+        for slot in group[1:]:  # the first is the leader's own, awake
+            slot.done = True
+            slot.wake.release()
+        group[0].done = True
+        if following is not None:
+            following.wake.release()
 
 
 def _outcome(slot: _Slot):
