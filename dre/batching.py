@@ -34,14 +34,17 @@ MAX_GROUP = 100
 
 @dataclass
 class _Slot:
+    """One request's item, and the lock it sleeps on: held from its creation and
+    released by the thread that wakes it (to hand it its result, or the lead)."""
+
     item: Any
     done: bool = False
     result: Any = None
     error: BaseException | None = None
-    lead: list[_Slot] | None = None  # the group this request writes, as its leader
-    # Held while the request waits; released once, when its slot is done or handed a
-    # group: each waiting request is woken exactly once.
     wake: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self):
+        self.wake.acquire()
 
 
 @dataclass
@@ -49,7 +52,13 @@ class GroupCommit:
     """`write(items) -> results` (same order, one statement, committed when it
     returns) shared by the threads of a process; `submit(item)` is one request's
     part in it. `after(results)` runs once per committed group, after its requests
-    were released (one broker publish per group, not per request)."""
+    were released (one broker publish per group, not per request).
+
+    Each waiting request sleeps on its own lock and is woken once: by the leader
+    that wrote its row, or to lead the next group. (A shared condition notified to
+    all woke every waiting thread at every group, most of them only to sleep again:
+    with 32 threads per worker that cost more CPU than the write.)
+    """
 
     write: Callable[[list], list]
     after: Callable[[list], None] | None = None
@@ -69,26 +78,22 @@ class GroupCommit:
             return results[0]
         slot = _Slot(item)
         with self._lock:
-            # Nothing waits while nothing is written: a leader hands the waiting
-            # requests on (_release) before it lets go.
-            waits = self._writing
-            if waits:
-                slot.wake.acquire()
-                self._waiting.append(slot)
-            else:
+            self._waiting.append(slot)
+            leads = not self._writing
+            if leads:
                 self._writing = True
-                slot.lead = [slot]
-        if waits:
-            slot.wake.acquire()  # until done, or handed the next group to write
+        if not leads:
+            slot.wake.acquire()  # until its group was written, or it is to lead
             if slot.done:
                 return _outcome(slot)
-        self._lead(slot.lead)
+        self._lead(self._take())
         return _outcome(slot)
 
     def _take(self) -> list[_Slot]:
-        """The next group, led by its first request; the caller holds the lock."""
-        group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
-        group[0].lead = group
+        """The next group, the leader's own slot first among them."""
+        with self._lock:
+            group = self._waiting[: self.max_group]
+            del self._waiting[: self.max_group]
         return group
 
     def _lead(self, group: list[_Slot]) -> None:
@@ -107,20 +112,19 @@ class GroupCommit:
             self.after(results)
 
     def _release(self, group: list[_Slot]) -> None:
-        """Wake the group's requests, and hand the requests that arrived meanwhile
-        to the first of them, which writes them next. One wake-up per request: a
-        condition's notify_all would wake every waiting thread after each group."""
+        """Wake the group's requests, and the first request still waiting to lead the
+        next group (it stays `_writing` meanwhile, so no one else leads)."""
         with self._lock:
-            for slot in group:
-                slot.done = True
             self.groups += 1
             self.rows += len(group)
-            following = self._take() if self._waiting else None
+            following = self._waiting[0] if self._waiting else None
             self._writing = following is not None
-        for slot in group[1:]:  # the first is the leader, the caller
+        for slot in group[1:]:  # the first is the leader's own, awake
+            slot.done = True
             slot.wake.release()
+        group[0].done = True
         if following is not None:
-            following[0].wake.release()
+            following.wake.release()
 
 
 def _outcome(slot: _Slot):

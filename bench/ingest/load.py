@@ -28,11 +28,13 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     statuses: Counter = field(default_factory=Counter)
+    cpu: Counter = field(default_factory=Counter)  # CPU seconds per process kind
 
     def add(self, other: Phase) -> None:
         self.latencies += other.latencies
         self.seconds += other.seconds
         self.statuses += other.statuses
+        self.cpu += other.cpu
 
     @property
     def per_second(self) -> float:
@@ -85,9 +87,10 @@ def wait_until_serving(port: int, server, timeout: float = 60) -> None:
     raise RuntimeError("gunicorn did not answer within a minute")
 
 
-def measure_endpoints(port: int, project_key: str, args) -> list[Phase]:
+def measure_endpoints(port: int, project_key: str, args, meter=None) -> list[Phase]:
     """Warm every endpoint up, then alternate them in rounds so that a change in the
-    machine's load hits all of them alike."""
+    machine's load hits all of them alike. `meter()` -> CPU seconds used so far per
+    process kind (cpu.py), read around each phase."""
     requests = endpoints(project_key)
     for make in requests.values():
         run_phase(port, "warm-up", make, WARM_UP, args.clients, args.time_limit)
@@ -95,7 +98,11 @@ def measure_endpoints(port: int, project_key: str, args) -> list[Phase]:
     per_round = max(1, args.requests // args.rounds)
     for _ in range(args.rounds):
         for name, make in requests.items():
-            totals[name].add(run_phase(port, name, make, per_round, args.clients, args.time_limit))
+            before = Counter(meter() if meter else {})
+            phase = run_phase(port, name, make, per_round, args.clients, args.time_limit)
+            if meter:
+                phase.cpu = Counter(meter()) - before
+            totals[name].add(phase)
     return list(totals.values())
 
 
@@ -154,3 +161,17 @@ def print_table(phases: list[Phase]) -> None:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(phase.statuses.items(), key=str))
         print(f"{phase.name:32} {len(ms):8d} {phase.per_second:8.1f} "
               f"{statistics.median(ms):10.1f} {p95:8.1f} {share:9.0%}  {statuses}")  # fmt: skip
+    print_cpu(phases)
+
+
+def print_cpu(phases: list[Phase]) -> None:
+    """CPU milliseconds per request of each kind of process: unlike the rates, these
+    hardly move with the machine's load (cpu.py says what each column counts)."""
+    kinds = sorted({kind for phase in phases for kind in phase.cpu})
+    if not kinds:
+        return
+    print(f"\nCPU ms per request{'':14}" + "".join(f"{k:>10}" for k in kinds) + f"{'total':>10}")
+    for phase in phases:
+        n = len(phase.latencies) or 1
+        cells = [1000 * phase.cpu[k] / n for k in kinds]
+        print(f"{phase.name:32}" + "".join(f"{c:10.2f}" for c in cells) + f"{sum(cells):10.2f}")

@@ -20,7 +20,9 @@ Ingest (what devices wait for):
    --requests and a time limit;
 4. prints requests per second, median and p95 latency, and each endpoint's rate as a
    share of the no-op's (POSTs of the POST no-op, GETs of the GET no-op), all from
-   this run.
+   this run; then the CPU milliseconds per request of gunicorn, of the database's
+   PostgreSQL backends, of the WAL writer and Redis (shared: others count too) and of
+   the client threads (cpu.py), which the machine's load hardly moves.
 
 Worker (what a Celery worker process does per crash): uploads the ELFs, indexes them,
 stores --coredumps coredumps without queueing them, then times coredump_symbolicate
@@ -51,6 +53,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(ROOT)]
 
+import cpu  # noqa: E402
 import load  # noqa: E402
 import worker  # noqa: E402
 
@@ -173,7 +176,7 @@ def _ingest(env: dict[str, str], project_key: str, args) -> None:
     server = _start_gunicorn(env)
     try:
         load.wait_until_serving(port, server)
-        rows = load.measure_endpoints(port, project_key, args)
+        rows = load.measure_endpoints(port, project_key, args, cpu.meter(server.pid, args.database))
     finally:
         server.terminate()
         server.wait(timeout=30)
