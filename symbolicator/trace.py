@@ -111,26 +111,32 @@ class Trace:
         return cls(threads=threads, **rest)
 
 
-_LEAVES = (str, int, float, bool, type(None))
+_LEAVES = frozenset({str, int, float, bool, type(None)})
 _field_names: dict[type, tuple[str, ...]] = {}
 
 
 def plain(value):
     """dataclasses.asdict without its deep copy of every leaf: the same result in a
     fraction of the time (a trace holds thousands of small values, and a worker turns
-    one into JSON per coredump). Leaves here are immutable or made for this trace."""
+    one into JSON per coredump). Leaves here are immutable or made for this trace, and
+    are taken as they are without a call (most values are leaves: registers, pcs)."""
     kind = type(value)
     if kind in _LEAVES:
         return value
     if kind is list or kind is tuple:
-        return kind([plain(v) for v in value])
+        return kind([v if type(v) in _LEAVES else plain(v) for v in value])
     if kind is dict:
-        return {plain(k): plain(v) for k, v in value.items()}
+        return {
+            k if type(k) in _LEAVES else plain(k): v if type(v) in _LEAVES else plain(v)
+            for k, v in value.items()
+        }
     if hasattr(kind, "__dataclass_fields__"):
         names = _field_names.get(kind)
         if names is None:
             names = _field_names[kind] = tuple(f.name for f in fields(value))
-        return {name: plain(getattr(value, name)) for name in names}
+        return {
+            name: v if type(v := getattr(value, name)) in _LEAVES else plain(v) for name in names
+        }
     return value
 
 
