@@ -83,20 +83,19 @@ def variables_read(coredump: Coredump, index: SymbolIndex, trace: dict) -> dict:
         return trace
     memory = coredump_memory(coredump, index)
     reader = VariableReader(index, memory)
-    unwound = _thread_frames_all(coredump, index, memory)
+    unwound = thread_contexts(coredump, index, memory)
     stored = trace.get("threads", [])
     if [len(frames) for frames in unwound] != [len(t.get("frames", [])) for t in stored]:
         raise SymbolicatorError("the coredump unwinds to other frames than the stored trace's")
-    threads = []
-    for thread, frames in zip(stored, unwound, strict=True):
-        threads.append({**thread, "frames": [
-            _frame_with_variables(saved, frame, reader, context, scope)
-            for saved, (frame, context, scope) in zip(thread["frames"], frames, strict=True)
-        ]})  # fmt: skip
+    threads = [
+        {**thread, "frames": [_frame_with_variables(saved, *now, reader) for saved, now in
+                              zip(thread["frames"], frames, strict=True)]}
+        for thread, frames in zip(stored, unwound, strict=True)
+    ]  # fmt: skip
     return {**trace, "threads": threads, "variables": VARIABLES_READ}
 
 
-def _frame_with_variables(saved: dict, frame: Frame, reader, context, scope) -> dict:
+def _frame_with_variables(saved: dict, frame: Frame, context, scope, reader) -> dict:
     if saved.get("pc") != frame.pc or saved.get("function") != frame.function:
         raise SymbolicatorError(
             f"the stored frame at 0x{saved.get('pc') or 0:08x} is not the one unwound now"
@@ -175,11 +174,8 @@ def _mpu(coredump: Coredump, memory: Memory, analysis) -> dict | None:
 def thread_contexts(coredump: Coredump, index: SymbolIndex, memory: Memory) -> list[list[tuple]]:
     """Per thread (in Trace order), per symbolized frame: (Frame, FrameContext | None,
     DIE offset of the scope whose variables the frame shows | None). No variables are
-    read: this serves requests that need one frame's context, such as expanding a value."""
-    return _thread_frames_all(coredump, index, memory)
-
-
-def _thread_frames_all(coredump: Coredump, index: SymbolIndex, memory: Memory) -> list[list]:
+    read: this serves requests that need one frame's context, such as expanding a value,
+    and `variables_read`."""
     kernel = discover_threads(memory, index, coredump)
     out = []
     for _, registers, unstacked, hint in _thread_inputs(coredump, kernel, memory):
