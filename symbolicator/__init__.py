@@ -7,6 +7,8 @@ Pure Python; it never imports Django or dre. The public API:
     SymbolIndex.from_bytes(blob, elf=None)    load a stored index (with its ELF if stored
                                               with .to_bytes(elf_sections=False))
     symbolicate(coredump, index) -> Trace     threads of frames; .to_dict() for JSON
+      (variables=False: arguments and locals deferred; the trace says VARIABLES_DEFERRED)
+    variables_read(coredump, index, data)     a deferred trace's dict with them read
     read_metric_layout(elf_data)              heartbeat metric names, types, scale
     read_log_formats(elf_data)                the log_fmt section of compact logs
     render_compact_log(formats, value)        [format_id, args...] as text, with a status
@@ -32,10 +34,20 @@ from symbolicator.logs import (
     render_compact_log,
 )
 from symbolicator.metric_layout import MetricKey, MetricLayout, read_metric_layout
-from symbolicator.symbolicate import symbolicate
-from symbolicator.trace import Frame, FrameKind, FrameStatus, Thread, Trace
+from symbolicator.symbolicate import symbolicate, variables_read
+from symbolicator.trace import (
+    VARIABLES_DEFERRED,
+    VARIABLES_READ,
+    Frame,
+    FrameKind,
+    FrameStatus,
+    Thread,
+    Trace,
+)
 
 __all__ = [
+    "VARIABLES_DEFERRED",
+    "VARIABLES_READ",
     "Coredump",
     "CoredumpFormatError",
     "ElfError",
@@ -63,4 +75,5 @@ __all__ = [
     "read_metric_layout",
     "render_compact_log",
     "symbolicate",
+    "variables_read",
 ]

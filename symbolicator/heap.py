@@ -118,6 +118,12 @@ def _sdk(reader, memory, index) -> SdkHeapStats | None:
 
 def _global(reader, name: str):
     """The variable's address and type (its bytes are read by the walks themselves)."""
+    index = reader.index
+    if index.symbols["names"] and index.symbol_named(name) is None:
+        # Not in the ELF's symbol table (which lists statics too): the firmware has no
+        # such variable in memory. The table answers at once, where the first search by
+        # name of an index's DWARF reads the top level of every unit.
+        return None
     found = reader.global_named(name)
     return found if found is not None and found.address is not None else None
 

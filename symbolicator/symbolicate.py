@@ -1,9 +1,18 @@
-"""Coredump + symbol index -> Trace: every thread unwound, symbolized, with its variables."""
+"""Coredump + symbol index -> Trace: every thread unwound, symbolized, with its variables.
+
+Variables (each frame's arguments and locals) are most of the work and only needed when
+someone reads the trace, so they can be deferred: `symbolicate(..., variables=False)`
+gives everything else (threads, frames, registers, the fault analysis, assert details
+included) and marks the trace VARIABLES_DEFERRED; `variables_read` later reads them from
+the same coredump and index, frame for frame what the eager call would have read.
+"""
 
 from __future__ import annotations
 
 from symbolicator.coredump import Coredump
+from symbolicator.errors import SymbolicatorError
 from symbolicator.faults import analyze_fault, describe_fault, describe_title
+from symbolicator.faults.asserts import argument_numbers, frame_arguments
 from symbolicator.heap import analyze_heap
 from symbolicator.index import SymbolIndex
 from symbolicator.interrupts import analyze_interrupts
@@ -12,7 +21,15 @@ from symbolicator.mpu import ACCESSES, analyze_mpu, check_access
 from symbolicator.rtos import ThreadInfo, discover_threads
 from symbolicator.rtos.stack_usage import stack_usage
 from symbolicator.symbolize import symbolize_with_scopes
-from symbolicator.trace import Frame, Thread, Trace, VariableInfo
+from symbolicator.trace import (
+    VARIABLES_DEFERRED,
+    VARIABLES_READ,
+    Frame,
+    Thread,
+    Trace,
+    VariableInfo,
+    plain,
+)
 from symbolicator.unwind.cortex_m import stacking_failure
 from symbolicator.unwind.frame import UnwoundFrame
 from symbolicator.unwind.unwinder import frame_cfa, unwind
@@ -25,37 +42,27 @@ def coredump_memory(coredump: Coredump, index: SymbolIndex) -> Memory:
 
 
 def symbolicate(coredump: Coredump, index: SymbolIndex, *, variables: bool = True) -> Trace:
+    """The coredump's Trace; with `variables=False` its frames' arguments and locals are
+    left for `variables_read` (the trace says VARIABLES_DEFERRED)."""
     memory = coredump_memory(coredump, index)
     kernel = discover_threads(memory, index, coredump)
-    infos = kernel.threads if kernel else []
-    current = next((t for t in infos if t.is_current), None)
-    reader = VariableReader(index, memory) if variables and index.dwarf else None
-    crashed = current or ThreadInfo("main", "running", True)
-    unstacked = stacking_failure(memory)
+    reader = VariableReader(index, memory) if index.dwarf else None
+    places: dict[int, tuple[FrameContext, int]] = {}
+    handling = _Variables(reader, variables, places)
     threads = [
-        _thread(
-            crashed,
-            coredump.registers,
-            memory,
-            index,
-            reader,
-            crashed=True,
-            unstacked=unstacked,
-            context_hint=coredump.context_hint,
-        )
+        _thread(*inputs, memory, index, handling, crashed=n == 0)
+        for n, inputs in enumerate(_thread_inputs(coredump, kernel, memory))
     ]
-    for info in infos:
-        if info is not current:
-            registers = _with_core_registers(info.registers, coredump.registers)
-            threads.append(_thread(info, registers, memory, index, reader, crashed=False))
     trace = Trace(
         threads=threads,
         build_id=coredump.build_id.hex() if coredump.build_id else None,
         trace_reason=coredump.trace_reason,
         warnings=list(coredump.warnings) + (kernel.problems if kernel else []),
         kernel=kernel.name if kernel else None,
+        variables=VARIABLES_READ if variables or reader is None else VARIABLES_DEFERRED,
     )
-    analysis = analyze_fault(coredump, trace, index, memory=memory)
+    arguments = frame_arguments if variables else _arguments_on_demand(reader, places)
+    analysis = analyze_fault(coredump, trace, index, memory=memory, arguments=arguments)
     trace.fault = analysis.to_dict()
     trace.title = describe_title(analysis)
     trace.summary = describe_fault(analysis)
@@ -65,6 +72,86 @@ def symbolicate(coredump: Coredump, index: SymbolIndex, *, variables: bool = Tru
     heap = analyze_heap(memory, index)
     trace.heap = heap.to_dict() if heap else None
     return trace
+
+
+def variables_read(coredump: Coredump, index: SymbolIndex, trace: dict) -> dict:
+    """`trace` (a deferred Trace.to_dict() of this coredump and index) with every frame's
+    arguments and locals read, as `symbolicate` reads them eagerly. Raises
+    SymbolicatorError when the frames unwound now are not the stored ones (a trace made
+    by another version of the unwinder): their variables would belong to other frames."""
+    if trace.get("variables", VARIABLES_READ) != VARIABLES_DEFERRED:
+        return trace
+    memory = coredump_memory(coredump, index)
+    reader = VariableReader(index, memory)
+    unwound = thread_contexts(coredump, index, memory)
+    stored = trace.get("threads", [])
+    if [len(frames) for frames in unwound] != [len(t.get("frames", [])) for t in stored]:
+        raise SymbolicatorError("the coredump unwinds to other frames than the stored trace's")
+    threads = [
+        {**thread, "frames": [_frame_with_variables(saved, *now, reader) for saved, now in
+                              zip(thread["frames"], frames, strict=True)]}
+        for thread, frames in zip(stored, unwound, strict=True)
+    ]  # fmt: skip
+    return {**trace, "threads": threads, "variables": VARIABLES_READ}
+
+
+def _frame_with_variables(saved: dict, frame: Frame, context, scope, reader) -> dict:
+    if saved.get("pc") != frame.pc or saved.get("function") != frame.function:
+        raise SymbolicatorError(
+            f"the stored frame at 0x{saved.get('pc') or 0:08x} is not the one unwound now"
+        )
+    if context is None or scope is None:
+        return saved
+    _attach_variables(frame, reader, context, scope)
+    return {**saved, "arguments": plain(frame.arguments), "locals": plain(frame.locals)}
+
+
+class _Variables:
+    """What `_thread` does with a symbolized frame's variables: read them now (eager),
+    or remember where they are (deferred) for the fault analysis's assert arguments."""
+
+    def __init__(self, reader: VariableReader | None, eager: bool, places: dict):
+        self.reader = reader
+        self.eager = eager
+        self.places = places
+
+    def frame(self, frame: Frame, context: FrameContext | None, scope: int | None) -> None:
+        if self.reader is None or context is None or scope is None:
+            return
+        if self.eager:
+            _attach_variables(frame, self.reader, context, scope)
+        else:
+            self.places[id(frame)] = (context, scope)
+
+
+def _arguments_on_demand(reader: VariableReader | None, places: dict):
+    """An ArgumentReader for a deferred trace: the frame the fault analysis asks about
+    (an assert handler's) has its arguments read now, the same way `_attach_variables`
+    reads them."""
+
+    def arguments(frame: Frame) -> dict[str, int] | None:
+        place = places.get(id(frame))
+        if reader is None or place is None:
+            return None
+        context, scope = place
+        here = FrameContext(**{**context.__dict__, "scope": scope})
+        return argument_numbers(_info(v) for v in reader.arguments(here))
+
+    return arguments
+
+
+def _thread_inputs(coredump: Coredump, kernel, memory: Memory) -> list[tuple]:
+    """(ThreadInfo, registers, stacking failure, context hint) per thread, in Trace
+    order: the crashed thread with the core's registers first, then the others."""
+    infos = kernel.threads if kernel else []
+    current = next((t for t in infos if t.is_current), None)
+    crashed = current or ThreadInfo("main", "running", True)
+    inputs = [(crashed, coredump.registers, stacking_failure(memory), coredump.context_hint)]
+    for info in infos:
+        if info is not current:
+            registers = _with_core_registers(info.registers, coredump.registers)
+            inputs.append((info, registers, None, None))
+    return inputs
 
 
 # The MemManage causes whose address the MPU refused (MMFAR, or the PC for a fetch).
@@ -87,30 +174,27 @@ def _mpu(coredump: Coredump, memory: Memory, analysis) -> dict | None:
 def thread_contexts(coredump: Coredump, index: SymbolIndex, memory: Memory) -> list[list[tuple]]:
     """Per thread (in Trace order), per symbolized frame: (Frame, FrameContext | None,
     DIE offset of the scope whose variables the frame shows | None). No variables are
-    read: this serves requests that need one frame's context, such as expanding a value."""
+    read: this serves requests that need one frame's context, such as expanding a value,
+    and `variables_read`."""
     kernel = discover_threads(memory, index, coredump)
-    infos = kernel.threads if kernel else []
-    current = next((t for t in infos if t.is_current), None)
-    contexts = [(coredump.registers, stacking_failure(memory))]
-    contexts += [
-        (_with_core_registers(info.registers, coredump.registers), None)
-        for info in infos
-        if info is not current
-    ]
     out = []
-    for registers, unstacked in contexts:
+    for _, registers, unstacked, hint in _thread_inputs(coredump, kernel, memory):
         frames = []
         if registers is not None:
-            result = unwind(registers, memory, index, unstacked=unstacked)
-            for unwound, context in zip(
-                result.frames, frame_contexts(result.frames, memory, index), strict=True
-            ):
-                frames += [
-                    (frame, context, scope)
-                    for frame, scope in symbolize_with_scopes(unwound, index)
-                ]
+            result = unwind(registers, memory, index, unstacked=unstacked, context_hint=hint)
+            frames = _symbolized(result, memory, index)
         out.append(frames)
     return out
+
+
+def _symbolized(result, memory, index) -> list[tuple]:
+    """(Frame, FrameContext | None, scope DIE offset | None) per symbolized frame."""
+    contexts = frame_contexts(result.frames, memory, index)
+    return [
+        (frame, context, scope)
+        for unwound, context in zip(result.frames, contexts, strict=True)
+        for frame, scope in symbolize_with_scopes(unwound, index)
+    ]
 
 
 def _with_core_registers(saved: dict | None, core: dict) -> dict | None:
@@ -120,17 +204,8 @@ def _with_core_registers(saved: dict | None, core: dict) -> dict | None:
     return {**saved, "msp": core["msp"]}
 
 
-def _thread(
-    info: ThreadInfo,
-    registers,
-    memory,
-    index,
-    reader,
-    *,
-    crashed: bool,
-    unstacked=None,
-    context_hint=None,
-) -> Thread:
+def _thread(info: ThreadInfo, registers, unstacked, context_hint, memory, index,
+            variables: _Variables, *, crashed: bool) -> Thread:  # fmt: skip
     thread = Thread(
         name=info.name,
         crashed=crashed,
@@ -144,12 +219,9 @@ def _thread(
         thread.stop_reason = "; ".join(info.problems) or "no saved context"
         return thread
     result = unwind(registers, memory, index, unstacked=unstacked, context_hint=context_hint)
-    contexts = frame_contexts(result.frames, memory, index)
-    for unwound, context in zip(result.frames, contexts, strict=True):
-        for frame, scope in symbolize_with_scopes(unwound, index):
-            if reader is not None and context is not None and scope is not None:
-                _attach_variables(frame, reader, context, scope)
-            thread.frames.append(frame)
+    for frame, context, scope in _symbolized(result, memory, index):
+        variables.frame(frame, context, scope)
+        thread.frames.append(frame)
     thread.stop_reason = result.stop.reason
     if unstacked:
         thread.stop_reason = (

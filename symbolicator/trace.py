@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
+# Trace.variables: whether the frames' arguments and locals are in the trace.
+VARIABLES_READ = "read"  # they are (or there is no debug info to read them from)
+VARIABLES_DEFERRED = "deferred"  # not yet: symbolicate.variables_read reads them
+
 
 class FrameStatus(StrEnum):
     SYMBOLICATED = "symbolicated"
@@ -91,13 +95,14 @@ class Trace:
     mpu: dict | None = None  # symbolicator.mpu.MpuAnalysis.to_dict(), when the MPU was captured
     interrupts: dict | None = None  # symbolicator.interrupts.InterruptAnalysis.to_dict()
     heap: dict | None = None  # symbolicator.heap.HeapAnalysis.to_dict()
+    variables: str = VARIABLES_READ  # VARIABLES_READ or VARIABLES_DEFERRED
 
     @property
     def crashed_thread(self) -> Thread | None:
         return next((t for t in self.threads if t.crashed), None)
 
     def to_dict(self) -> dict:
-        return _plain(self)
+        return plain(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Trace:
@@ -106,26 +111,32 @@ class Trace:
         return cls(threads=threads, **rest)
 
 
-_LEAVES = (str, int, float, bool, type(None))
+_LEAVES = frozenset({str, int, float, bool, type(None)})
 _field_names: dict[type, tuple[str, ...]] = {}
 
 
-def _plain(value):
+def plain(value):
     """dataclasses.asdict without its deep copy of every leaf: the same result in a
     fraction of the time (a trace holds thousands of small values, and a worker turns
-    one into JSON per coredump). Leaves here are immutable or made for this trace."""
+    one into JSON per coredump). Leaves here are immutable or made for this trace, and
+    are taken as they are without a call (most values are leaves: registers, pcs)."""
     kind = type(value)
     if kind in _LEAVES:
         return value
     if kind is list or kind is tuple:
-        return kind([_plain(v) for v in value])
+        return kind([v if type(v) in _LEAVES else plain(v) for v in value])
     if kind is dict:
-        return {_plain(k): _plain(v) for k, v in value.items()}
+        return {
+            k if type(k) in _LEAVES else plain(k): v if type(v) in _LEAVES else plain(v)
+            for k, v in value.items()
+        }
     if hasattr(kind, "__dataclass_fields__"):
         names = _field_names.get(kind)
         if names is None:
             names = _field_names[kind] = tuple(f.name for f in fields(value))
-        return {name: _plain(getattr(value, name)) for name in names}
+        return {
+            name: v if type(v := getattr(value, name)) in _LEAVES else plain(v) for name in names
+        }
     return value
 
 

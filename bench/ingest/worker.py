@@ -13,6 +13,9 @@ would do with a CPU to itself and PostgreSQL answering at once; on a loaded mach
 wall-clock rate is a fraction of it. The broker's own round trips are not included: a
 worker process with prefetch 1 adds one receive and one acknowledgement per task, which
 a batch shares.
+
+Traces are stored with their variables deferred (dre/crashes/variables.py); after each
+batch run, the first open of 20 of its traces, which reads and stores them, is timed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BIGFW = ROOT / "bench" / "build" / "bigfw"
 TARGET_PER_SECOND = 50
+FIRST_OPENS = 20
 
 
 def run(count: int, profile: bool, batch: int = 50) -> None:
@@ -81,6 +85,34 @@ def measure(name: str, pairs, count: int, profile: bool, size: int) -> None:
     _print_row(name, size, times, ids, statements["sql"], cpu)
     if profiler:
         _print_profile(profiler)
+    if size > 1:
+        _print_first_opens(ids[:FIRST_OPENS])
+
+
+def _print_first_opens(ids: list[int]) -> None:
+    """What deferring variables moved to the first open of a trace (the REST detail, the
+    issue comparison): reading them from the coredump and storing them back. The first
+    with the symbol index dropped from this process's cache (a web process that has not
+    loaded this build yet), the others with it loaded; then a second open of each."""
+    try:
+        from dre.crashes.variables import trace_variables_read
+    except ImportError:
+        return  # a dre that stores variables at ingest
+    from dre.crashes.models import Trace
+    from dre.symbols.cache import symbol_index_cache_clear
+
+    def open_ms(pk: int) -> float:
+        started = time.perf_counter()
+        trace_variables_read(Trace.objects.select_related("coredump__symbol_file").get(pk=pk))
+        return (time.perf_counter() - started) * 1000
+
+    traces = list(Trace.objects.filter(coredump__in=ids).values_list("pk", flat=True))
+    symbol_index_cache_clear()
+    first = [open_ms(pk) for pk in traces]
+    again = [open_ms(pk) for pk in traces]
+    print(f"{'':16} first open of a trace's variables: {first[0]:.0f} ms with the index "
+          f"loaded cold, then median {statistics.median(first[1:]):.0f} ms; opened again: "
+          f"median {statistics.median(again):.0f} ms ({len(traces)} traces)")  # fmt: skip
 
 
 @contextmanager

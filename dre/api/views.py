@@ -28,6 +28,7 @@ from dre.crashes.services import (
     coredump_ingest_bytes,
     coredump_reprocess,
 )
+from dre.crashes.variables import trace_variables_read
 from dre.fleet.models import Device
 from dre.fleet.services import InvalidDeviceSerial, device_seen, software_version_get
 from dre.leases import NotFailed
@@ -291,7 +292,10 @@ class TraceDetail(ProjectScoped, generics.RetrieveAPIView):
     serializer_class = out.TraceOut
 
     def get_queryset(self):
-        return Trace.objects.filter(project=self.project)
+        return Trace.objects.filter(project=self.project).select_related("coredump__symbol_file")
+
+    def get_object(self):
+        return trace_variables_read(super().get_object())
 
 
 @extend_schema(

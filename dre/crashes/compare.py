@@ -48,6 +48,7 @@ class TraceDiff:
     variables: list[ValuePair]
     globals: list[ValuePair] = field(default_factory=list)
     globals_note: str = ""  # why globals could not be compared, if they could not
+    variables_note: str = ""  # why arguments and locals could not be, if they could not
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,7 +62,13 @@ def trace_diff(a: dict, b: dict) -> TraceDiff:
     variables = []
     for name in names:
         variables += _variable_pairs(threads_a.get(name), threads_b.get(name))
-    return TraceDiff(pairs, variables)
+    return TraceDiff(pairs, variables, variables_note=_variables_note(a, b))
+
+
+def _variables_note(*traces: dict) -> str:
+    """Why a trace has no arguments and locals to compare (dre.crashes.variables)."""
+    problems = [t["variables_problem"] for t in traces if t.get("variables_problem")]
+    return f"arguments and locals cannot be compared: {'; '.join(problems)}" if problems else ""
 
 
 def _thread_pair(name: str, a: dict | None, b: dict | None) -> ThreadPair:

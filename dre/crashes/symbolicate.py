@@ -7,7 +7,8 @@ handful of statements however many coredumps it holds:
    `UPDATE ... RETURNING` (dre/leases.py); the others belong to another worker or
    were done already, and are left alone.
 2. Load the claimed rows with one SELECT, keep their leases alive in one heartbeat.
-3. Parse and symbolicate each; the READY symbol file of a build is looked up once
+3. Parse and symbolicate each, its variables left for the trace's first open
+   (dre/crashes/variables.py); the READY symbol file of a build is looked up once
    per batch and its index loaded once per process (dre/symbols/cache.py). A coredump
    that waits for symbols, cannot be parsed or raises an unexpected error ends on its
    own; the rest of the batch goes on.
@@ -147,7 +148,8 @@ def _symbolicate(coredump: Coredump, ready: dict) -> Symbolicated | None:
         return None
     try:
         index = symbol_index_load(symbol_file)
-        trace = symbolicator.symbolicate(parsed, index)
+        # Variables are read on the trace's first open (dre/crashes/variables.py).
+        trace = symbolicator.symbolicate(parsed, index, variables=False)
     except symbolicator.SymbolicatorError as exc:
         _fail(coredump, f"symbolication failed: {exc}")
         return None

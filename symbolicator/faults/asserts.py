@@ -16,13 +16,13 @@ known assert handler. Its details come, in order of preference:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from symbolicator.errors import UnreadableMemory
 from symbolicator.faults.model import Assertion
 from symbolicator.faults.reasons import ASSERT
-from symbolicator.trace import Frame, FrameKind
+from symbolicator.trace import Frame, FrameKind, VariableInfo
 
 ArgumentReader = Callable[[Frame], Mapping[str, object] | None]
 """Given a frame, its arguments by parameter name: ints (pointers as addresses) or str."""
@@ -70,8 +70,13 @@ def frame_arguments(frame: Frame) -> dict[str, int]:
     taken by its address and read from memory again, so GDB's escapes and its
     200-character `print elements` cut never matter.
     """
+    return argument_numbers(getattr(frame, "arguments", None) or ())
+
+
+def argument_numbers(arguments: Iterable[VariableInfo]) -> dict[str, int]:
+    """`frame_arguments` of decoded arguments not (yet) attached to a frame."""
     values = {}
-    for argument in getattr(frame, "arguments", None) or ():
+    for argument in arguments:
         first = (argument.text or "").split(" ", 1)[0]
         try:
             values[argument.name] = int(first, 0)

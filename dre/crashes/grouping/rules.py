@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 MATCHERS = ("function", "file")
 
@@ -71,6 +72,12 @@ def parse_lines(text: str) -> tuple[AppRule, ...]:
     )
 
 
+# Frames of one build repeat across its crashes, and each decision runs every rule's
+# pattern (the defaults alone are over 80): decisions are remembered, by the rules too.
+DECISIONS_KEPT = 65536
+
+
+@lru_cache(maxsize=DECISIONS_KEPT)
 def decide(rules: tuple[AppRule, ...], function: str, file: str) -> AppRule | None:
     """The last rule matching the frame, or None when no rule speaks about it."""
     found = None

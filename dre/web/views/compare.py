@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from dre.crashes import selectors
 from dre.crashes.compare import globals_diff, trace_diff
 from dre.crashes.models import Issue
+from dre.crashes.variables import trace_variables_read
 from dre.web import inspection
 from dre.web.access import project_access
 from dre.web.views.common import int_param, render_page
@@ -27,7 +28,7 @@ def issue_compare(request, org, project, issue_id):
     a_id = int_param(request, "a") or (choices[1].pk if len(choices) > 1 else None)
     b_id = int_param(request, "b") or (choices[0].pk if choices else None)
     a, b = (_trace_of(access.project, issue, pk) for pk in (a_id, b_id))
-    diff = trace_diff(a.data, b.data)
+    diff = trace_diff(trace_variables_read(a).data, trace_variables_read(b).data)
     diff.globals, diff.globals_note = _globals(a, b)
     context = {"issue": issue, "a": a, "b": b, "diff": diff, "choices": choices}
     return render_page(request, "web/issue_compare.html", context)

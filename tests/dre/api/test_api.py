@@ -3,7 +3,7 @@
 import pytest
 
 from dre.accounts.services import api_token_create
-from dre.crashes.models import Coredump, GroupingRules
+from dre.crashes.models import Coredump, GroupingRules, Trace
 from tests.conftest import bearer
 from tests.dre.conftest import send_coredump
 from tests.firmware_fixtures import coredump_path, elf_path
@@ -63,7 +63,10 @@ def test_it_uploads_an_elf_and_a_coredump_and_reads_the_trace(
     trace = client.get(
         f"/api/v1/projects/{project.pk}/traces/{coredump.trace.pk}/", headers=bearer(alice_token)
     )
-    assert trace.json()["data"]["threads"][0]["frames"][0]["function"] == "record_word_store"
+    first = trace.json()["data"]["threads"][0]["frames"][0]
+    assert first["function"] == "record_word_store"
+    assert first["arguments"][0]["text"] == "0xc <g_vector_table+12>"  # read on this first open
+    assert Trace.objects.get().data["variables"] == "read"
     issues = client.get(
         f"/api/v1/projects/{project.pk}/issues/", headers=bearer(alice_token)
     ).json()

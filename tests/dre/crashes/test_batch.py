@@ -163,8 +163,8 @@ def test_an_unexpected_error_fails_only_its_own_coredump_after_its_attempts(
     ids = [send_coredump(project, scenario=s).pk for s in ("null_write", "div_zero", "assert")]
     real = symbolicator.symbolicate
 
-    def explode_on_div_zero(parsed, index):
-        trace = real(parsed, index)
+    def explode_on_div_zero(parsed, index, **options):
+        trace = real(parsed, index, **options)
         if "divide by zero" in trace.to_dict().get("title", ""):
             raise MemoryError("too big")
         return trace

@@ -38,7 +38,7 @@ def broker_down(monkeypatch):
 def poison(monkeypatch):
     """Symbolication raises what no code path expects (a bug, not a bad input)."""
 
-    def explode(parsed, index):
+    def explode(parsed, index, **options):
         raise RuntimeError("unexpected register layout")
 
     monkeypatch.setattr("dre.crashes.services.symbolicator.symbolicate", explode)
@@ -174,11 +174,11 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_next_one(
 
     original = symbolicator.symbolicate
 
-    def stall_then_continue(parsed, index):
+    def stall_then_continue(parsed, index, **options):
         # While this worker stalls, its lease runs out and another worker claims it.
         expire_lease(coredump)
         leases.claim(Coredump, coredump.pk, [State.RECEIVED], State.PROCESSING)
-        return original(parsed, index)
+        return original(parsed, index, **options)
 
     monkeypatch.setattr(real_symbolicate, stall_then_continue)
     coredump_symbolicate(coredump.pk)
@@ -226,7 +226,7 @@ def test_a_failed_coredump_stays_failed_through_sweeps(project, symbol_file, poi
 def test_a_soft_time_limit_counts_as_a_failed_attempt(project, symbol_file, monkeypatch):
     from celery.exceptions import SoftTimeLimitExceeded
 
-    def too_slow(parsed, index):
+    def too_slow(parsed, index, **options):
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr("dre.crashes.services.symbolicator.symbolicate", too_slow)
@@ -241,7 +241,7 @@ def test_a_soft_time_limit_counts_as_a_failed_attempt(project, symbol_file, monk
 def test_a_database_blink_does_not_count_as_an_attempt(project, symbol_file, monkeypatch):
     from django.db import OperationalError
 
-    def blink(parsed, index):
+    def blink(parsed, index, **options):
         raise OperationalError("terminating connection due to administrator command")
 
     monkeypatch.setattr("dre.crashes.services.symbolicator.symbolicate", blink)

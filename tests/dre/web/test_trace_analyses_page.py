@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from dre.crashes.models import Issue
+from dre.crashes.models import Issue, Trace
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +147,9 @@ def test_two_traces_of_an_issue_compare_side_by_side(client, bob, project, diag)
     assert "Device dev-1 dev-2" in text
     assert "#0 deep_stack_leaf diag/diag.c:" in text
     assert "Globals that differ" in page
+    assert "none: the frames both traces share show the same values" in text
+    read = {t.data["variables"] for t in Trace.objects.filter(pk__in=[first.pk, second.pk])}
+    assert read == {"read"}  # compared with their variables, read on this first open
 
 
 def test_comparing_a_trace_of_another_issue_is_not_found(client, bob, diag):
