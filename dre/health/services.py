@@ -20,6 +20,7 @@ from dre.health.metrics import BUILTIN_METRICS, SDK_INTERVAL_MS
 from dre.health.models import DeviceMetricValue, DirtyDay, HeartbeatInterval, Metric, Reboot
 from dre.health.reboots import reboot_reason
 from dre.ingest import wire
+from dre.sql import insert_json
 
 log = logging.getLogger(__name__)
 METRIC_KEY_LENGTH = 128
@@ -173,21 +174,12 @@ def _insert_new(intervals: list[HeartbeatInterval]) -> list[HeartbeatInterval]:
         return []
     if connection.vendor != "postgresql":  # SQLite, for development: one by one
         return [i for i in intervals if _insert_one(i)]
-    fields = [f for f in HeartbeatInterval._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    values = ", ".join([row] * len(intervals))
-    params = [
-        f.get_db_prep_save(getattr(i, f.attname), connection) for i in intervals for f in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(HeartbeatInterval._meta.db_table)} "
-            f"({', '.join(quote(f.column) for f in fields)}) VALUES {values} "
-            "ON CONFLICT DO NOTHING RETURNING id, device_id, session_index, ended",
-            params,
-        )
-        ids = {tuple(found[1:]): found[0] for found in cursor.fetchall()}
+    found = insert_json(
+        intervals,
+        conflict="ON CONFLICT DO NOTHING",
+        returning=("id", "device_id", "session_index", "ended"),
+    )
+    ids = {tuple(row[1:]): row[0] for row in found}
     stored = []
     for interval in intervals:
         key = (interval.device_id, interval.session_index, interval.ended)

@@ -35,7 +35,7 @@ from dre.fleet.services import (
 from dre.health.services import health_event_record, heartbeats_record
 from dre.ingest import wire
 from dre.ingest.models import ChunkStream, DeviceMessage, Event, PendingChunks
-from dre.sql import insert_many
+from dre.sql import insert_many, insert_many_json
 
 log = logging.getLogger(__name__)
 
@@ -277,12 +277,19 @@ def _locked_streams(project: Project, serials: list[str]) -> dict[str, tuple]:
     ):
         device_seen(project, serial)  # a device's first contact
     devices = devices_seen_locked(project, serials)
-    ChunkStream.objects.bulk_create(
-        [ChunkStream(device_id=device.pk) for device in devices], ignore_conflicts=True
-    )
-    streams = ChunkStream.objects.select_for_update().filter(device__in=devices).order_by("device")
-    by_device = {stream.device_id: stream for stream in streams}
+    by_device = _streams_locked([device.pk for device in devices])
+    missing = [device.pk for device in devices if device.pk not in by_device]
+    if missing:  # devices whose first chunks were applied elsewhere, or never
+        ChunkStream.objects.bulk_create(
+            [ChunkStream(device_id=pk) for pk in missing], ignore_conflicts=True
+        )
+        by_device.update(_streams_locked(missing))
     return {device.serial: (device, by_device[device.pk]) for device in devices}
+
+
+def _streams_locked(device_ids: list[int]) -> dict[int, ChunkStream]:
+    streams = ChunkStream.objects.select_for_update().filter(device__in=device_ids)
+    return {stream.device_id: stream for stream in streams.order_by("device")}
 
 
 def _plain_messages(stream: ChunkStream, chunks: list[bytes]) -> list | None:
@@ -344,7 +351,7 @@ class EventBatch:
     def store(self) -> None:
         if not self.messages:
             return
-        stored = insert_many(
+        stored = insert_many_json(
             [
                 DeviceMessage(
                     project=self.project,
@@ -357,7 +364,7 @@ class EventBatch:
             ]
         )
         events = self._events(stored)
-        rows = insert_many([row for row, _ in events])
+        rows = insert_many_json([row for row, _ in events])
         self._versions_seen(rows)
         heartbeats = []
         for row, (event, kind) in zip(rows, [e for _, e in events], strict=True):
