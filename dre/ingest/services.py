@@ -251,11 +251,13 @@ def _apply_devices(project: Project, serials: list[str]) -> int:
     with transaction.atomic():
         locked = _locked_streams(project, serials)
         rows = list(
-            PendingChunks.objects.filter(project=project, device_serial__in=serials).order_by("pk")
+            PendingChunks.objects.filter(project=project, device_serial__in=serials)
+            .order_by("pk")
+            .values_list("pk", "device_serial", "chunks")
         )
         by_serial: dict[str, list[bytes]] = {}
-        for row in rows:
-            by_serial.setdefault(row.device_serial, []).extend(unframe(bytes(row.chunks)))
+        for _, serial, chunks in rows:
+            by_serial.setdefault(serial, []).extend(unframe(bytes(chunks)))
         batch = EventBatch(project)
         for serial, chunks in by_serial.items():
             device, stream = locked[serial]
@@ -265,7 +267,7 @@ def _apply_devices(project: Project, serials: list[str]) -> int:
             else:
                 batch.add(device, messages)
         batch.store()
-        PendingChunks.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        PendingChunks.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
     return len(rows)
 
 
