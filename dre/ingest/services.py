@@ -408,16 +408,18 @@ class EventBatch:
         return self.versions[key]
 
     def _versions_seen(self, rows: list[Event]) -> None:
-        """Each device's last event's versions, where they differ from its own."""
-        latest = {}
+        """Each device's last reported hardware and software versions (an event that
+        names none keeps what an earlier one named), written where they changed: what
+        device_versions_seen per event leaves, in one write per device at most."""
+        latest: dict[int, dict] = {}
         for row in rows:
-            latest[row.device_id] = row
-        for row in latest.values():
-            device_versions_seen(
-                row.device,
-                hardware_version=row.hardware_version,
-                software_version=row.software_version,
-            )
+            seen = latest.setdefault(row.device_id, {"device": row.device})
+            if row.hardware_version is not None:
+                seen["hardware_version"] = row.hardware_version
+            if row.software_version is not None:
+                seen["software_version"] = row.software_version
+        for seen in latest.values():
+            device_versions_seen(**seen)
 
     def _context(self, row: Event) -> dict:
         return {

@@ -57,6 +57,17 @@ def test_the_devices_record_the_versions_their_heartbeats_name(project):
     assert device.hardware_version.name == "evt_1"
 
 
+def test_an_event_that_names_no_version_keeps_the_one_an_earlier_event_named(project):
+    named = sdk_event(1, heartbeat_info(NAMED), software_version="2.0.0", captured_at=DAY_START)
+    unnamed = sdk_event(1, heartbeat_info(NAMED), software_version="", captured_at=DAY_START + 1)
+
+    services.pending_chunks_apply([pending(project, "dev-1", named, unnamed)])
+
+    assert Device.objects.select_related("software_version").get().software_version.version == (
+        "2.0.0"
+    )
+
+
 def test_a_heartbeat_sent_twice_is_stored_once(project):
     services.pending_chunks_apply([pending(project, "dev-1", heartbeat())])
     again = [pending(project, "dev-1", heartbeat()), pending(project, "dev-1", heartbeat())]
