@@ -60,7 +60,7 @@ def _run(args) -> None:
     from workers import _index_elf  # bench/health/workers.py
 
     from dre.accounts.services import organization_create, project_create
-    from dre.ingest.services import pending_chunks_apply
+    from dre.ingest.pending import pending_chunks_apply
 
     logging.disable(logging.INFO)
     organization = organization_create(slug="bench", name="Bench")

@@ -9,6 +9,7 @@ from dre.fleet.models import Device
 from dre.health.models import DirtyDay, HeartbeatInterval
 from dre.ingest import services
 from dre.ingest.models import DeviceMessage, Event, PendingChunks
+from dre.ingest.pending import pending_chunks_apply
 from tests.builders import event_chunks, heartbeat_info, sdk_event
 from tests.dre.health.conftest import DAY_START
 from tests.dre.health.test_names_from_elf import VALUES, positional, upload_elf
@@ -33,7 +34,7 @@ def pending(project, serial, *events) -> int:
 def test_it_stores_the_heartbeats_of_many_devices_in_one_batch(project):
     ids = [pending(project, f"dev-{n}", heartbeat()) for n in range(3)]
 
-    assert services.pending_chunks_apply(ids) == 3
+    assert pending_chunks_apply(ids) == 3
 
     intervals = HeartbeatInterval.objects.order_by("device__serial")
     assert [i.device.serial for i in intervals] == ["dev-0", "dev-1", "dev-2"]
@@ -50,7 +51,7 @@ def test_it_stores_the_heartbeats_of_many_devices_in_one_batch(project):
 
 
 def test_the_devices_record_the_versions_their_heartbeats_name(project):
-    services.pending_chunks_apply([pending(project, "dev-1", heartbeat())])
+    pending_chunks_apply([pending(project, "dev-1", heartbeat())])
 
     device = Device.objects.select_related("software_version", "hardware_version").get()
     assert device.software_version.version == "1.0.0"
@@ -61,7 +62,7 @@ def test_an_event_that_names_no_version_keeps_the_one_an_earlier_event_named(pro
     named = sdk_event(1, heartbeat_info(NAMED), software_version="2.0.0", captured_at=DAY_START)
     unnamed = sdk_event(1, heartbeat_info(NAMED), software_version="", captured_at=DAY_START + 1)
 
-    services.pending_chunks_apply([pending(project, "dev-1", named, unnamed)])
+    pending_chunks_apply([pending(project, "dev-1", named, unnamed)])
 
     assert Device.objects.select_related("software_version").get().software_version.version == (
         "2.0.0"
@@ -69,10 +70,10 @@ def test_an_event_that_names_no_version_keeps_the_one_an_earlier_event_named(pro
 
 
 def test_a_heartbeat_sent_twice_is_stored_once(project):
-    services.pending_chunks_apply([pending(project, "dev-1", heartbeat())])
+    pending_chunks_apply([pending(project, "dev-1", heartbeat())])
     again = [pending(project, "dev-1", heartbeat()), pending(project, "dev-1", heartbeat())]
 
-    services.pending_chunks_apply(again)
+    pending_chunks_apply(again)
 
     assert HeartbeatInterval.objects.count() == 1
     assert Event.objects.count() == 3  # ingest's log keeps every event it was sent
@@ -81,7 +82,7 @@ def test_a_heartbeat_sent_twice_is_stored_once(project):
 def test_a_devices_heartbeats_apply_in_the_order_they_arrived(project):
     ids = [pending(project, "dev-1", heartbeat(DAY_START + n * HOUR)) for n in (1, 2, 3)]
 
-    services.pending_chunks_apply(ids[:1])  # the device's later rows go with it
+    pending_chunks_apply(ids[:1])  # the device's later rows go with it
 
     events = Event.objects.order_by("pk").values_list("captured", flat=True)
     assert [e.timestamp() for e in events] == [DAY_START + n * HOUR for n in (1, 2, 3)]
@@ -90,7 +91,7 @@ def test_a_devices_heartbeats_apply_in_the_order_they_arrived(project):
 def test_positional_heartbeats_are_named_before_they_are_stored(project, run_on_commit):
     upload_elf(project, run_on_commit)
 
-    services.pending_chunks_apply([pending(project, "dev-1", positional())])
+    pending_chunks_apply([pending(project, "dev-1", positional())])
 
     interval = HeartbeatInterval.objects.get()
     assert interval.state == HeartbeatInterval.State.RESOLVED
@@ -99,7 +100,7 @@ def test_positional_heartbeats_are_named_before_they_are_stored(project, run_on_
 
 
 def test_positional_heartbeats_wait_for_their_elf(project, run_on_commit):
-    services.pending_chunks_apply([pending(project, "dev-1", positional())])
+    pending_chunks_apply([pending(project, "dev-1", positional())])
 
     assert HeartbeatInterval.objects.get().state == HeartbeatInterval.State.AWAITING_SYMBOLS
 
@@ -108,7 +109,7 @@ def test_a_device_with_a_partial_message_in_its_stream_is_applied_one_by_one(pro
     part = event_chunks(heartbeat(DAY_START), chunk_size=20)[0]
     services.chunks_ingest(project, "dev-1", [part])  # the start of a message, kept
 
-    services.pending_chunks_apply([pending(project, "dev-1", heartbeat())])
+    pending_chunks_apply([pending(project, "dev-1", heartbeat())])
 
     assert HeartbeatInterval.objects.count() == 1
     rejected = DeviceMessage.objects.get(status=DeviceMessage.Status.REJECTED)
