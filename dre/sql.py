@@ -8,6 +8,9 @@ it). PostgreSQL and SQLite 3.35+ both support RETURNING.
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
+
 from django.db import connections
 from django.db.models import sql
 
@@ -184,6 +187,59 @@ def _raw_cursor(connection):
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
+
+
+def insert_json(objects: list, *, conflict: str = "", returning: tuple = ("id",)) -> list[tuple]:
+    """INSERT unsaved instances of one model (PostgreSQL) with their rows sent as one
+    JSON parameter (`json_populate_recordset`), in their order; `conflict` is an
+    optional `ON CONFLICT ...` clause. Returns the `returning` columns of each stored row.
+
+    What insert_many does, for the worker's batches of hundreds of rows: there, adapting
+    every value through its field and psycopg splitting a statement of thousands of
+    placeholders cost more than PostgreSQL's insert; one json.dumps costs a fraction.
+    Every concrete field but the primary key is written as the instance holds it.
+    """
+    model = type(objects[0])
+    meta = model._meta
+    connection = connections[router_db(model)]
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    table, columns = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
+    rows = json.dumps(
+        [{f.column: getattr(obj, f.attname) for f in fields} for obj in objects],
+        default=_json_value,
+    )
+    statement = (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} "
+        f"FROM json_populate_recordset(NULL::{table}, %s) WITH ORDINALITY ORDER BY ordinality "
+        f"{conflict} RETURNING {', '.join(quote(c) for c in returning)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [rows])
+        return cursor.fetchall()
+
+
+def insert_many_json(objects: list) -> list:
+    """insert_many through insert_json (PostgreSQL; elsewhere insert_many)."""
+    model = type(objects[0])
+    connection = connections[router_db(model)]
+    if connection.vendor != "postgresql":
+        return insert_many(objects)
+    ids = insert_json(objects, returning=(model._meta.pk.column,))
+    for obj, (pk,) in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objects
+
+
+def _json_value(value):
+    """JSON for what json.dumps does not know, as PostgreSQL's input functions read it."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    raise TypeError(f"no JSON for {type(value).__name__}")
 
 
 def router_db(model) -> str:

@@ -68,6 +68,19 @@ def heartbeats_resolve(interval_ids: list[int]) -> int:
 
 
 def _resolve_build(intervals: list[HeartbeatInterval]) -> int:
+    registry = intervals_name(intervals)
+    if registry is None:
+        return 0
+    _write_back(intervals)
+    done = [i for i in intervals if i.state == HeartbeatInterval.State.RESOLVED]
+    heartbeats_resolved(done, registry)
+    return len(done)
+
+
+def intervals_name(intervals: list[HeartbeatInterval]) -> dict | None:
+    """Name positional intervals of one build (project, build-id prefix, software version)
+    in memory from its ELF, each RESOLVED or UNRESOLVED with a reason; returns the
+    registry used, or None (and leaves them waiting) when that ELF is not indexed yet."""
     first = intervals[0]
     symbol_file = symbol_file_for(
         first.project_id,
@@ -76,17 +89,14 @@ def _resolve_build(intervals: list[HeartbeatInterval]) -> int:
         software_version_id=first.software_version_id,
     )
     if symbol_file is None or symbol_file.state != SymbolFile.State.READY:
-        return 0
+        return None
     layout = _layout(symbol_file)
     if layout is None:
-        return 0
+        return None
     registry = _registry(first.project, layout, intervals)
     for interval in intervals:
         _apply_layout(interval, layout, registry)
-    _write_back(intervals)
-    done = [i for i in intervals if i.state == HeartbeatInterval.State.RESOLVED]
-    heartbeats_resolved(done, registry)
-    return len(done)
+    return registry
 
 
 UPDATED_FIELDS = ["values", "filtered", "session", "duration_ms", "started", "state", "error"]

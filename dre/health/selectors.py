@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
@@ -278,10 +280,15 @@ def metrics_of(project: Project):
     return Metric.objects.filter(project=project).order_by("key")
 
 
+# What a timeline shows of an interval: not its values (20 metrics of JSON per row to
+# decode), which the charts read on their own (device_metric_series_json).
+TIMELINE_FIELDS = ("id", "project_id", "device_id", "ended", "session", "duration_ms", "state")
+
+
 def device_intervals(device: Device, *, limit: int = 200):
     return (
         HeartbeatInterval.objects.filter(project_id=device.project_id, device=device)
-        .select_related("software_version__software_type")
+        .only(*TIMELINE_FIELDS)
         .order_by("-ended")[:limit]
     )
 
@@ -294,6 +301,37 @@ def device_reboots(device: Device, *, limit: int = 200):
 
 def device_metric_series(device: Device, *, limit: int = 200) -> dict[str, list]:
     """Each numeric metric of the device's recent intervals as [time, value] points."""
+    return json.loads(device_metric_series_json(device, limit=limit))
+
+
+# The series of device_metric_series, built by PostgreSQL as JSON text: a page embeds it
+# as it comes, with no Python loop over some 4,000 values (200 intervals x 20 metrics)
+# and no encoding. Keys ordered as jsonb orders an object's keys (length, then bytes),
+# which is the order the Python loop met them in.
+SERIES_SQL = """
+SELECT coalesce(json_object_agg(s.key, s.points ORDER BY length(s.key), s.key), '{}')::text
+FROM (
+    SELECT v.key, json_agg(json_build_array(r.ended, v.value) ORDER BY r.ended) AS points
+    FROM (
+        SELECT ended, "values" FROM health_heartbeatinterval
+        WHERE project_id = %s AND device_id = %s ORDER BY ended DESC LIMIT %s
+    ) AS r, jsonb_each(r."values") AS v
+    WHERE jsonb_typeof(v.value) = 'number'
+    GROUP BY v.key
+) AS s
+"""
+
+
+def device_metric_series_json(device: Device, *, limit: int = 200) -> str:
+    """device_metric_series as JSON text (an object of metric key to points)."""
+    if connection.vendor != "postgresql":  # SQLite, for development: built in Python
+        return json.dumps(_series_python(device, limit))
+    with connection.cursor() as cursor:
+        cursor.execute(SERIES_SQL, [device.project_id, device.pk, limit])
+        return cursor.fetchone()[0]
+
+
+def _series_python(device: Device, limit: int) -> dict[str, list]:
     rows = (
         HeartbeatInterval.objects.filter(project_id=device.project_id, device=device)
         .order_by("-ended")

@@ -20,6 +20,7 @@ from dre.health.metrics import BUILTIN_METRICS, SDK_INTERVAL_MS
 from dre.health.models import DeviceMetricValue, DirtyDay, HeartbeatInterval, Metric, Reboot
 from dre.health.reboots import reboot_reason
 from dre.ingest import wire
+from dre.sql import insert_json
 
 log = logging.getLogger(__name__)
 METRIC_KEY_LENGTH = 128
@@ -76,7 +77,19 @@ def _event_time(event: wire.Event) -> tuple[datetime, bool]:
 
 
 def heartbeat_record(event: wire.Event, context: dict) -> HeartbeatInterval | None:
-    """Store one interval, keyed by its end; a duplicate of a stored interval is dropped.
+    """Store one interval, keyed by its end; a duplicate of a stored interval is dropped."""
+    interval = _interval(event, context)
+    if interval.state != HeartbeatInterval.State.AWAITING_SYMBOLS:
+        registry = _named_registry(context["project"], [event.info.metrics])
+        _apply_named(interval, registry, event.info.metrics)
+    if not _insert_one(interval):
+        return None
+    _after_save(interval)
+    return interval
+
+
+def _interval(event: wire.Event, context: dict) -> HeartbeatInterval:
+    """The interval of a heartbeat, positional values awaiting their names.
 
     The SDK stamps a heartbeat when the interval closes, so the capture time is its end.
     """
@@ -94,16 +107,93 @@ def heartbeat_record(event: wire.Event, context: dict) -> HeartbeatInterval | No
     if info.positional_metrics:
         interval.state = HeartbeatInterval.State.AWAITING_SYMBOLS
         interval.session = f"session {interval.session_index}"
-    else:
-        _apply_named(interval, context["project"], info.metrics)
-    try:
-        with transaction.atomic():
-            interval.save()
-    except IntegrityError:
-        log.info("device %s: heartbeat ending %s is already stored", interval.device_id, ended)
-        return None
-    _after_save(interval)
     return interval
+
+
+def heartbeats_record(heartbeats: list[tuple[wire.Event, dict]]) -> list[HeartbeatInterval]:
+    """heartbeat_record for many (event, context) heartbeats of one project, for a worker
+    applying a batch of devices' chunks: one INSERT for all, duplicates (of a stored
+    interval, or within the batch) dropped. They are named before they are stored
+    (_name_in_memory); positional ones whose ELF is not indexed yet wait for it, named
+    by one resolve_heartbeats task for the batch. Returns the intervals stored."""
+    from dre.health.tasks import resolve_heartbeats
+
+    pairs = []
+    for event, context in heartbeats:
+        problem = _out_of_range(event.info)
+        if problem:
+            log.warning(
+                "device %s: event %s has no health row: %s",
+                context["device"].serial,
+                context["source_event_id"],
+                problem,
+            )
+            continue
+        pairs.append((_interval(event, context), event.info.metrics))
+    registries = _name_in_memory(pairs)
+    stored = _insert_new([interval for interval, _ in pairs])
+    waiting = [i.pk for i in stored if i.state == HeartbeatInterval.State.AWAITING_SYMBOLS]
+    if waiting:
+        resolve_heartbeats.delay_on_commit(waiting)
+    for group, registry in registries:
+        stored_ones = [i for i in group if i.pk and i.state == HeartbeatInterval.State.RESOLVED]
+        heartbeats_resolved(stored_ones, registry)
+    return stored
+
+
+def _name_in_memory(pairs: list[tuple[HeartbeatInterval, dict]]) -> list:
+    """Name the intervals before they are stored, so most are written once: named maps
+    with one registry read, positional values per build from its ELF when it is indexed
+    (dre.health.resolution), else they wait for it. Returns (intervals, registry) pairs."""
+    from dre.health.resolution import intervals_name
+
+    named, builds = [], {}
+    for interval, metrics in pairs:
+        if interval.state != HeartbeatInterval.State.AWAITING_SYMBOLS:
+            named.append((interval, metrics))
+        else:
+            build = (interval.build_id_prefix, interval.software_version_id)
+            builds.setdefault(build, []).append(interval)
+    groups = []
+    if named:
+        registry = _named_registry(named[0][0].project, [metrics for _, metrics in named])
+        for interval, metrics in named:
+            _apply_named(interval, registry, metrics)
+        groups.append(([interval for interval, _ in named], registry))
+    for group in builds.values():
+        registry = intervals_name(group)
+        if registry is not None:
+            groups.append((group, registry))
+    return groups
+
+
+def _insert_new(intervals: list[HeartbeatInterval]) -> list[HeartbeatInterval]:
+    """INSERT ... ON CONFLICT DO NOTHING in one statement; the intervals it stored, with
+    their ids (the first of two with the same device, session and end)."""
+    if not intervals:
+        return []
+    if connection.vendor != "postgresql":  # SQLite, for development: one by one
+        return [i for i in intervals if _insert_one(i)]
+    found = insert_json(
+        intervals,
+        conflict="ON CONFLICT DO NOTHING",
+        returning=("id", "device_id", "session_index", "ended"),
+    )
+    ids = {tuple(row[1:]): row[0] for row in found}
+    stored = []
+    for interval in intervals:
+        key = (interval.device_id, interval.session_index, interval.ended)
+        if key in ids:
+            interval.pk = ids.pop(key)
+            interval._state.adding = False
+            stored.append(interval)
+        else:
+            log.info(
+                "device %s: heartbeat ending %s is already stored",
+                interval.device_id,
+                interval.ended,
+            )
+    return stored
 
 
 def _after_save(interval: HeartbeatInterval) -> None:
@@ -197,11 +287,29 @@ def _time_param(value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _apply_named(interval: HeartbeatInterval, project: Project, metrics: dict) -> None:
+def _insert_one(interval: HeartbeatInterval) -> bool:
+    try:
+        with transaction.atomic():
+            interval.save()
+    except IntegrityError:
+        log.info(
+            "device %s: heartbeat ending %s is already stored", interval.device_id, interval.ended
+        )
+        return False
+    return True
+
+
+def _named_registry(project: Project, maps: list[dict]) -> dict[str, Metric]:
+    """The registry entries of every key these named heartbeats carry, in one read."""
+    types = {}
+    for metrics in maps:
+        for key, value in metrics.items():
+            types.setdefault(key, _guess_type(value))
+    return metrics_register(project, types)
+
+
+def _apply_named(interval: HeartbeatInterval, registry: dict[str, Metric], metrics: dict) -> None:
     """Named values as sent; a scale known to the registry turns them into display units."""
-    registry = metrics_register(
-        project, {key: _guess_type(value) for key, value in metrics.items()}
-    )
     interval.values = {
         key: value_scaled(plain(value), registry[key].scale if key in registry else 1)
         for key, value in metrics.items()

@@ -129,7 +129,7 @@ class Event(models.Model):
 
 class PendingChunks(models.Model):
     """The chunks of one accepted request, durable before the device got its 202 and
-    applied by a worker (dre.ingest.services.pending_chunks_apply), which deletes the
+    applied by a worker (dre.ingest.pending.pending_chunks_apply), which deletes the
     row in the transaction that stores what they held.
 
     Only requests whose chunks are whole, well-formed event messages wait here (a

@@ -8,7 +8,7 @@ locked while it feeds the chunks.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -225,33 +225,6 @@ def _pending_publish(rows: list[PendingChunks]) -> None:
 _pending = GroupCommit(write=_pending_insert, after=_pending_publish)
 
 
-def pending_chunks_apply(ids: list[int]) -> int:
-    """Apply the pending chunks of the devices these rows came from, oldest first per
-    device; return how many rows were applied. A row is deleted in the transaction
-    that stores its messages, so a re-delivered task or a concurrent worker (blocked
-    on the device's stream lock) applies each exactly once."""
-    devices = (
-        PendingChunks.objects.filter(pk__in=ids)
-        .values_list("project_id", "device_serial")
-        .distinct()
-    )
-    return sum(_apply_device(project_id, serial) for project_id, serial in devices)
-
-
-def _apply_device(project_id: int, serial: str) -> int:
-    project = Project.objects.get(pk=project_id)
-    with transaction.atomic():
-        device, stream = _locked_stream(project, serial)
-        # Read under the stream's lock: a concurrent apply of this device has
-        # committed (and deleted its rows) or not started.
-        waiting = PendingChunks.objects.filter(project=project, device_serial=serial)
-        rows = list(waiting.order_by("pk"))
-        chunks = [chunk for row in rows for chunk in unframe(bytes(row.chunks))]
-        _feed(project, device, stream, chunks, ChunksReport())
-        PendingChunks.objects.filter(pk__in=[row.pk for row in rows]).delete()
-    return len(rows)
-
-
 def pending_chunks_requeue_stuck(now=None) -> int:
     """Publish pending chunks whose message never reached the broker (`queued` None
     for a few seconds) or was lost (`queued` STUCK_AFTER_SECONDS ago)."""
@@ -434,24 +407,25 @@ def _event_store(project, device, message: DeviceMessage, event: wire.Event) -> 
         hardware_version=hardware_version,
         data=to_json(event),
     )
-    health_event_record(
-        project,
-        device,
-        event,
-        event_id=stored.pk,
-        software_version=software_version,
-        hardware_version=hardware_version,
-    )
+    _event_dispatch(project, device, event, stored, message.kind)
+    return stored
+
+
+def _event_dispatch(project, device, event: wire.Event, stored: Event, message_kind: str) -> None:
+    """Hand a stored event to the apps that give it meaning."""
+    versions = {
+        "software_version": stored.software_version,
+        "hardware_version": stored.hardware_version,
+    }
+    health_event_record(project, device, event, event_id=stored.pk, **versions)
     diagnostics_event_record(
         project,
         device,
         event,
         event_id=stored.pk,
-        collected=message.kind == DeviceMessage.Kind.LOG,
-        software_version=software_version,
-        hardware_version=hardware_version,
+        collected=message_kind == DeviceMessage.Kind.LOG,
+        **versions,
     )
-    return stored
 
 
 def _contains_nul(value) -> bool:
@@ -478,8 +452,8 @@ def _timestamp(seconds: int | None) -> datetime | None:
 
 def to_json(value):
     """Decoded events as JSON: bytes become hex, dict keys become strings."""
-    if is_dataclass(value):
-        return to_json(asdict(value))
+    if is_dataclass(value):  # field by field: asdict would deep-copy the whole tree first
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

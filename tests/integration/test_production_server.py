@@ -16,7 +16,7 @@ import requests
 from dre.crashes.models import Coredump
 from dre.crashes.services import coredump_bytes
 from dre.ingest.models import Event, PendingChunks
-from dre.ingest.services import pending_chunks_apply
+from dre.ingest.pending import pending_chunks_apply
 from tests.firmware_fixtures import coredump_path
 from tests.integration.conftest import database_url
 

@@ -37,7 +37,8 @@ def device_detail(request, org, project, serial):
         "device": device,
         "attributes": device_attributes(device),
         "timeline": device_timeline(access.project, device),
-        "charts": {"metrics": health.device_metric_series(device)},
+        # Built as JSON by PostgreSQL and embedded as it is: see device_metric_series_json.
+        "charts_json": '{"metrics": ' + health.device_metric_series_json(device) + "}",
     }
     return render_page(request, "web/device_detail.html", context)
 

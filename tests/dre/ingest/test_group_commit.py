@@ -8,6 +8,7 @@ from dre.crashes.models import Coredump
 from dre.crashes.tasks import symbolicate_batch
 from dre.ingest import services
 from dre.ingest.models import DeviceMessage, Event, PendingChunks
+from dre.ingest.pending import pending_chunks_apply
 from dre.ingest.tasks import chunks_apply
 from tests.dre.ingest.test_chunks_endpoint import PART_1, SINGLE, post_chunk
 from tests.firmware_fixtures import coredump_path
@@ -87,11 +88,11 @@ def test_a_heartbeat_is_appended_and_applied_by_the_worker(client, project_key, 
     assert Event.objects.count() == 0
     assert published == [("chunks", [pending.pk])]
 
-    assert services.pending_chunks_apply([pending.pk]) == 1
+    assert pending_chunks_apply([pending.pk]) == 1
 
     assert Event.objects.filter(device__serial="TESTSERIAL").count() == 1
     assert not PendingChunks.objects.exists()
-    assert services.pending_chunks_apply([pending.pk]) == 0  # a re-delivered task
+    assert pending_chunks_apply([pending.pk]) == 0  # a re-delivered task
 
 
 def test_a_devices_pending_chunks_are_applied_in_the_order_they_arrived(
@@ -101,7 +102,7 @@ def test_a_devices_pending_chunks_are_applied_in_the_order_they_arrived(
         assert post_chunk(client, project_key, SINGLE).status_code == 202
     first = PendingChunks.objects.order_by("pk").first()
 
-    services.pending_chunks_apply([first.pk])  # the device's later rows go with it
+    pending_chunks_apply([first.pk])  # the device's later rows go with it
 
     assert Event.objects.count() == 3
     assert DeviceMessage.objects.filter(status=DeviceMessage.Status.ACCEPTED).count() == 3
