@@ -225,6 +225,10 @@ MAX_COREDUMP_BYTES = env.int("MAX_COREDUMP_BYTES", default=4 * 1024 * 1024)
 MAX_SYMBOL_FILE_BYTES = env.int("MAX_SYMBOL_FILE_BYTES", default=1024 * 1024 * 1024)
 DEVICE_RATE_LIMIT = env.str("DEVICE_RATE_LIMIT", default="120/m")
 PROJECT_RATE_LIMIT = env.str("PROJECT_RATE_LIMIT", default="12000/m")
+# How many processes (web workers on every host) may count the same device or
+# project at once: a process decides a request without asking Redis only while the
+# limit would hold even if this many did the same (dre/ingest/ratelimit.py).
+RATE_LIMIT_SHARERS = env.int("RATE_LIMIT_SHARERS", default=8)
 UPLOAD_URL_TTL_SECONDS = env.int("UPLOAD_URL_TTL_SECONDS", default=3600)
 # OTA payloads (releases). memfault-cli PUTs a payload in parts of about
 # OTA_UPLOAD_PART_BYTES when this is above 0, in one PUT otherwise.

@@ -20,6 +20,7 @@ from dre.accounts.services import (
 from dre.celery import app as celery_app
 from dre.fleet.services import row_cache_clear
 from dre.ingest.auth import project_key_cache_clear
+from dre.ingest.ratelimit import rate_limit_tally_clear
 from dre.symbols.cache import symbol_index_cache_clear
 from tests.dre.alerts.receiver import Receiver
 
@@ -50,6 +51,7 @@ def _isolated_blobs_and_cache(settings, tmp_path):
     cache.clear()
     symbol_index_cache_clear()  # indexes loaded from another test's blobs
     project_key_cache_clear()
+    rate_limit_tally_clear()  # counts of a cache another test emptied
     row_cache_clear()  # versions of another test's database
     # Unit tests run tasks in-process; tests/integration runs a real worker.
     eager = celery_app.conf.task_always_eager

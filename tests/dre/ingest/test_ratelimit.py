@@ -72,3 +72,66 @@ def test_on_redis_every_scope_of_a_request_counts_in_one_round_trip(monkeypatch)
     rate_limits_hit([("project", "1", "5/m"), ("device", "1:unit-7", "5/m")])
 
     assert len(sent) == 1
+
+
+class _RedisRoundTrips:
+    def __init__(self, monkeypatch):
+        self.sent = 0
+        send = redis.connection.AbstractConnection.send_packed_command
+
+        def counting(connection, command, check_health=True):
+            self.sent += 1
+            return send(connection, command, check_health)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch):
+    if not isinstance(cache._cache, RedisCacheClient):
+        pytest.skip("CACHE_URL is not Redis")
+    rate_limits_hit([("warm", "a", "5/m")])  # opens the connection
+    return _RedisRoundTrips(monkeypatch)
+
+
+def test_far_from_its_limit_a_process_decides_without_asking_redis(redis_round_trips, settings):
+    settings.RATE_LIMIT_SHARERS = 4
+    now = 1_000_000.0
+
+    answers = [rate_limit_hit("project", "1", "100/m", now + i / 100) for i in range(20)]
+
+    assert answers == [None] * 20
+    assert redis_round_trips.sent == 1  # the first request reads the counter
+
+
+def test_what_it_decided_alone_reaches_redis_with_the_next_question(settings):
+    settings.RATE_LIMIT_SHARERS = 4
+    now = 1_000_000.0  # window 16666 of a minute
+    for i in range(10):
+        rate_limit_hit("project", "1", "100/m", now + i / 100)
+    assert cache.get("ratelimit:project:1:16666") == 1
+
+    rate_limit_hit("project", "1", "100/m", now + 1.5)  # the read is a second old: ask
+
+    assert cache.get("ratelimit:project:1:16666") == 11
+
+
+def test_near_its_limit_every_request_asks_and_the_429_comes_exactly_at_the_limit(settings):
+    settings.RATE_LIMIT_SHARERS = 4
+    now = 1_000_000.0
+
+    answers = [rate_limit_hit("device", "1:a", "20/m", now) for _ in range(21)]
+
+    assert answers[:20] == [None] * 20
+    assert 0 < answers[20] <= 60
+    assert cache.get("ratelimit:device:1:a:16666") == 21
+
+
+def test_other_processes_counts_are_seen_within_a_second(settings):
+    settings.RATE_LIMIT_SHARERS = 4
+    now = 1_000_000.0
+    assert rate_limit_hit("device", "1:a", "20/m", now) is None
+    cache.incr("ratelimit:device:1:a:16666", 19)  # other processes used the rest
+
+    assert rate_limit_hit("device", "1:a", "20/m", now + 0.1) is None  # still decided alone
+    assert rate_limit_hit("device", "1:a", "20/m", now + 1.2) is not None  # read again
