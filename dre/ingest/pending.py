@@ -140,7 +140,7 @@ def _plain_message(data: bytes) -> PlainMessage | None:
     except wire.WireError:
         return None
     data_json = [to_json(event) for event in events]
-    if any("\\u0000" in json.dumps(found) for found in data_json):
+    if "\\u0000" in json.dumps(data_json):  # one dumps: an escape never spans two events
         return None
     return PlainMessage(MESSAGE_KINDS[message.type], data, events, data_json)
 

@@ -450,9 +450,23 @@ def _timestamp(seconds: int | None) -> datetime | None:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+# A dataclass's field names, by class: `fields()` rebuilds its tuple at every call,
+# which was a third of a worker's decoding of a heartbeat.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def to_json(value):
     """Decoded events as JSON: bytes become hex, dict keys become strings."""
-    if is_dataclass(value):  # field by field: asdict would deep-copy the whole tree first
+    kind = type(value)
+    if kind in _JSON_SCALARS:  # most values: the other tests cost more than this one
+        return value
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    if names is not None:  # field by field: asdict would deep-copy the whole tree first
+        return {name: to_json(getattr(value, name)) for name in names}
+    if is_dataclass(value):
         return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {str(k): to_json(v) for k, v in value.items()}

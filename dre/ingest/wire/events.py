@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from itertools import chain
 from typing import TypeVar
 
 import cbor2
@@ -136,6 +137,7 @@ def _load_cbor(payload: bytes) -> object:
 
 
 _SCALARS = (int, float, str, bytes, type(None))
+_SCALAR_TYPES = frozenset({*_SCALARS, bool})
 
 
 def _check_plain(value: object, depth: int) -> None:
@@ -144,14 +146,18 @@ def _check_plain(value: object, depth: int) -> None:
     if depth > MAX_CBOR_DEPTH:
         raise EventError(f"CBOR nests deeper than {MAX_CBOR_DEPTH} levels")
     if isinstance(value, list):
-        for item in value:
-            _check_plain(item, depth + 1)
+        items = value
     elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_plain(key, depth + 1)
-            _check_plain(item, depth + 1)
+        items = chain.from_iterable(value.items())
     elif not isinstance(value, _SCALARS):
         raise EventError(f"CBOR holds a {type(value).__name__}, which the SDK never sends")
+    else:
+        return
+    # A heartbeat is mostly scalars: skip their call unless one would be too deep.
+    deep = depth >= MAX_CBOR_DEPTH
+    for item in items:
+        if deep or type(item) not in _SCALAR_TYPES:
+            _check_plain(item, depth + 1)
 
 
 def _decode_event(value: object, where: str) -> Event:
