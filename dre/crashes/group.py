@@ -22,31 +22,27 @@ the symbolicate stage hands over. The statements are per batch, not per trace:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dre.crashes import grouping
 from dre.crashes.announce import traces_announce
+from dre.crashes.fingerprints import fingerprint_issues, fingerprints_map
 from dre.crashes.models import (
     Coredump,
     Issue,
     IssueActivity,
-    IssueDay,
     IssueDevice,
     IssueFingerprint,
-    IssueHardware,
-    IssueHour,
-    IssueVersion,
     Trace,
 )
+from dre.crashes.rollups import Occurrence, rollups_add
 from dre.crashes.selectors import grouping_rules_saved
 from dre.crashes.titles import trace_title
 from dre.crashes.workflow import issue_regression
-from dre.sql import update_rows, upsert_add
+from dre.sql import update_rows
 
 State = Coredump.State
 ISSUE_FIELDS = [
@@ -118,7 +114,7 @@ def _fingerprint(traces: list[Trace]) -> list[Grouped]:
 
 def _issues_for(batch: list[Grouped]) -> set[int]:
     """Set every trace's issue; return the ids of the issues this batch created."""
-    known = _issues_of({g.key for g in batch})
+    known = fingerprint_issues({g.key for g in batch})
     firsts = {}  # the first trace of each fingerprint no issue has
     for grouped in batch:
         if grouped.key in known:
@@ -135,23 +131,6 @@ def _issues_for(batch: list[Grouped]) -> set[int]:
     return created - beaten
 
 
-def _issues_of(keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
-    if not keys:
-        return {}
-    wanted = Q(pk__in=[])
-    for project_id, fingerprints in _by_project(keys).items():
-        wanted |= Q(project_id=project_id, fingerprint__in=fingerprints)
-    rows = IssueFingerprint.objects.filter(wanted).values_list("project_id", "fingerprint", "issue")
-    return {(project_id, fingerprint): issue for project_id, fingerprint, issue in rows}
-
-
-def _by_project(keys) -> dict[int, list[str]]:
-    grouped = defaultdict(list)
-    for project_id, fingerprint in keys:
-        grouped[project_id].append(fingerprint)
-    return grouped
-
-
 def _by_secondary(firsts: list[Grouped]) -> None:
     """The issue of the fingerprint the previous config gives, for each new fingerprint:
     that issue gets the new fingerprint too."""
@@ -160,7 +139,7 @@ def _by_secondary(firsts: list[Grouped]) -> None:
         for g in firsts
         if g.result.config != grouping.SECONDARY_CONFIG
     }
-    found = _issues_of({(key[0], result.fingerprint) for key, result in older.items()})
+    found = fingerprint_issues({(key[0], result.fingerprint) for key, result in older.items()})
     for grouped in firsts:
         result = older.get(grouped.key)
         if result is not None and (issue := found.get((grouped.key[0], result.fingerprint))):
@@ -191,11 +170,8 @@ def _create_issues(firsts: list[Grouped]) -> set[int]:
 
 def _map_fingerprints(firsts: list[Grouped]) -> dict[tuple[int, str], int]:
     """Send each new fingerprint's traces to the issue chosen for it; return the issue
-    that got each one, another if a racing worker mapped it first: its insert holds
-    the unique index until it commits, and ours then does nothing."""
-    if not firsts:
-        return {}
-    IssueFingerprint.objects.bulk_create(
+    that got each one, another if a racing worker mapped it first."""
+    return fingerprints_map(
         [
             IssueFingerprint(
                 project_id=g.trace.project_id,
@@ -204,10 +180,8 @@ def _map_fingerprints(firsts: list[Grouped]) -> dict[tuple[int, str], int]:
                 grouping_config=g.result.config,
             )
             for g in firsts
-        ],
-        ignore_conflicts=True,
+        ]
     )
-    return _issues_of({g.key for g in firsts})
 
 
 def _lock_issues(batch: list[Grouped]) -> dict[int, Issue]:
@@ -269,38 +243,17 @@ def _write(batch: list[Grouped], issues: dict[int, Issue], activities: list) -> 
 
 
 def _rollups_add(batch: list[Grouped]) -> None:
-    """Each rollup table's counts of the batch, added with one upsert per table."""
-    counts = {model: Counter() for model in (IssueDay, IssueHour, IssueVersion, IssueHardware)}
-    devices, device_seen = Counter(), {}
-    for grouped in batch:
-        issue, coredump = grouped.issue_id, grouped.trace.coredump
-        counts[IssueDay][(issue, coredump.received.date())] += 1
-        counts[IssueHour][(issue, IssueHour.hour_of(coredump.received))] += 1
-        if coredump.software_version_id:
-            counts[IssueVersion][(issue, coredump.software_version_id)] += 1
-        if coredump.hardware_version_id:
-            counts[IssueHardware][(issue, coredump.hardware_version_id)] += 1
-        if coredump.device_id:
-            pair = (issue, coredump.device_id)
-            devices[pair] += 1
-            device_seen[pair] = max(device_seen.get(pair, coredump.received), coredump.received)
-    for model, key in ROLLUP_KEYS.items():
-        rows = [
-            {"issue_id": issue, key: value, "trace_count": n}
-            for (issue, value), n in sorted(counts[model].items())
+    """Each rollup table's counts of the batch, added with one upsert per table. The
+    device counts of the issues were taken under their locks (_new_devices)."""
+    rollups_add(
+        [
+            Occurrence(
+                issue_id=g.issue_id,
+                seen=g.trace.coredump.received,
+                software_version_id=g.trace.coredump.software_version_id,
+                hardware_version_id=g.trace.coredump.hardware_version_id,
+                device_id=g.trace.coredump.device_id,
+            )
+            for g in batch
         ]
-        upsert_add(model, rows, ["issue_id", key], add=["trace_count"])
-    rows = [
-        {"issue_id": i, "device_id": d, "trace_count": n, "last_seen": device_seen[(i, d)]}
-        for (i, d), n in sorted(devices.items())
-    ]
-    upsert_add(IssueDevice, rows, ["issue_id", "device_id"], add=["trace_count"],
-               greatest=["last_seen"])  # fmt: skip
-
-
-ROLLUP_KEYS = {
-    IssueDay: "day",
-    IssueHour: "hour",
-    IssueVersion: "software_version_id",
-    IssueHardware: "hardware_version_id",
-}
+    )
