@@ -110,6 +110,9 @@ def _environment(args, database_url: str) -> dict[str, str]:
         "DATABASE_CONN_MAX_AGE": "60",  # as the README's deployment guide says
         "WEB_CONCURRENCY": str(args.workers),
         "GUNICORN_ACCESS_LOG": "",
+        # No recycling mid-run: a replaced worker's CPU would vanish from the meter
+        # (cpu.py reads live processes) and its restart would land in one phase only.
+        "GUNICORN_MAX_REQUESTS": "0",
         "PORT": str(_free_port()),
         "DJANGO_SETTINGS_MODULE": "bench_settings",
         "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)]),
