@@ -5,9 +5,10 @@ memfault-formats.md 4.3: project key in `Memfault-Project-Key`; query
 `current_version`. 200 with the release (JSON, or the URL as text), 204 with
 `memfault-reason: latest` when there is nothing newer, 400 for a missing or
 unknown parameter, 403 for a bad key, 503 with Retry-After when dre cannot
-answer now. Every 200 and 204 is recorded as an UpdateCheck, by group commit,
-before the answer leaves. What the choice reads is kept per process for the
-project's current release generation (device_cache.py).
+answer now. Every 200 and 204 is recorded as an UpdateCheck, written by the
+process's writer within FLUSH_SECONDS (update_checks.py). What the choice reads
+is kept per process for the project's current release generation
+(device_cache.py).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from django.http import HttpResponse, JsonResponse
 from dre.fleet.selectors import software_types_of
 from dre.fleet.services import device_seen, device_validate_serial, software_version_get
 from dre.ingest.views import RequestRejected, absolute_url, require_project_key, require_rate
-from dre.releases import device_cache, services
+from dre.releases import device_cache
 from dre.releases.downloads import artifact_download_url
+from dre.releases.update_checks import UpdateCheckSeen, update_check_submit
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "30"
@@ -67,8 +69,8 @@ def _answer(request, project, *, as_url: bool) -> HttpResponse:
     device, marked = _device(snapshot, project, serial, hardware, software_version)
     offers = device_cache.offers(snapshot, device.cohort_id, software_type, hardware)
     release = offers.choose(serial, current)
-    services.update_check_submit(
-        services.UpdateCheckSeen(
+    update_check_submit(
+        UpdateCheckSeen(
             project_id=project.pk,
             serial=serial,
             device_id=device.id,

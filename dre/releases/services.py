@@ -8,19 +8,17 @@ in one transaction: two people pausing and pulling at once cannot both win.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from dre import blobs
 from dre.accounts.models import Project
-from dre.batching import GroupCommit
 from dre.events import Event, EventType, publish
 from dre.fleet import services as fleet_services
-from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareType, SoftwareVersion
-from dre.fleet.services import devices_seen, hardware_version_get, software_version_get
+from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareType
+from dre.fleet.services import hardware_version_get, software_version_get
 from dre.fleet.versions import version_key
 from dre.releases.models import (
     Artifact,
@@ -30,7 +28,6 @@ from dre.releases.models import (
     Release,
     UpdateCheck,
 )
-from dre.sql import insert_many
 
 FIRMWARE_TYPES = ("standalone", "zchunk_header_swu", "zchunk_image")
 LIVE = (Deployment.Status.ACTIVE, Deployment.Status.PAUSED, Deployment.Status.HALTED)
@@ -434,93 +431,3 @@ def update_check_record(
         outcome=UpdateCheck.Outcome.OFFERED if release else UpdateCheck.Outcome.UP_TO_DATE,
         release=release,
     )
-
-
-@dataclass(frozen=True)
-class UpdateCheckSeen:
-    """One answer of `releases/latest` to record, and what the device reported."""
-
-    project_id: int
-    serial: str
-    device_id: int
-    cohort_id: int
-    software_type_id: int
-    hardware_version: HardwareVersion
-    software_version: SoftwareVersion | None
-    current_version: str | None
-    release_id: int | None
-    mark_seen: bool  # False when the request already marked the device seen
-
-
-def update_check_submit(check: UpdateCheckSeen) -> None:
-    """Record the answer and mark the device seen with its versions, in the group
-    commit of this process's concurrent update checks (dre/batching.py): one
-    transaction, one commit, for all of them. Returns once committed."""
-    _update_checks.submit(check)
-
-
-def _update_checks_write(checks: list[UpdateCheckSeen]) -> list[None]:
-    seen = [
-        (c.device_id, c.hardware_version.pk, c.software_version.pk if c.software_version else None)
-        for c in checks
-        if c.mark_seen
-    ]
-    if not seen:  # one statement, its own transaction: one round trip
-        _update_checks_insert(checks)
-        return [None] * len(checks)
-    with transaction.atomic():
-        devices_seen(seen)
-        _update_checks_insert(checks)
-    return [None] * len(checks)
-
-
-# One column per array, the same text for any number of rows: psycopg parses the
-# statement once per process, and no model instance is built per row (both were
-# most of what recording a group cost the web process).
-UPDATE_CHECKS_INSERT = (
-    f"INSERT INTO {UpdateCheck._meta.db_table} (project_id, device_id, cohort_id, "
-    "software_type_id, hardware_version_id, current_version, outcome, release_id, at) "
-    "SELECT p, d, c, s, h, v, o, r, %s FROM unnest(%s::bigint[], %s::bigint[], "
-    "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::bigint[]) "
-    "AS u (p, d, c, s, h, v, o, r)"
-)
-
-
-def _update_checks_insert(checks: list[UpdateCheckSeen]) -> None:
-    if connection.vendor != "postgresql":  # SQLite, for development
-        insert_many([_update_check(check) for check in checks])
-        return
-    columns = zip(*(_update_check_row(check) for check in checks), strict=True)
-    with connection.cursor() as cursor:
-        cursor.execute(UPDATE_CHECKS_INSERT, [timezone.now(), *map(list, columns)])
-
-
-def _update_check_row(check: UpdateCheckSeen) -> tuple:
-    offered = check.release_id is not None
-    return (
-        check.project_id,
-        check.device_id,
-        check.cohort_id,
-        check.software_type_id,
-        check.hardware_version.pk,
-        check.current_version or "",
-        UpdateCheck.Outcome.OFFERED.value if offered else UpdateCheck.Outcome.UP_TO_DATE.value,
-        check.release_id,
-    )
-
-
-def _update_check(check: UpdateCheckSeen) -> UpdateCheck:
-    offered = check.release_id is not None
-    return UpdateCheck(
-        project_id=check.project_id,
-        device_id=check.device_id,
-        cohort_id=check.cohort_id,
-        software_type_id=check.software_type_id,
-        hardware_version_id=check.hardware_version.pk,
-        current_version=check.current_version or "",
-        outcome=UpdateCheck.Outcome.OFFERED if offered else UpdateCheck.Outcome.UP_TO_DATE,
-        release_id=check.release_id,
-    )
-
-
-_update_checks = GroupCommit(write=_update_checks_write)

@@ -17,6 +17,7 @@ from dre.releases.services import (
     deployment_resume,
 )
 from dre.releases.staging import is_staged
+from dre.releases.update_checks import update_checks_flush
 from tests.dre.releases.test_device_api import QUERY
 
 # Committed for real: the generation is bumped by on-commit hooks, as in production.
@@ -48,6 +49,7 @@ def test_a_second_question_reads_no_release_rows(ask, deployed):
 
     read = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert not [sql for sql in read if "releases_" in sql or "fleet_device" in sql], read
+    update_checks_flush()
     assert UpdateCheck.objects.count() == 2  # every answer is still recorded
 
 
@@ -75,6 +77,7 @@ def test_a_device_moved_to_another_cohort_gets_that_cohorts_answer(ask, deployed
     devices_move_to_cohort(project, ["dev-1"], cohort_get_or_create(project, "beta"))
 
     assert ask().status_code == 204
+    update_checks_flush()
     assert UpdateCheck.objects.order_by("pk").last().cohort.slug == "beta"
 
 

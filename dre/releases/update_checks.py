@@ -1,0 +1,216 @@
+"""Recording what `releases/latest` answered: one UpdateCheck row per answer, and the
+device marked seen with the versions it reported.
+
+A question is not data a device sent: it asks again in minutes or hours whatever it
+was told, and nothing it holds waits on the row. So the answer does not wait for the
+row's commit. Each web process queues its answers in memory and one thread of the
+process writes what is queued every FLUSH_SECONDS, in one transaction (`at` is the
+moment each answer was made, not the moment of the write). Waiting for the commit,
+even a shared one (dre/batching.py), cost each answer two thread wake-ups and was a
+third of its CPU.
+
+What that trades, and the bounds on it:
+- A process that dies without exiting (SIGKILL, the OOM killer, a power cut) loses the
+  answers of its last FLUSH_SECONDS at most: a device then appears not to have asked
+  once, and the adoption counts (distinct devices per day) miss it only if it asked
+  nowhere else that day. A process that exits (gunicorn's restarts and recycling, a
+  deploy) writes its queue first.
+- When the database cannot take the rows, they stay queued and are tried again; past
+  MAX_QUEUED a request writes its own row and waits for it, so a long outage ends in
+  503 with Retry-After as before, not in memory that grows.
+- Rows whose device, cohort or release was deleted meanwhile are dropped (logged): the
+  deletion's cascade would have removed them.
+
+Inside a transaction (a test's), and on SQLite (development), an answer's row is
+written at once, with that transaction.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
+from django.utils import timezone
+
+from dre.fleet.models import HardwareVersion, SoftwareVersion
+from dre.fleet.services import devices_seen
+from dre.releases.models import UpdateCheck
+from dre.sql import insert_many
+
+log = logging.getLogger(__name__)
+
+# How long an answer waits in its process's queue at most (plus one write).
+FLUSH_SECONDS = 0.05
+# Answers queued per process at most: about a minute of a busy process's questions.
+MAX_QUEUED = 50_000
+
+
+@dataclass(frozen=True)
+class UpdateCheckSeen:
+    """One answer of `releases/latest` to record, and what the device reported."""
+
+    project_id: int
+    serial: str
+    device_id: int
+    cohort_id: int
+    software_type_id: int
+    hardware_version: HardwareVersion
+    software_version: SoftwareVersion | None
+    current_version: str | None
+    release_id: int | None
+    mark_seen: bool  # False when the request already marked the device seen
+    at: datetime = field(default_factory=timezone.now)
+
+
+def update_check_submit(check: UpdateCheckSeen) -> None:
+    """Record the answer and mark the device seen with its versions: queued for this
+    process's writer, or written now (see the module's doc)."""
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        update_checks_write([check])
+    elif not _queue.append(check):
+        update_checks_write([check])  # the queue is full: the database is away or slow
+
+
+def update_checks_flush() -> None:
+    """Write what this process queued, now (tests; the process's exit)."""
+    _queue.flush()
+
+
+def update_checks_write(checks: list[UpdateCheckSeen]) -> None:
+    """The checks' rows and the devices' marks, in one transaction."""
+    seen = [
+        (c.device_id, c.hardware_version.pk, c.software_version.pk if c.software_version else None)
+        for c in checks
+        if c.mark_seen
+    ]
+    if not seen:  # one statement, its own transaction: one round trip
+        _insert(checks)
+        return
+    with transaction.atomic():
+        devices_seen(seen)
+        _insert(checks)
+
+
+# One column per array, the same text for any number of rows: psycopg parses the
+# statement once per process, and no model instance is built per row.
+UPDATE_CHECKS_INSERT = (
+    f"INSERT INTO {UpdateCheck._meta.db_table} (project_id, device_id, cohort_id, "
+    "software_type_id, hardware_version_id, current_version, outcome, release_id, at) "
+    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
+    "%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[])"
+)
+
+
+def _insert(checks: list[UpdateCheckSeen]) -> None:
+    if connection.vendor != "postgresql":  # SQLite, for development
+        insert_many([UpdateCheck(**_row(check)) for check in checks])
+        return
+    columns = zip(*(_row(check).values() for check in checks), strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(UPDATE_CHECKS_INSERT, list(map(list, columns)))
+
+
+def _row(check: UpdateCheckSeen) -> dict:
+    """The UpdateCheck's columns, in UPDATE_CHECKS_INSERT's order."""
+    offered = check.release_id is not None
+    outcome = UpdateCheck.Outcome.OFFERED if offered else UpdateCheck.Outcome.UP_TO_DATE
+    return {
+        "project_id": check.project_id,
+        "device_id": check.device_id,
+        "cohort_id": check.cohort_id,
+        "software_type_id": check.software_type_id,
+        "hardware_version_id": check.hardware_version.pk,
+        "current_version": check.current_version or "",
+        "outcome": outcome.value,
+        "release_id": check.release_id,
+        "at": check.at,
+    }
+
+
+class WriteBehind:
+    """Items appended by a process's threads, handed to `write(items)` every `every`
+    seconds by a thread of the process's own, started with the first item.
+
+    A failed write keeps its items for the next (at the front, in order), unless
+    `write_alone` (one item, a transaction of its own) finds them refused by a
+    constraint: then only those are dropped, logged. A forked child starts empty: what
+    the parent queued is the parent's to write.
+    """
+
+    def __init__(self, write: Callable[[list], None], every: float, limit: int):
+        self._write, self._every, self._limit = write, every, limit
+        self._items: list = []
+        self._lock = threading.Lock()  # guards _items and _pid
+        self._writing = threading.Lock()  # one write at a time, in order
+        self._pid: int | None = None
+
+    def append(self, item) -> bool:
+        """Queue the item; False when `limit` items wait already (the caller writes it)."""
+        with self._lock:
+            if self._pid != os.getpid():
+                self._start()
+            if len(self._items) >= self._limit:
+                return False
+            self._items.append(item)
+        return True
+
+    def _start(self) -> None:
+        self._pid, self._items = os.getpid(), []
+        threading.Thread(target=self._run, name="update-checks", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._every)
+            try:
+                self.flush()
+            except Exception:  # a bug, not the database: keep the writer alive for the rest
+                log.exception("update checks could not be written, dropped")
+
+    def flush(self) -> None:
+        with self._writing:
+            with self._lock:
+                if self._pid != os.getpid():  # a forked child: nothing of its own queued
+                    return
+                items, self._items = self._items, []
+            if items:
+                self._write_or_keep(items)
+
+    def _write_or_keep(self, items: list) -> None:
+        # This thread's connection is reused, or closed, by DATABASE_CONN_MAX_AGE as a
+        # request's would be at its start and end.
+        close_old_connections()
+        try:
+            self._write(items)
+        except IntegrityError:
+            self._write_one_by_one(items)
+        except DatabaseError as exc:
+            self._keep(items, exc)
+        close_old_connections()
+
+    def _write_one_by_one(self, items: list) -> None:
+        for index, item in enumerate(items):
+            try:
+                self._write([item])
+            except IntegrityError as exc:  # its device, cohort or release is gone
+                log.error("an update check was dropped, what it names was deleted: %s", exc)
+            except DatabaseError as exc:
+                self._keep(items[index:], exc)
+                return
+
+    def _keep(self, items: list, exc: DatabaseError) -> None:
+        """Put the items back in front, for the next write."""
+        log.warning("%d update checks not written yet, retrying: %s", len(items), exc)
+        connection.close()
+        with self._lock:
+            self._items[:0] = items
+
+
+_queue = WriteBehind(update_checks_write, FLUSH_SECONDS, MAX_QUEUED)
+atexit.register(update_checks_flush)
