@@ -138,32 +138,35 @@ class WriteBehind:
     """Items appended by a process's threads, handed to `write(items)` every `every`
     seconds by a thread of the process's own, started with the first item.
 
-    A failed write keeps its items for the next (at the front, in order), unless
-    `write_alone` (one item, a transaction of its own) finds them refused by a
-    constraint: then only those are dropped, logged. A forked child starts empty: what
-    the parent queued is the parent's to write.
+    A write that fails keeps its items for the next (in front, in order). One that a
+    constraint refuses is tried again one item at a time, and only the items refused
+    alone are dropped, logged. A forked child starts empty: what the parent queued is
+    the parent's to write.
     """
 
     def __init__(self, write: Callable[[list], None], every: float, limit: int):
         self._write, self._every, self._limit = write, every, limit
+        self._forked()
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        """Start empty, with new locks (a parent's thread may have held one at the
+        fork) and no writer yet: threads do not survive a fork."""
         self._items: list = []
-        self._lock = threading.Lock()  # guards _items and _pid
+        self._lock = threading.Lock()  # guards _items and _started
         self._writing = threading.Lock()  # one write at a time, in order
-        self._pid: int | None = None
+        self._started = False
 
     def append(self, item) -> bool:
         """Queue the item; False when `limit` items wait already (the caller writes it)."""
         with self._lock:
-            if self._pid != os.getpid():
-                self._start()
+            if not self._started:
+                threading.Thread(target=self._run, name="update-checks", daemon=True).start()
+                self._started = True
             if len(self._items) >= self._limit:
                 return False
             self._items.append(item)
         return True
-
-    def _start(self) -> None:
-        self._pid, self._items = os.getpid(), []
-        threading.Thread(target=self._run, name="update-checks", daemon=True).start()
 
     def _run(self) -> None:
         while True:
@@ -176,8 +179,6 @@ class WriteBehind:
     def flush(self) -> None:
         with self._writing:
             with self._lock:
-                if self._pid != os.getpid():  # a forked child: nothing of its own queued
-                    return
                 items, self._items = self._items, []
             if items:
                 self._write_or_keep(items)

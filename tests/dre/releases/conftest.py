@@ -16,6 +16,15 @@ from dre.releases.services import (
     deployment_activate,
     release_get_or_create,
 )
+from dre.releases.update_checks import update_checks_flush
+
+
+@pytest.fixture(autouse=True)
+def _update_checks_written():
+    """What a test queued is written before its tables are emptied, not raced by the
+    writer thread during that."""
+    yield
+    update_checks_flush()
 
 
 def store_payload(project, data: bytes) -> blobs.StoredBlob:

@@ -124,12 +124,12 @@ def test_a_full_queue_refuses_an_item_so_that_its_request_writes_it():
     assert [queue.append(item) for item in range(3)] == [True, True, False]
 
 
-def test_a_forked_child_writes_only_what_it_queued(monkeypatch):
+def test_a_forked_child_writes_only_what_it_queued():
     written = []
     queue = WriteBehind(written.extend, NEVER, 100)
     queue.append("parent's")
 
-    monkeypatch.setattr(update_checks.os, "getpid", lambda: -1)  # now in the child
+    queue._forked()  # what os.fork runs in the child
     queue.append("child's")
     queue.flush()
 
