@@ -14,12 +14,14 @@ is kept per process for the project's current release generation
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 
 from dre.fleet.selectors import software_types_of
-from dre.fleet.services import device_seen, device_validate_serial, software_version_get
+from dre.fleet.services import device_seen, device_validate_serial
 from dre.ingest.views import RequestRejected, absolute_url, require_project_key, require_rate
 from dre.releases import device_cache
 from dre.releases.downloads import artifact_download_url
@@ -55,7 +57,7 @@ def _unavailable(message: str) -> JsonResponse:
 
 
 def _answer(request, project, *, as_url: bool) -> HttpResponse:
-    params = request.GET
+    params = _query(request)
     serial = _param(params, "device_serial")
     device_validate_serial(serial)
     _within_rate(project, serial)
@@ -65,7 +67,7 @@ def _answer(request, project, *, as_url: bool) -> HttpResponse:
         raise RequestRejected(400, f"unknown hardware_version {params['hardware_version']!r}")
     software_type = _software_type(snapshot, project, params)
     current = _param(params, "current_version", required=False)
-    software_version = software_version_get(project, software_type.name, current)
+    software_version = device_cache.software_version(snapshot, project, software_type, current)
     device, marked = _device(snapshot, project, serial, hardware, software_version)
     offers = device_cache.offers(snapshot, device.cohort_id, software_type, hardware)
     release = offers.choose(serial, current)
@@ -113,6 +115,24 @@ def _device(snapshot, project, serial, hardware, software_version):
         project, serial, hardware_version=hardware, software_version=software_version
     )
     return device_cache.device_keep(snapshot, device, versions), True
+
+
+def _query(request):
+    """The query's parameters, each name's last value (as `request.GET.get`).
+
+    The SDKs send ASCII (percent-encoded), which a plain dict of parse_qsl holds for a
+    quarter of what building request.GET (a QueryDict) cost: that was a tenth of an
+    answer's CPU. Anything else is decoded by Django, as for any view."""
+    query = request.META.get("QUERY_STRING", "")
+    if not query.isascii():
+        return request.GET
+    try:
+        pairs = parse_qsl(
+            query, keep_blank_values=True, max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        )
+    except ValueError:  # more fields than that: what Django refuses as TooManyFieldsSent
+        raise RequestRejected(400, "too many query parameters") from None
+    return dict(pairs)
 
 
 def _param(params, name: str, *, required: bool = True) -> str | None:

@@ -1,15 +1,16 @@
 """What `releases/latest` reads, kept per process for the current release generation.
 
 A device's question depends on rows that change rarely (hardware versions, software
-types, the deployments of a cohort with their releases and artifacts, the cohort's
-downgrade policy, the device's cohort) and on its serial (staging) and current
-version. Every change of those rows bumps the project's "releases" generation
-(dre/generations.py) once committed: release, artifact, deployment and cohort policy
-saves (signals below, which the deployment log of every pause, resume, widen, pull
-and halt also fires), and device moves between cohorts (dre.fleet.services). A
-request reads the generation (one cache round trip) and uses what this process kept
-for it; anything kept under another generation, or for longer than MAX_AGE_SECONDS
-(a bump that could not reach the cache), is read again.
+types and the versions devices report, the deployments of a cohort with their
+releases and artifacts, the cohort's downgrade policy, the device's cohort) and on
+its serial (staging) and current version. Every change of those rows bumps the
+project's "releases" generation (dre/generations.py) once committed: release,
+artifact, deployment and cohort policy saves (signals below, which the deployment
+log of every pause, resume, widen, pull and halt also fires), and device moves
+between cohorts (dre.fleet.services). A request reads the generation (one cache
+round trip) and uses what this process kept for it; anything kept under another
+generation, or for longer than MAX_AGE_SECONDS (a bump that could not reach the
+cache), is read again.
 
 Only what exists is kept: an unknown hardware version or device is looked up again
 next time, so a new one is found at once.
@@ -25,6 +26,7 @@ from django.db.models.signals import post_delete, post_save
 
 from dre.fleet.models import Cohort, Device
 from dre.fleet.selectors import hardware_version_find, software_type_find
+from dre.fleet.services import software_version_get
 from dre.generations import RELEASES, generation_bump, generation_get
 from dre.releases.models import Artifact, CohortPolicy, Deployment, DeploymentLog, Release
 
@@ -42,6 +44,7 @@ class Snapshot:
     born: float = field(default_factory=time.monotonic)
     hardware: dict = field(default_factory=dict)
     software_types: dict = field(default_factory=dict)
+    software_versions: dict = field(default_factory=dict)  # (type id, version) -> row
     devices: dict = field(default_factory=dict)
     offers: dict = field(default_factory=dict)  # (cohort, type, hardware) -> Offers
 
@@ -88,6 +91,18 @@ def software_type(snapshot: Snapshot | None, project, name: str):
     if snapshot is None:
         return software_type_find(project, name)
     return kept(snapshot.software_types, name, lambda: software_type_find(project, name))
+
+
+def software_version(snapshot: Snapshot | None, project, software_type, version: str | None):
+    """The SoftwareVersion a device reports, found or created (None for no version)."""
+    if snapshot is None or not version:
+        return software_version_get(project, software_type.name, version)
+    key = (software_type.pk, version)
+    return kept(
+        snapshot.software_versions,
+        key,
+        lambda: software_version_get(project, software_type.name, version),
+    )
 
 
 def releases_changed(project_id: int) -> None:

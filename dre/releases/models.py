@@ -201,13 +201,15 @@ class UpdateCheck(models.Model):
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="update_checks")
     device = models.ForeignKey(Device, models.CASCADE, related_name="update_checks")
-    cohort = models.ForeignKey(Cohort, models.CASCADE, related_name="+")
+    # No index of its own: (cohort, software_type, at) below serves it. Each index is
+    # one more write per answer recorded.
+    cohort = models.ForeignKey(Cohort, models.CASCADE, related_name="+", db_index=False)
     software_type = models.ForeignKey(SoftwareType, models.CASCADE, related_name="+")
     hardware_version = models.ForeignKey(HardwareVersion, models.CASCADE, related_name="+")
     current_version = models.CharField(max_length=128, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    release = models.ForeignKey(
-        Release, models.SET_NULL, null=True, blank=True, related_name="offers"
+    release = models.ForeignKey(  # no index of its own either: (release, at) serves it
+        Release, models.SET_NULL, null=True, blank=True, related_name="offers", db_index=False
     )
     at = models.DateTimeField(default=timezone.now)
 

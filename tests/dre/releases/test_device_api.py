@@ -76,6 +76,28 @@ def test_it_tolerates_the_c_sdks_stray_ampersand(ask, deployed):
     assert response.status_code == 200
 
 
+def test_a_repeated_parameter_counts_with_its_last_value(ask, deployed):
+    response = ask(raw_query=urlencode(QUERY) + "&current_version=2.0.0")
+
+    assert response.status_code == 204
+
+
+def test_too_many_query_parameters_are_a_400(ask, deployed, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+
+    response = ask(raw_query=urlencode(QUERY) + "&a=1&b=2")
+
+    assert response.status_code == 400
+    assert "too many query parameters" in response.json()["error"]["message"]
+
+
+def test_a_query_of_unencoded_utf8_is_read_as_django_reads_it(ask, project, deployed):
+    ask(raw_query=urlencode({**QUERY, "current_version": "x"}).replace("=x", "=1.0.0-é"))
+
+    device = device_seen(project, "dev-1")
+    assert str(device.software_version) == "main 1.0.0-é"
+
+
 def test_nothing_newer_is_a_204_with_memfault_reason_latest(ask, deployed):
     response = ask("/api/v0/releases/latest/url", current_version="2.0.0")
 
