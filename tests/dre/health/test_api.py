@@ -84,6 +84,14 @@ def test_it_answers_a_metrics_percentiles_per_day_for_the_explorer(client, proje
     assert client.get(f"{base}?split_by=colour", headers=token).status_code == 400
 
 
+@pytest.mark.parametrize("series", ["daily", "series"])
+def test_it_answers_404_for_a_metric_the_registry_does_not_have(client, project, token, series):
+    base = f"/api/v1/projects/{project.pk}/health/metrics/no_such_metric/{series}/"
+
+    assert client.get(base, headers=token).status_code == 404
+    assert client.get(f"{base}?days=0", headers=token).status_code == 404
+
+
 def test_a_member_edits_a_registry_entry_and_a_viewer_may_not(client, acme, bob, victor, project):
     from dre.health.models import Metric
 
