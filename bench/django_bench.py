@@ -1,6 +1,6 @@
 """What the benches that run Django share: a scratch PostgreSQL database migrated for one
-run and dropped after it, the statements one request runs, and the median and 95th
-percentile of timed samples.
+run and dropped after it, the statements one request runs, the median and 95th
+percentile of timed samples, and the figures of a list of pages.
 
 The database is made on the server of DATABASE_URL (postgres://postgres@127.0.0.1:5432/
 when that is unset). Tasks run in-process after each commit (no broker) and blobs go to
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -88,6 +89,24 @@ def percentile_95(samples: list[float]) -> float:
     """Nearest-rank 95th percentile."""
     ordered = sorted(samples)
     return ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
+
+
+def page_figures(client, pages: list[tuple[str, str]], requests: int) -> list[tuple]:
+    """(name, median ms, p95 ms, queries) of GET each (name, url) of `pages` through the
+    test client, timed over `requests` requests after five of warm-up (caches, the symbol
+    index, connections)."""
+    rows = []
+    for name, url in pages:
+        for _ in range(5):
+            assert client.get(url).status_code == 200, url
+        queries = count_queries(client, url)
+        times = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        rows.append((name, statistics.median(times), percentile_95(times), queries))
+    return rows
 
 
 def summary(seconds: list[float]) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.django_bench import count_queries, percentile_95, scratch_database  # noqa: E402
+from bench.django_bench import page_figures, scratch_database  # noqa: E402
 
 TARGET_MS = 300
 HOURS = 30 * 24
@@ -197,24 +197,11 @@ def pages(data) -> list[tuple[str, str]]:
 
 
 def measure(data, requests: int) -> list[tuple]:
-    import statistics
-
     from django.test import Client
 
     client = Client(SERVER_NAME="localhost")
     client.force_login(data["user"])
-    rows = []
-    for name, url in pages(data):
-        for _ in range(5):
-            assert client.get(url).status_code == 200, url
-        queries = count_queries(client, url)
-        times = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        rows.append((name, statistics.median(times), percentile_95(times), queries))
-    return rows
+    return page_figures(client, pages(data), requests)
 
 
 def print_table(rows: list[tuple]) -> None:

@@ -5,7 +5,7 @@
    so symbol indexes, blobs and a few dozen real traces exist.
 2. The bulk part: versions, hardware revisions, cohorts, thousands of devices and a few
    hundred issues, then N coredump and trace rows written with COPY. Each bulk row is a
-   copy of one real trace (its data JSON, blob and symbol file), so any trace page opens,
+   copy of one real trace (its data JSON, bytes and symbol file), so any trace page opens,
    with a device, versions and a receive time spread over 90 days. Issues get traces in
    a long-tailed distribution, like a real fleet's.
 3. The rollups (IssueDay, IssueHour, IssueVersion, IssueHardware, IssueDevice) and issue counters
@@ -181,7 +181,7 @@ def _bulk_traces(project, count, made, real, fleet, rng) -> None:
             (first_coredump + n, project.pk, device.pk, rng.choice(fleet.versions).pk,
              device.hardware_version_id, source.symbol_file_id, source.blob, source.size,
              source.md5, "upload", source.format, source.build_id, source.trace_reason,
-             received, "grouped", received, 1, "")
+             received, "grouped", received, 1, "", "", "", source.encoding, source.raw)
         )  # fmt: skip
         traces.append(
             (first_trace + n, first_coredump + n, project.pk, issue.pk, issue.title,
@@ -192,7 +192,7 @@ def _bulk_traces(project, count, made, real, fleet, rng) -> None:
         "crashes_coredump",
         "id, project_id, device_id, software_version_id, hardware_version_id, symbol_file_id, "
         "blob, size, md5, source, format, build_id, trace_reason, received, state, "
-        "state_changed, attempts, error",
+        "state_changed, attempts, error, traceback, content_hash, encoding, raw",
         coredumps,
     )
     _copy(

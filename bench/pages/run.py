@@ -13,47 +13,28 @@ database is dropped at the end unless --keep. Figures, not tests: nothing assert
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.django_bench import count_queries as _count_queries  # noqa: E402
-from bench.django_bench import drop as _drop  # noqa: E402
-from bench.django_bench import percentile_95 as _p95  # noqa: E402
-from bench.django_bench import recreate as _recreate  # noqa: E402
-from bench.django_bench import setup_django as _setup_django  # noqa: E402
+from bench.django_bench import page_figures, scratch_database  # noqa: E402
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 TARGET_MS = 300
 
 
 def main() -> None:
     args = _arguments()
-    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    bench_url = urlsplit(server)._replace(path=f"/{args.database}").geturl()
-    _recreate(server, args.database)
-    try:
-        _setup_django(bench_url)
+    with scratch_database(args.database, keep=args.keep):
         started = time.perf_counter()
         data = _build(args)
         print(f"built in {time.perf_counter() - started:.0f} s: {data.traces} traces, "
               f"{data.issues} issues, {data.devices} devices")  # fmt: skip
-        rows = measure(data, args.requests)
-        print_table(rows)
+        print_table(measure(data, args.requests))
         if args.explain:
             explain(data)
-    finally:
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            _drop(server, args.database)
 
 
 def _arguments():
@@ -111,18 +92,7 @@ def measure(data, requests: int) -> list[tuple]:
 
     client = Client(SERVER_NAME="localhost")
     client.force_login(data.user)
-    rows = []
-    for name, url in pages(data):
-        for _ in range(5):  # warm-up: caches, the symbol index, connections
-            assert client.get(url).status_code == 200, url
-        queries = _count_queries(client, url)
-        times = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        rows.append((name, statistics.median(times), _p95(times), queries))
-    return rows
+    return page_figures(client, pages(data), requests)
 
 
 def print_table(rows: list[tuple]) -> None:

@@ -156,11 +156,18 @@ class MetricQuery(serializers.Serializer):
 class MetricDaily(ProjectScoped, APIView):
     @extend_schema(parameters=[MetricQuery], responses={200: MetricDayOut(many=True)})
     def get(self, request, project_id, key):
-        get_object_or_404(Metric, project=self.project, key=key)
-        query = MetricQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows = selectors.metric_daily(self.project, key, **query.validated_data)
+        params = _metric_query(self, key, MetricQuery)
+        rows = selectors.metric_daily(self.project, key, **params)
         return Response(MetricDayOut(rows, many=True).data)
+
+
+def _metric_query(view: ProjectScoped, key: str, query: type[serializers.Serializer]) -> dict:
+    """The request's parameters for a metric of the project: 404 for a key the registry
+    does not have, then 400 for parameters `query` does not accept."""
+    get_object_or_404(Metric, project=view.project, key=key)
+    found = query(data=view.request.query_params)
+    found.is_valid(raise_exception=True)
+    return found.validated_data
 
 
 class MetricSeriesOut(serializers.Serializer):
@@ -177,12 +184,11 @@ class MetricSeriesOut(serializers.Serializer):
     p99 = serializers.FloatField(allow_null=True)
 
 
-class MetricSeriesQuery(serializers.Serializer):
+class MetricSeriesQuery(MetricQuery):
     split_by = serializers.ChoiceField(
         choices=["software_version", "hardware_version", "cohort", "none"],
         default="software_version",
     )
-    days = serializers.IntegerField(min_value=1, max_value=366, default=30)
 
 
 class MetricSeries(ProjectScoped, APIView):
@@ -190,16 +196,9 @@ class MetricSeries(ProjectScoped, APIView):
 
     @extend_schema(parameters=[MetricSeriesQuery], responses={200: MetricSeriesOut(many=True)})
     def get(self, request, project_id, key):
-        get_object_or_404(Metric, project=self.project, key=key)
-        query = MetricSeriesQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        split_by = query.validated_data["split_by"]
-        rows = selectors.metric_explore(
-            self.project,
-            key,
-            split_by=None if split_by == "none" else split_by,
-            days=query.validated_data["days"],
-        )
+        params = _metric_query(self, key, MetricSeriesQuery)
+        split_by = None if params["split_by"] == "none" else params["split_by"]
+        rows = selectors.metric_explore(self.project, key, split_by=split_by, days=params["days"])
         return Response(MetricSeriesOut(rows, many=True).data)
 
 

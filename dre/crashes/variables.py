@@ -21,16 +21,10 @@ import logging
 
 import symbolicator
 from dre.crashes.models import Trace
-from dre.crashes.symbolicate import coredump_bytes
-from dre.ingest.wire import RleError
-from dre.symbols.cache import symbol_index_load
+from dre.crashes.sources import SourcesUnavailable, trace_sources_load
 
 log = logging.getLogger(__name__)
 VARIABLES_UNAVAILABLE = "unavailable"
-
-
-class VariablesUnavailable(Exception):
-    """The trace's variables cannot be read; the message says why."""
 
 
 def trace_variables_read(trace: Trace) -> Trace:
@@ -39,8 +33,9 @@ def trace_variables_read(trace: Trace) -> Trace:
     if trace.data.get("variables") != symbolicator.VARIABLES_DEFERRED:
         return trace
     try:
-        data = _read(trace)
-    except VariablesUnavailable as exc:
+        coredump, index = trace_sources_load(trace)
+        data = symbolicator.variables_read(coredump, index, trace.data)
+    except (SourcesUnavailable, symbolicator.SymbolicatorError) as exc:
         log.warning("trace %s: variables unavailable: %s", trace.pk, exc)
         trace.data = {
             **trace.data,
@@ -53,17 +48,3 @@ def trace_variables_read(trace: Trace) -> Trace:
     Trace.objects.filter(pk=trace.pk, data=trace.data).update(data=data)
     trace.data = data
     return trace
-
-
-def _read(trace: Trace) -> dict:
-    coredump = trace.coredump
-    if coredump.symbol_file is None:
-        raise VariablesUnavailable("the trace has no symbol file")
-    try:
-        parsed = symbolicator.parse_coredump(coredump_bytes(coredump))
-        index = symbol_index_load(coredump.symbol_file)
-        return symbolicator.variables_read(parsed, index, trace.data)
-    except OSError as exc:
-        raise VariablesUnavailable(f"the coredump or its symbols cannot be read: {exc}") from exc
-    except (RleError, symbolicator.SymbolicatorError) as exc:
-        raise VariablesUnavailable(str(exc)) from exc

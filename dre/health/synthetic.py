@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -66,10 +67,7 @@ def synthetic_fleet(project: Project, shape: FleetShape) -> int:
             if len(rows) >= BATCH:
                 count += _flush(rows)
     count += _flush(rows)
-    days = {(end - k * HOUR).date() for k in range(shape.intervals)}
-    DirtyDay.objects.bulk_create(
-        [DirtyDay(project=project, day=d) for d in days], ignore_conflicts=True
-    )
+    _days_dirty(project, {(end - k * HOUR).date() for k in range(shape.intervals)})
     return count
 
 
@@ -164,6 +162,16 @@ def synthetic_fleet_copy(project: Project, shape: FleetShape, progress=None) -> 
     devices = _devices(project, shape)
     versions = [software_version_get(project, "main", v) for v, _ in shape.releases]
     extra = _register(project, shape)
+
+    def fill(day, hours) -> int:
+        return _copy_day(connection, project, day, hours, devices, versions, shape, rng, extra)
+
+    return _fill_by_day(project, shape, fill, progress)
+
+
+def _fill_by_day(project: Project, shape: FleetShape, fill, progress) -> int:
+    """`fill(day, hours)` for each day of the shape's intervals, oldest first, then those
+    days marked for the rollups; returns the intervals filled."""
     end = timezone.now().replace(minute=0, second=0, microsecond=0)
     by_day: dict = {}
     for k in range(shape.intervals):
@@ -171,55 +179,69 @@ def synthetic_fleet_copy(project: Project, shape: FleetShape, progress=None) -> 
         by_day.setdefault(ended.date(), []).append(ended)
     count = 0
     for day, hours in sorted(by_day.items()):
-        count += _copy_day(connection, project, day, hours, devices, versions, shape, rng, extra)
+        count += fill(day, hours)
         if progress:
             progress(day, count)
-    DirtyDay.objects.bulk_create(
-        [DirtyDay(project=project, day=d) for d in by_day], ignore_conflicts=True
-    )
+    _days_dirty(project, by_day)
     return count
 
 
-def _copy_day(connection, project, day, hours, devices, versions, shape, rng, extra) -> int:
-    """Fill a detached table with the day's rows, then attach it as the day's partition."""
+def _days_dirty(project: Project, days) -> None:
+    DirtyDay.objects.bulk_create(
+        [DirtyDay(project=project, day=d) for d in days], ignore_conflicts=True
+    )
+
+
+@contextmanager
+def _detached_partition(cursor, day):
+    """A new table, named as the day's partition, to fill while it stands alone; attached
+    as the day's partition once filled, so its indexes and foreign keys are checked once,
+    in bulk."""
     name = partitions.partition_name(day)
     low, high = partitions._bounds(day)
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(f"CREATE TABLE {name} (LIKE {partitions.TABLE} INCLUDING DEFAULTS)")
+    yield name
+    cursor.execute(
+        f"ALTER TABLE {partitions.TABLE} ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)",
+        [low, high],
+    )
+
+
+def _copy_day(connection, project, day, hours, devices, versions, shape, rng, extra) -> int:
     rates = [rate for _, rate in shape.releases]
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        cursor.execute(f"CREATE TABLE {name} (LIKE {partitions.TABLE} INCLUDING DEFAULTS)")
-        with cursor.copy(f"COPY {name} ({COPY_COLUMNS}) FROM STDIN") as copy:
-            for ended in hours:
-                started = ended - HOUR
-                for n, device in enumerate(devices):
-                    release = n % len(versions)
-                    values = _values(rng, rates[release], extra)
-                    copy.write_row(
-                        (
-                            project.pk,
-                            device.pk,
-                            1,
-                            "heartbeat",
-                            started,
-                            ended,
-                            3_600_000,
-                            day,
-                            versions[release].pk,
-                            device.hardware_version_id,
-                            device.cohort_id,
-                            "",
-                            json.dumps(values),
-                            "[]",
-                            "{}",
-                            "resolved",
-                            "",
-                            ended,
-                        )
+    with (
+        connection.cursor() as cursor,
+        _detached_partition(cursor, day) as name,
+        cursor.copy(f"COPY {name} ({COPY_COLUMNS}) FROM STDIN") as copy,
+    ):
+        for ended in hours:
+            started = ended - HOUR
+            for n, device in enumerate(devices):
+                release = n % len(versions)
+                values = _values(rng, rates[release], extra)
+                copy.write_row(
+                    (
+                        project.pk,
+                        device.pk,
+                        1,
+                        "heartbeat",
+                        started,
+                        ended,
+                        3_600_000,
+                        day,
+                        versions[release].pk,
+                        device.hardware_version_id,
+                        device.cohort_id,
+                        "",
+                        json.dumps(values),
+                        "[]",
+                        "{}",
+                        "resolved",
+                        "",
+                        ended,
                     )
-        cursor.execute(
-            f"ALTER TABLE {partitions.TABLE} ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)",
-            [low, high],
-        )
+                )
     return len(hours) * len(devices)
 
 
@@ -237,11 +259,6 @@ def synthetic_fleet_generated(project: Project, shape: FleetShape, progress=None
     _devices(project, shape)
     versions = [software_version_get(project, "main", v) for v, _ in shape.releases]
     extra = _register(project, shape)
-    end = timezone.now().replace(minute=0, second=0, microsecond=0)
-    by_day: dict = {}
-    for k in range(shape.intervals):
-        ended = end - k * HOUR
-        by_day.setdefault(ended.date(), []).append(ended)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS synthetic_device")
         cursor.execute(
@@ -250,15 +267,11 @@ def synthetic_fleet_generated(project: Project, shape: FleetShape, progress=None
             "FROM fleet_device WHERE project_id = %s AND serial LIKE 'synthetic-%%'",
             [len(versions), project.pk],
         )
-    count = 0
-    for day, hours in sorted(by_day.items()):
-        count += _generate_day(connection, project, day, hours, versions, shape, extra)
-        if progress:
-            progress(day, count)
-    DirtyDay.objects.bulk_create(
-        [DirtyDay(project=project, day=d) for d in by_day], ignore_conflicts=True
-    )
-    return count
+
+    def fill(day, hours) -> int:
+        return _generate_day(connection, project, day, hours, versions, shape, extra)
+
+    return _fill_by_day(project, shape, fill, progress)
 
 
 def _generated_values(extra: list[str]) -> str:
@@ -280,13 +293,9 @@ def _generated_values(extra: list[str]) -> str:
 
 
 def _generate_day(connection, project, day, hours, versions, shape, extra) -> int:
-    name = partitions.partition_name(day)
-    low, high = partitions._bounds(day)
     rates = " ".join(f"WHEN {n} THEN {rate}" for n, (_, rate) in enumerate(shape.releases))
     version_ids = " ".join(f"WHEN {n} THEN {v.pk}" for n, v in enumerate(versions))
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        cursor.execute(f"CREATE TABLE {name} (LIKE {partitions.TABLE} INCLUDING DEFAULTS)")
+    with connection.cursor() as cursor, _detached_partition(cursor, day) as name:
         cursor.execute(
             f"""
             INSERT INTO {name} ({COPY_COLUMNS})
@@ -301,10 +310,6 @@ def _generate_day(connection, project, day, hours, versions, shape, extra) -> in
             ) c
             """,
             {"project": project.pk, "day": day, "hours": hours},
-        )
-        cursor.execute(
-            f"ALTER TABLE {partitions.TABLE} ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)",
-            [low, high],
         )
     return len(hours) * len(shape_devices(shape))
 

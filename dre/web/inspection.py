@@ -1,9 +1,8 @@
 """The trace page's lazy data: variable trees, registers, disassembly, memory and
 globals, as plain dicts for the JSON endpoints.
 
-Each request loads the raw coredump (tens of kilobytes, parsed in well under a
-millisecond) and the symbol index (cached per symbol file by dre.symbols.cache), then
-asks symbolicator.inspect for the one thing it needs. Thread and frame numbers are
+Each request loads the trace's coredump and symbol index again (dre.crashes.sources),
+then asks symbolicator.inspect for the one thing it needs. Thread and frame numbers are
 positions in the stored Trace's lists, as symbolicator.inspect numbers them.
 """
 
@@ -17,9 +16,7 @@ from threading import Lock
 
 import symbolicator
 from dre.crashes.models import Trace
-from dre.crashes.services import coredump_bytes
-from dre.ingest.wire import RleError
-from dre.symbols.cache import symbol_index_load
+from dre.crashes.sources import SourcesUnavailable, trace_sources_load
 from symbolicator.export import elf_core
 from symbolicator.inspect import (
     disassemble,
@@ -80,15 +77,11 @@ class Loaded:
 
 
 def trace_load(trace: Trace) -> Loaded:
-    coredump = trace.coredump
-    if coredump.symbol_file is None:
-        raise Unavailable("the trace has no symbol file")
     try:
-        parsed = symbolicator.parse_coredump(coredump_bytes(coredump))
-    except (OSError, symbolicator.SymbolicatorError, RleError) as exc:
-        raise Unavailable(f"the coredump cannot be read: {exc}") from exc
-    index = symbol_index_load(coredump.symbol_file)
-    return Loaded(trace, parsed, index, coredump_memory(parsed, index))
+        coredump, index = trace_sources_load(trace)
+    except SourcesUnavailable as exc:
+        raise Unavailable(str(exc)) from exc
+    return Loaded(trace, coredump, index, coredump_memory(coredump, index))
 
 
 # -- variables ---------------------------------------------------------------------------

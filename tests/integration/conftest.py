@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+import requests
 from django.conf import settings
 
 from dre.celery import app as celery_app
@@ -99,3 +100,9 @@ def wait_for(predicate, timeout: float = 60, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def device_post(url: str, data, project_key: str, timeout: float = 10) -> requests.Response:
+    """POST `data` to `url` as a device does: raw bytes, with its project key."""
+    headers = {"Memfault-Project-Key": project_key, "Content-Type": "application/octet-stream"}
+    return requests.post(url, data=data, headers=headers, timeout=timeout)

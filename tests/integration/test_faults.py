@@ -15,7 +15,6 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
-import requests
 from django.db import connection
 from django.db.models import Sum
 
@@ -24,7 +23,7 @@ from dre.crashes.models import Coredump, Issue, Trace
 from dre.symbols.models import SymbolFile
 from tests.dre.conftest import send_coredump, store_elf
 from tests.firmware_fixtures import coredump_path
-from tests.integration.conftest import database_url, wait_for
+from tests.integration.conftest import database_url, device_post, wait_for
 from tests.integration.processes import Beat, RedisServer, Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -184,13 +183,10 @@ def test_a_broker_restart_loses_and_doubles_nothing(
     broker.stop()
 
     answers = [
-        requests.post(
+        device_post(
             f"{live_server.url}/api/v0/upload/coredump?device_serial=unit-7",
-            data=coredump_path().read_bytes(),
-            headers={
-                "Memfault-Project-Key": project_key,
-                "Content-Type": "application/octet-stream",
-            },
+            coredump_path().read_bytes(),
+            project_key,
             timeout=30,
         )
         for _attempt in range(2)  # the device retries, as it would after an error

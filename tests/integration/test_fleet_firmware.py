@@ -15,7 +15,7 @@ from dre.health.models import HeartbeatInterval, StabilityDailyRollup
 from dre.health.tasks import rollup_dirty_days
 from tests import fleet_expectations as expected
 from tests.firmware_fixtures import FLEET_SERIAL, fleet_chunks, fleet_elf_path
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import device_post, wait_for
 from tests.memfault_cli import memfault
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -24,14 +24,8 @@ INTERVALS = len(expected.heartbeats())
 
 def post_chunks(live_server, project_key: str) -> None:
     for chunk in fleet_chunks():
-        response = requests.post(
-            f"{live_server.url}/api/v0/chunks/{FLEET_SERIAL}",
-            data=chunk,
-            headers={
-                "Memfault-Project-Key": project_key,
-                "Content-Type": "application/octet-stream",
-            },
-            timeout=10,
+        response = device_post(
+            f"{live_server.url}/api/v0/chunks/{FLEET_SERIAL}", chunk, project_key
         )
         assert response.status_code == 202, response.text
 

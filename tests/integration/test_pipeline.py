@@ -4,13 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
-import requests
 
 from dre.crashes.models import Coredump, Issue
 from dre.ingest import wire
 from dre.symbols.models import SymbolFile
 from tests.firmware_fixtures import FIXTURES, coredump_path, elf_path
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import device_post, wait_for
 from tests.memfault_cli import memfault
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -37,15 +36,7 @@ def test_an_elf_from_the_cli_and_a_coredump_from_chunks_become_an_issue(
 
     message = wire.encode_message(wire.MessageType.COREDUMP, coredump_path().read_bytes(), rle=True)
     for chunk in wire.encode_chunks(message, chunk_size=256):
-        response = requests.post(
-            f"{live_server.url}/api/v0/chunks/field-unit-7",
-            data=chunk,
-            headers={
-                "Memfault-Project-Key": project_key,
-                "Content-Type": "application/octet-stream",
-            },
-            timeout=10,
-        )
+        response = device_post(f"{live_server.url}/api/v0/chunks/field-unit-7", chunk, project_key)
         assert response.status_code == 202
 
     issue = wait_for(lambda: Issue.objects.first())
@@ -58,15 +49,7 @@ def test_a_coredump_waits_for_its_elf_and_is_processed_when_it_arrives(
     live_worker, live_server, org_token, project_key, project
 ):
     with open(coredump_path("an385-O2", "div_zero"), "rb") as body:
-        response = requests.post(
-            f"{live_server.url}/api/v0/upload/coredump",
-            data=body,
-            headers={
-                "Memfault-Project-Key": project_key,
-                "Content-Type": "application/octet-stream",
-            },
-            timeout=10,
-        )
+        response = device_post(f"{live_server.url}/api/v0/upload/coredump", body, project_key)
     assert response.status_code == 202
     wait_for(lambda: Coredump.objects.filter(state=Coredump.State.AWAITING_SYMBOLS).exists())
 

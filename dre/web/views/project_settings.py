@@ -65,13 +65,17 @@ def grouping_rules(request, org, project):
     return redirect("project-settings", org=org, project=project)
 
 
+def _secret_name(request) -> str:
+    """The name typed for a new key or token: none when the form does not validate."""
+    form = SecretForm(request.POST)
+    return form.cleaned_data["name"] if form.is_valid() else ""
+
+
 @login_required
 @require_POST
 def key_create(request, org, project):
     access = project_access(request, org, project, needs=Role.ADMIN)
-    form = SecretForm(request.POST)
-    name = form.cleaned_data["name"] if form.is_valid() else ""
-    key, secret = project_key_create(project=access.project, name=name)
+    key, secret = project_key_create(project=access.project, name=_secret_name(request))
     return _page(request, access, new_secret=secret, new_secret_kind="project key", new_name=key)
 
 
@@ -88,9 +92,8 @@ def key_revoke(request, org, project, key_id):
 @require_POST
 def token_create(request, org, project):
     access = project_access(request, org, project, needs=Role.ADMIN)
-    form = SecretForm(request.POST)
-    name = form.cleaned_data["name"] if form.is_valid() else ""
-    token, secret = api_token_create(organization=access.project.organization, name=name)
+    organization = access.project.organization
+    token, secret = api_token_create(organization=organization, name=_secret_name(request))
     return _page(request, access, new_secret=secret, new_secret_kind="API token", new_name=token)
 
 

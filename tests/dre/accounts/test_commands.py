@@ -75,6 +75,19 @@ def test_a_revoked_token_no_longer_authenticates(acme):
     assert ApiToken.objects.get().revoked_at is not None
 
 
+@pytest.mark.parametrize(
+    ("command", "owner", "kind"), [("keys", "acme/sensors", "key"), ("tokens", "acme", "token")]
+)
+def test_revoking_a_prefix_no_active_secret_has_says_so(project, command, owner, kind):
+    secret = run(command, "create", owner)
+    run(command, "revoke", owner, secret[:8])
+    errors = io.StringIO()
+
+    call_command(command, "revoke", owner, secret[:8], stdout=io.StringIO(), stderr=errors)
+
+    assert errors.getvalue().strip() == f"no active {kind} starting with {secret[:8]}"
+
+
 def test_members_get_roles(acme, charlie):
     run("members", "add", "acme", "charlie", "--role", "viewer")
 

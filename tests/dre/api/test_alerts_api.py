@@ -7,6 +7,7 @@ import yaml
 from dre.accounts.services import api_token_create
 from dre.alerts.models import AlertRule, WebhookDelivery
 from dre.monitors.models import Monitor
+from tests.conftest import bearer
 from tests.dre.alerts.receiver import Receiver
 from tests.dre.monitors.conftest import heartbeat
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def as_user(acme):
     def headers(user):
-        return {"Authorization": f"Bearer {api_token_create(organization=acme, user=user)[1]}"}
+        return bearer(api_token_create(organization=acme, user=user)[1])
 
     return headers
 

@@ -9,6 +9,7 @@ from dre.crashes.models import Issue
 from dre.diagnostics.models import Recording
 from dre.ingest import wire
 from tests.builders import heartbeat_info, reboot_info, sdk_event
+from tests.conftest import bearer
 from tests.dre.diagnostics.conftest import (
     APP_LOOP_LR,
     BUILD_ID,
@@ -88,11 +89,12 @@ def test_a_trace_event_issue_page_shows_its_occurrences_and_grouping(client, bob
     assert "status code of the call site" in page
 
 
-def test_the_api_lists_trace_events_timeline_and_attributes(client, project, acme, device_history):
-    from dre.accounts.services import api_token_create
+def test_the_api_lists_trace_events_timeline_and_attributes(
+    client, project, org_token, device_history
+):
     from dre.fleet.models import Device
 
-    token = {"Authorization": f"Bearer {api_token_create(organization=acme)[1]}"}
+    token = bearer(org_token)
     device = Device.objects.get(serial="dev-1")
     base = f"/api/v1/projects/{project.pk}"
 
@@ -119,10 +121,8 @@ def test_the_api_lists_trace_events_timeline_and_attributes(client, project, acm
     assert [i["kind"] for i in issues["results"]] == ["trace_event"]
 
 
-def test_the_api_refuses_a_malformed_filter(client, project, acme):
-    from dre.accounts.services import api_token_create
-
-    token = {"Authorization": f"Bearer {api_token_create(organization=acme)[1]}"}
+def test_the_api_refuses_a_malformed_filter(client, project, org_token):
+    token = bearer(org_token)
 
     response = client.get(f"/api/v1/projects/{project.pk}/issues/?kind=bogus", headers=token)
     devices = client.get(f"/api/v1/projects/{project.pk}/trace-events/?device=x", headers=token)

@@ -8,6 +8,7 @@ from dre.accounts.services import api_token_create
 from dre.diagnostics.models import Recording
 from dre.ingest import wire
 from tests.builders import sdk_event
+from tests.conftest import bearer
 from tests.dre.diagnostics.conftest import DAY_START
 
 pytestmark = pytest.mark.django_db
@@ -51,10 +52,12 @@ def test_an_outsider_cannot_download_a_recording(send, client, charlie):
     assert response.status_code == 404
 
 
-def test_the_api_serves_a_recording_to_a_token_of_its_organization(send, client, project, acme):
+def test_the_api_serves_a_recording_to_a_token_of_its_organization(
+    send, client, project, org_token
+):
     send(cdr(), message_type=wire.MessageType.CDR)
     recording = Recording.objects.get()
-    token = {"Authorization": f"Bearer {api_token_create(organization=acme)[1]}"}
+    token = bearer(org_token)
     url = f"/api/v1/projects/{project.pk}/recordings/{recording.pk}"
 
     listed = client.get(f"/api/v1/projects/{project.pk}/recordings/", headers=token).json()
@@ -67,7 +70,7 @@ def test_the_api_serves_a_recording_to_a_token_of_its_organization(send, client,
 
 def test_the_api_hides_a_recording_from_another_organization(send, client, project, globex):
     send(cdr(), message_type=wire.MessageType.CDR)
-    token = {"Authorization": f"Bearer {api_token_create(organization=globex)[1]}"}
+    token = bearer(api_token_create(organization=globex)[1])
     url = f"/api/v1/projects/{project.pk}/recordings/{Recording.objects.get().pk}/download/"
 
     assert client.get(url, headers=token).status_code == 404

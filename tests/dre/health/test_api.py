@@ -4,18 +4,18 @@ import time
 
 import pytest
 
-from dre.accounts.services import api_token_create
 from dre.fleet.models import Device
 from dre.health.rollups import rollup_dirty_days
 from tests.builders import heartbeat_info, reboot_info, sdk_event
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 HOUR_MS = 3_600_000
 
 
 @pytest.fixture
-def token(acme, alice):
-    return {"Authorization": f"Bearer {api_token_create(organization=acme, user=alice)[1]}"}
+def token(alice_token):
+    return bearer(alice_token)
 
 
 @pytest.fixture
@@ -84,7 +84,17 @@ def test_it_answers_a_metrics_percentiles_per_day_for_the_explorer(client, proje
     assert client.get(f"{base}?split_by=colour", headers=token).status_code == 400
 
 
-def test_a_member_edits_a_registry_entry_and_a_viewer_may_not(client, acme, bob, victor, project):
+@pytest.mark.parametrize("series", ["daily", "series"])
+def test_it_answers_404_for_a_metric_the_registry_does_not_have(client, project, token, series):
+    base = f"/api/v1/projects/{project.pk}/health/metrics/no_such_metric/{series}/"
+
+    assert client.get(base, headers=token).status_code == 404
+    assert client.get(f"{base}?days=0", headers=token).status_code == 404
+
+
+def test_a_member_edits_a_registry_entry_and_a_viewer_may_not(
+    client, bob_token, victor_token, project
+):
     from dre.health.models import Metric
 
     Metric.objects.create(project=project, key="cpu_pct", display_name="cpu_pct")
@@ -92,8 +102,7 @@ def test_a_member_edits_a_registry_entry_and_a_viewer_may_not(client, acme, bob,
     change = {"display_name": "CPU", "unit": "%", "range_min": 0, "range_max": 100}
     change["filter_out_of_range"] = True
 
-    as_viewer = {"Authorization": f"Bearer {api_token_create(organization=acme, user=victor)[1]}"}
-    as_member = {"Authorization": f"Bearer {api_token_create(organization=acme, user=bob)[1]}"}
+    as_viewer, as_member = bearer(victor_token), bearer(bob_token)
     refused = client.patch(url, change, content_type="application/json", headers=as_viewer)
     response = client.patch(url, change, content_type="application/json", headers=as_member)
 

@@ -5,6 +5,9 @@ import json
 
 import pytest
 
+from dre import blobs
+from dre.symbols.cache import symbol_index_cache_clear
+
 pytestmark = pytest.mark.django_db
 
 
@@ -172,6 +175,15 @@ def test_globals_are_searchable_by_name(get):
 def test_a_frame_that_does_not_exist_is_a_json_error(get):
     assert "no frame" in get("threads/0/frames/99/registers.json", status=404)["error"]
     assert "no frame" in get("threads/9/frames/0/variables.json", status=404)["error"]
+
+
+def test_a_trace_whose_symbols_are_gone_is_a_json_error(get, trace):
+    symbol_file = trace.coredump.symbol_file
+    blobs.blob_delete(symbol_file.index_blob)
+    blobs.blob_delete(symbol_file.blob)
+    symbol_index_cache_clear()
+
+    assert "its symbols cannot be read" in get("regions.json", status=404)["error"]
 
 
 def test_victor_the_viewer_may_inspect(client, victor, trace):

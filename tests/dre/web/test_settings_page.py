@@ -1,6 +1,7 @@
 """Project settings: grouping rules for members, keys and tokens for admins."""
 
 import pytest
+from django.utils import timezone
 
 from dre.accounts.models import ApiToken, ProjectKey
 from dre.accounts.selectors import api_token_get, project_key_get
@@ -117,6 +118,22 @@ def test_alice_creates_and_revokes_an_org_token(client, alice, acme, project):
     assert secret.startswith("oat_")
     assert token.organization == acme
     assert api_token_get(secret) is None
+
+
+def test_each_active_secret_has_a_revoke_button_and_a_revoked_one_its_date(
+    client, alice, project, project_key
+):
+    key = ProjectKey.objects.get(project=project)
+    client.force_login(alice)
+    token = api_token_get(client.post(URL + "tokens/", {"name": "ci"}).context["new_secret"])
+    client.post(URL + f"keys/{key.pk}/revoke/")
+
+    page = client.get(URL).content.decode()
+
+    assert f'action="{URL}tokens/{token.pk}/revoke/"' in page
+    assert f'action="{URL}keys/{key.pk}/revoke/"' not in page
+    assert f"revoked {timezone.localdate():%Y-%m-%d}" in page
+    assert "<td>never</td>" in page
 
 
 def test_bob_the_member_manages_no_secrets(client, bob, project, project_key):

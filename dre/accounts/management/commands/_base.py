@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from dre.accounts.models import Organization, Project
+from dre.accounts.services import secret_revoke
 
 
 class SubcommandCommand(BaseCommand):
@@ -20,6 +21,25 @@ class SubcommandCommand(BaseCommand):
 
     def handle(self, *args, subcommand, **options):
         getattr(self, f"handle_{subcommand}")(**options)
+
+
+class SecretCommand(SubcommandCommand):
+    """Creates, lists and revokes one kind of secret, named by `kind` ("key", "token")."""
+
+    kind = ""
+
+    def secret_print(self, secret: str) -> None:
+        """The secret itself, this once: dre keeps only its digest."""
+        self.stdout.write(secret)
+        self.stderr.write(f"Store this {self.kind} now: dre keeps only its digest.")
+
+    def secrets_revoke(self, found, prefix: str) -> None:
+        """Revoke the active secrets `found` by `prefix`, or say there are none."""
+        for secret in found:
+            secret_revoke(secret)
+            self.stdout.write(f"revoked {secret.prefix}…")
+        if not found:
+            self.stderr.write(f"no active {self.kind} starting with {prefix}")
 
 
 def organization_named(slug: str) -> Organization:

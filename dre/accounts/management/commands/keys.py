@@ -1,14 +1,15 @@
 from dre.accounts.management.commands._base import (
-    SubcommandCommand,
+    SecretCommand,
     describe_secret,
     project_named,
 )
 from dre.accounts.models import ProjectKey
-from dre.accounts.services import project_key_create, secret_revoke
+from dre.accounts.services import project_key_create
 
 
-class Command(SubcommandCommand):
+class Command(SecretCommand):
     help = "Create, list and revoke project keys (the Memfault-Project-Key devices send)."
+    kind = "key"
     subcommands = {
         "create": "create a key and print it once",
         "list": "list a project's keys",
@@ -24,8 +25,7 @@ class Command(SubcommandCommand):
 
     def handle_create(self, project, name, **_):
         _, secret = project_key_create(project=project_named(project), name=name)
-        self.stdout.write(secret)
-        self.stderr.write("Store this key now: dre keeps only its digest.")
+        self.secret_print(secret)
 
     def handle_list(self, project, **_):
         for key in ProjectKey.objects.filter(project=project_named(project)).order_by("created"):
@@ -33,8 +33,4 @@ class Command(SubcommandCommand):
 
     def handle_revoke(self, project, prefix, **_):
         keys = ProjectKey.objects.active().filter(project=project_named(project), prefix=prefix)
-        for key in keys:
-            secret_revoke(key)
-            self.stdout.write(f"revoked {key.prefix}…")
-        if not keys:
-            self.stderr.write(f"no active key starting with {prefix}")
+        self.secrets_revoke(keys, prefix)

@@ -2,16 +2,17 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from dre.accounts.management.commands._base import (
-    SubcommandCommand,
+    SecretCommand,
     describe_secret,
     organization_named,
 )
 from dre.accounts.models import ApiToken
-from dre.accounts.services import api_token_create, secret_revoke
+from dre.accounts.services import api_token_create
 
 
-class Command(SubcommandCommand):
+class Command(SecretCommand):
     help = "Create, list and revoke API tokens: org tokens for CI, or a user's token."
+    kind = "token"
     subcommands = {
         "create": "create a token and print it once",
         "list": "list an organization's tokens",
@@ -33,8 +34,7 @@ class Command(SubcommandCommand):
             if owner is None:
                 raise CommandError(f"no user '{user}'")
         _, secret = api_token_create(organization=organization_named(org), user=owner, name=name)
-        self.stdout.write(secret)
-        self.stderr.write("Store this token now: dre keeps only its digest.")
+        self.secret_print(secret)
 
     def handle_list(self, org, **_):
         tokens = ApiToken.objects.filter(organization=organization_named(org))
@@ -46,8 +46,4 @@ class Command(SubcommandCommand):
         tokens = ApiToken.objects.active().filter(
             organization=organization_named(org), prefix=prefix
         )
-        for token in tokens:
-            secret_revoke(token)
-            self.stdout.write(f"revoked {token.prefix}…")
-        if not tokens:
-            self.stderr.write(f"no active token starting with {prefix}")
+        self.secrets_revoke(tokens, prefix)
