@@ -152,7 +152,7 @@ class _Tally:
         whose counter must be asked now, amount being what to add to it, flushing the
         flush of that window to wait for first (or None)."""
         sharers = settings.RATE_LIMIT_SHARERS
-        asked, blind = [], False
+        asked, alone = [], False
         with self._lock:
             for i, (key, limit) in enumerate(zip(keys, limits, strict=True)):
                 window = self._windows.get(key)
@@ -162,17 +162,18 @@ class _Tally:
                 if window.fresh(now) and window.far_from(limit, sharers):
                     pass  # case 1 of the module's doc
                 elif not (window.blind or window.flushing) and window.far_from(limit, sharers):
-                    window.blind = blind = True  # case 2
+                    window.blind = True  # case 2
                 else:
                     asked.append((i, window.pending + 1, window.flushing))
                     window.pending = 0
                     continue
                 window.pending += 1
                 window.seen = max(window.seen, now)
+                alone = True
             if len(self._windows) > self.MAX_WINDOWS:
                 self._windows = {k: w for k, w in self._windows.items() if w.ends > now}
-        if blind:
-            _flusher.wake()
+        if alone:
+            _flusher.wake()  # counted in the cache within FLUSH_SECONDS
         return asked
 
     def read(self, key: str, count: int, now: float) -> None:
@@ -226,7 +227,7 @@ class _Tally:
 
 class _Flusher:
     """One thread per process that adds what the process decided alone to the cache's
-    counters, at most `FLUSH_SECONDS` after a request went through blind, and reads
+    counters, at most `FLUSH_SECONDS` after it decided, in one round trip, and reads
     the counts back; `flush()` does it at once in the caller's thread."""
 
     def __init__(self):
@@ -247,7 +248,7 @@ class _Flusher:
     def _run(self) -> None:
         while True:
             self._due.wait()
-            time.sleep(FLUSH_SECONDS)  # gather the blind requests of the next moments
+            time.sleep(FLUSH_SECONDS)  # gather what the next requests decide alone
             self._due.clear()
             self.flush()
 
@@ -271,7 +272,7 @@ class _Flusher:
 
 # How old a read count may be for a process to decide alone.
 SYNC_SECONDS = 1.0
-# How long a blind request waits at most to be added to the cache's counter.
+# How long a request decided alone waits at most to be added to the cache's counter.
 FLUSH_SECONDS = 0.05
 # How long a request that must ask waits for a flush of its window under way.
 FLUSH_WAIT_SECONDS = 1.0
