@@ -13,19 +13,21 @@ A process decides a request on its own, without the cache, in two cases:
    ago, and even if each of `RATE_LIMIT_SHARERS` processes added as many requests
    as this one has since, the limit would hold.
 2. The process has no fresh count of the window (a device's first request of a
-   minute: most requests of a real fleet), no request of it is still waiting to
+   minute: most requests of a real fleet), no blind request of it is still waiting to
    be counted, and its last count, if any, was far from the limit: the request
    goes through *blind*.
 
-What a process decided alone is added to the cache's counters by its flusher
-thread within `FLUSH_SECONDS`, in one round trip for all windows, and the counts
-it reads back are the process's fresh counts. Near the limit every request asks
-the cache, after any flush of its window under way, so a 429 comes exactly at
-the limit, with one exception: a blind request lands past it when other processes
-(or this one, over a second ago) used the window up, and once per window and
-process at most, since the count it brings back forbids another. So a window
-admits at most its limit plus one request per web process. The other price: the
-cache's count trails by what processes decided alone in the last moments, so a
+A blind request is added to its counter by the process's flusher thread within
+`FLUSH_SECONDS`, with what the process decided alone in the same window, in one
+round trip for all such windows, and the counts it reads back are the process's
+fresh counts; the other requests decided alone reach the cache with their window's
+next question or flush, a second later at most while requests come. Near the limit
+every request asks the cache, after any flush of its window under way, so a 429
+comes exactly at the limit, with one exception: a blind request lands past it when
+other processes (or this one, over a second ago) used the window up, and once per
+window and process at most, since the count it brings back forbids another. So a
+window admits at most its limit plus one request per web process. The other price:
+the cache's count trails by what processes decided alone in the last second, so a
 flood spread over more processes than RATE_LIMIT_SHARERS can pass the limit by
 that much; a device that keeps flooding is refused within a second.
 """
@@ -146,13 +148,14 @@ class _Tally:
     def __init__(self):
         self._lock = threading.Lock()
         self._windows: dict[str, _Window] = {}
+        self._blind: set[str] = set()  # keys of the windows the next flush reads
 
     def count(self, keys, limits, windows, now) -> list[tuple[int, int, threading.Event | None]]:
         """Count one request in each key; return (index, amount, flushing) of the keys
         whose counter must be asked now, amount being what to add to it, flushing the
         flush of that window to wait for first (or None)."""
         sharers = settings.RATE_LIMIT_SHARERS
-        asked, alone = [], False
+        asked, blind = [], False
         with self._lock:
             for i, (key, limit) in enumerate(zip(keys, limits, strict=True)):
                 window = self._windows.get(key)
@@ -162,18 +165,18 @@ class _Tally:
                 if window.fresh(now) and window.far_from(limit, sharers):
                     pass  # case 1 of the module's doc
                 elif not (window.blind or window.flushing) and window.far_from(limit, sharers):
-                    window.blind = True  # case 2
+                    window.blind = blind = True  # case 2
+                    self._blind.add(key)
                 else:
                     asked.append((i, window.pending + 1, window.flushing))
                     window.pending = 0
                     continue
                 window.pending += 1
                 window.seen = max(window.seen, now)
-                alone = True
             if len(self._windows) > self.MAX_WINDOWS:
                 self._windows = {k: w for k, w in self._windows.items() if w.ends > now}
-        if alone:
-            _flusher.wake()  # counted in the cache within FLUSH_SECONDS
+        if blind:
+            _flusher.wake()
         return asked
 
     def read(self, key: str, count: int, now: float) -> None:
@@ -203,16 +206,21 @@ class _Tally:
             flushing.wait(timeout=FLUSH_WAIT_SECONDS)
         with self._lock:
             self._windows.clear()
+            self._blind.clear()
 
-    def take_pending(self, flushing: threading.Event) -> list[tuple[str, int, float]]:
-        """(key, amount, seen, ends) of every window with requests not yet counted in
-        the cache, now marked as flushing."""
+    def take_pending(self, flushing: threading.Event) -> list[tuple[str, int, float, float]]:
+        """(key, amount, seen, ends) of the windows with a blind request, now marked as
+        flushing, with everything this process counted in them: a window's count must
+        be read once a blind request passed, the others' requests can wait for it (a
+        second at most: a request that finds its read older goes blind)."""
         taken = []
         with self._lock:
-            for key, window in self._windows.items():
-                if window.pending and window.flushing is None:
+            for key in self._blind:
+                window = self._windows.get(key)
+                if window is not None and window.pending and window.flushing is None:
                     taken.append((key, window.pending, window.seen, window.ends))
                     window.pending, window.flushing = 0, flushing
+            self._blind.clear()
         return taken
 
     def flushed(self, counts: dict[str, tuple[int, float]]) -> None:
@@ -226,9 +234,9 @@ class _Tally:
 
 
 class _Flusher:
-    """One thread per process that adds what the process decided alone to the cache's
-    counters, at most `FLUSH_SECONDS` after it decided, in one round trip, and reads
-    the counts back; `flush()` does it at once in the caller's thread."""
+    """One thread per process that reads the counts of the windows where a request went
+    through blind, at most `FLUSH_SECONDS` later, adding what the process decided alone
+    in them, all in one round trip; `flush()` does it at once in the caller's thread."""
 
     def __init__(self):
         self._due = threading.Event()
@@ -248,7 +256,7 @@ class _Flusher:
     def _run(self) -> None:
         while True:
             self._due.wait()
-            time.sleep(FLUSH_SECONDS)  # gather what the next requests decide alone
+            time.sleep(FLUSH_SECONDS)  # gather the blind requests of the next moments
             self._due.clear()
             self.flush()
 
@@ -272,7 +280,7 @@ class _Flusher:
 
 # How old a read count may be for a process to decide alone.
 SYNC_SECONDS = 1.0
-# How long a request decided alone waits at most to be added to the cache's counter.
+# How long a blind request waits at most to be added to the cache's counter.
 FLUSH_SECONDS = 0.05
 # How long a request that must ask waits for a flush of its window under way.
 FLUSH_WAIT_SECONDS = 1.0
