@@ -92,9 +92,9 @@ def rate_limits_hit(checks: list[tuple[str, str, str]], now: float | None = None
         for (scope, identity, _), window in zip(checks, windows, strict=True)
     ]
     asked = _tally.count(keys, limits, windows, now)
-    if asked and not _ask(keys, limits, asked, now):
+    if asked and (outage := _ask(keys, limits, asked, now)) is not None:
         scopes = ", ".join(scope for scope, _, _ in checks)
-        log.warning("rate limit %s not applied, the cache is unreachable", scopes)
+        log.warning("rate limit %s not applied, the cache is unreachable: %s", scopes, outage)
         return [None] * len(checks)
     return [
         None if _tally.within(key, limit) else max(1, int((window + 1) * limit.seconds - now))
@@ -102,10 +102,10 @@ def rate_limits_hit(checks: list[tuple[str, str, str]], now: float | None = None
     ]
 
 
-def _ask(keys, limits, asked: list[tuple[int, int, threading.Event | None]], now) -> bool:
-    """Add the asked amounts to their counters and note the counts read back; False
-    when the cache is unreachable. A flush of the same window under way is waited
-    for first, so that the count read back includes it."""
+def _ask(keys, limits, asked: list[tuple[int, int, threading.Event | None]], now):
+    """Add the asked amounts to their counters and note the counts read back; return
+    the error when the cache is unreachable, else None. A flush of the same window
+    under way is waited for first, so that the count read back includes it."""
     for _, _, flushing in asked:
         if flushing is not None:
             flushing.wait(timeout=FLUSH_WAIT_SECONDS)
@@ -113,11 +113,10 @@ def _ask(keys, limits, asked: list[tuple[int, int, threading.Event | None]], now
         counts = _count([(keys[i], limits[i].seconds + 1, amount) for i, amount, _ in asked])
     except CACHE_OUTAGE as exc:
         _tally.forget([keys[i] for i, _, _ in asked])
-        log.warning("rate limit counters not read, the cache is unreachable: %s", exc)
-        return False
+        return exc
     for (i, _, _), count in zip(asked, counts, strict=True):
         _tally.read(keys[i], count, now)
-    return True
+    return None
 
 
 @dataclass
