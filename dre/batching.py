@@ -21,12 +21,18 @@ its row must commit, or roll back, with that transaction.
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+
+log = logging.getLogger(__name__)
 
 # Rows per statement at most: bounds the statement's size and a group's latency.
 MAX_GROUP = 100
@@ -52,7 +58,9 @@ class GroupCommit:
     """`write(items) -> results` (same order, one statement, committed when it
     returns) shared by the threads of a process; `submit(item)` is one request's
     part in it. `after(results)` runs once per committed group, after its requests
-    were released (one broker publish per group, not per request).
+    were released (it hands the group's ids to a BatchPublisher). A request inside
+    a transaction runs `after_inline(results)` at its commit instead, in its own
+    thread (a test's eager task must see the rows on its connection).
 
     Each waiting request sleeps on its own lock and is woken once: by the leader
     that wrote its row, or to lead the next group. (A shared condition notified to
@@ -62,6 +70,7 @@ class GroupCommit:
 
     write: Callable[[list], list]
     after: Callable[[list], None] | None = None
+    after_inline: Callable[[list], None] | None = None
     max_group: int = MAX_GROUP
     _waiting: list[_Slot] = field(default_factory=list)
     _writing: bool = False
@@ -72,8 +81,8 @@ class GroupCommit:
     def submit(self, item):
         if connection.in_atomic_block:
             results = self.write([item])
-            if self.after is not None:
-                after = self.after
+            after = self.after_inline or self.after
+            if after is not None:
                 transaction.on_commit(lambda: after(results))
             return results[0]
         slot = _Slot(item)
@@ -131,3 +140,78 @@ def _outcome(slot: _Slot):
     if slot.error is not None:
         raise slot.error
     return slot.result
+
+
+# How long ids handed to a BatchPublisher may wait to be published with later ones.
+PUBLISH_INTERVAL = 0.05
+
+
+class BatchPublisher:
+    """Ids of committed rows, published in batches off the request path.
+
+    A committed group used to publish its own message: a broker round trip and
+    kombu's work per group, in the leader's request. `add(ids)` only appends;
+    one thread per process publishes what was added in the last `interval`
+    seconds, `max_batch` ids per `publish(ids)` call. The outbox is unchanged:
+    the rows were committed with `queued` set, `publish` records a refused
+    publish itself, and a process that dies before publishing leaves rows the
+    sweeper publishes STUCK_AFTER_SECONDS later, as it did for the moment
+    between a commit and its publish. At exit (a recycled gunicorn worker)
+    what is left is published at once.
+
+    Where tasks run eagerly (no broker: development, tests) a publish runs the
+    task itself, so it stays in the request that committed the rows.
+    """
+
+    def __init__(self, publish, interval: float = PUBLISH_INTERVAL, max_batch: int = MAX_GROUP):
+        self.publish, self.interval, self.max_batch = publish, interval, max_batch
+        self._ids: list = []
+        self._lock = threading.Lock()
+        self._due = threading.Event()
+        self._pid = None  # the process whose thread publishes (gunicorn forks after import)
+        atexit.register(self.flush)
+
+    def add(self, ids: list) -> None:
+        if _tasks_run_eagerly():
+            self._send(ids)
+            return
+        with self._lock:
+            self._ids += ids
+            if self._pid != os.getpid():
+                self._start()
+        self._due.set()
+
+    def flush(self) -> None:
+        """Publish everything added so far, in this thread (exit, tests)."""
+        while batch := self._take():
+            self._send(batch)
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        threading.Thread(target=self._run, name="batch-publisher", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self._due.wait()
+            time.sleep(self.interval)  # gather what the next groups commit meanwhile
+            self._due.clear()
+            self.flush()
+            connections.close_all()  # this thread's, if a refused publish's UPDATE opened one
+
+    def _take(self) -> list:
+        with self._lock:
+            batch = self._ids[: self.max_batch]
+            del self._ids[: self.max_batch]
+        return batch
+
+    def _send(self, batch: list) -> None:
+        try:
+            self.publish(batch)
+        except Exception:  # the thread must go on; the rows wait for the sweeper
+            log.exception("publishing %s failed; the sweeper will", batch)
+
+
+def _tasks_run_eagerly() -> bool:
+    from dre.celery import app
+
+    return app.conf.task_always_eager

@@ -48,10 +48,12 @@ def gdb() -> str:
 @pytest.fixture(autouse=True)
 def _isolated_blobs_and_cache(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "blobs")
+    # Counts of another test, forgotten before the cache is emptied: the limiter's
+    # flusher thread may still be adding them.
+    rate_limit_tally_clear()
     cache.clear()
     symbol_index_cache_clear()  # indexes loaded from another test's blobs
     project_key_cache_clear()
-    rate_limit_tally_clear()  # counts of a cache another test emptied
     row_cache_clear()  # versions of another test's database
     # Unit tests run tasks in-process; tests/integration runs a real worker.
     eager = celery_app.conf.task_always_eager

@@ -24,7 +24,7 @@ from django.utils import timezone
 import symbolicator
 from dre import blobs, leases
 from dre.accounts.models import Project
-from dre.batching import GroupCommit
+from dre.batching import BatchPublisher, GroupCommit
 from dre.celery import TRANSIENT_ERRORS
 from dre.crashes import outbox
 from dre.crashes.group import trace_group, traces_group
@@ -158,7 +158,7 @@ def _received_row(project, stored_bytes: bytes, source, software_version, fields
         size=len(stored_bytes),
         md5=hashlib.md5(stored_bytes, usedforsecurity=False).hexdigest(),
         source=source,
-        queued=timezone.now(),  # published once its group committed; see _publish_batch
+        queued=timezone.now(),  # published once its group committed; see _publish_ids
         **fields,
     )
 
@@ -169,12 +169,16 @@ def _coredumps_insert(coredumps: list[Coredump]) -> list[Coredump]:
 
 
 def _publish_batch(coredumps: list[Coredump]) -> None:
-    """Queue a committed group: one symbolicate_batch message per SYMBOLICATE_BATCH
-    coredumps instead of one per request. A message the broker refuses leaves its
-    rows unqueued (`queued` None) for the sweeper, as _publish does for one."""
+    """Queue a transaction's coredumps at its commit, as one message."""
+    _publish_ids([coredump.pk for coredump in coredumps])
+
+
+def _publish_ids(ids: list[int]) -> None:
+    """One symbolicate_batch message per SYMBOLICATE_BATCH coredumps instead of one per
+    request. A message the broker refuses leaves its rows unqueued (`queued` None)
+    for the sweeper, as _publish does for one."""
     from dre.crashes.tasks import symbolicate_batch
 
-    ids = [coredump.pk for coredump in coredumps]
     for start in range(0, len(ids), SYMBOLICATE_BATCH):
         part = ids[start : start + SYMBOLICATE_BATCH]
         try:
@@ -191,8 +195,14 @@ def _mark_queued_many(coredump_ids: list[int]) -> None:
         log.warning("coredumps %s: could not record their outbox state", coredump_ids)
 
 
-# Received coredumps that name no device are written by group commit (dre/batching.py).
-_received = GroupCommit(write=_coredumps_insert, after=_publish_batch)
+# Received coredumps that name no device are written by group commit and published by
+# the process's publisher thread in batches (dre/batching.py).
+_publisher = BatchPublisher(publish=_publish_ids, max_batch=SYMBOLICATE_BATCH)
+_received = GroupCommit(
+    write=_coredumps_insert,
+    after=lambda coredumps: _publisher.add([coredump.pk for coredump in coredumps]),
+    after_inline=_publish_batch,
+)
 
 
 def _dedup_scope(device: Device | None):

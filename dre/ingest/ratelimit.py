@@ -7,22 +7,36 @@ When the cache is unreachable the limiter lets requests through: a limit is a
 protection against floods, and refusing every device for as long as Redis is
 down would lose the crashes the service exists to collect.
 
-A process decides a request on its own, without the cache, while the window's
-count is far from the limit: it read the count less than `SYNC_SECONDS` ago, and
-even if each of `RATE_LIMIT_SHARERS` processes added as many requests as this one
-has since, the limit would hold. Those requests are added to the cache's counter
-with the next request that asks it. Near the limit every request asks the cache,
-so a 429 comes exactly where it would without the shortcut. The price: the cache's
-count trails by what processes decided alone in the last second, so a flood spread
-over more processes than RATE_LIMIT_SHARERS, or one whose windows a process stops
-asking about, can pass the limit by that much; a device that keeps flooding is
-refused within a second.
+A process decides a request on its own, without the cache, in two cases:
+
+1. The window's count is far from the limit: it was read less than `SYNC_SECONDS`
+   ago, and even if each of `RATE_LIMIT_SHARERS` processes added as many requests
+   as this one has since, the limit would hold.
+2. The process has no fresh count of the window (a device's first request of a
+   minute: most requests of a real fleet), no blind request of it is still waiting to
+   be counted, and its last count, if any, was far from the limit: the request
+   goes through *blind*.
+
+A blind request is added to its counter by the process's flusher thread within
+`FLUSH_SECONDS`, with what the process decided alone in the same window, in one
+round trip for all such windows, and the counts it reads back are the process's
+fresh counts; the other requests decided alone reach the cache with their window's
+next question or flush, a second later at most while requests come. Near the limit
+every request asks the cache, after any flush of its window under way, so a 429
+comes exactly at the limit, with one exception: a blind request lands past it when
+other processes (or this one, over a second ago) used the window up, and once per
+window and process at most, since the count it brings back forbids another. So a
+window admits at most its limit plus one request per web process. The other price:
+the cache's count trails by what processes decided alone in the last second, so a
+flood spread over more processes than RATE_LIMIT_SHARERS can pass the limit by
+that much; a device that keeps flooding is refused within a second.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import threading
 import time
@@ -78,20 +92,31 @@ def rate_limits_hit(checks: list[tuple[str, str, str]], now: float | None = None
         for (scope, identity, _), window in zip(checks, windows, strict=True)
     ]
     asked = _tally.count(keys, limits, windows, now)
-    if asked:
-        try:
-            counts = _count([(keys[i], limits[i].seconds + 1, amount) for i, amount in asked])
-        except CACHE_OUTAGE as exc:
-            _tally.forget([keys[i] for i, _ in asked])
-            scopes = ", ".join(scope for scope, _, _ in checks)
-            log.warning("rate limit %s not applied, the cache is unreachable: %s", scopes, exc)
-            return [None] * len(checks)
-        for (i, _), count in zip(asked, counts, strict=True):
-            _tally.read(keys[i], count, now)
+    if asked and (outage := _ask(keys, limits, asked, now)) is not None:
+        scopes = ", ".join(scope for scope, _, _ in checks)
+        log.warning("rate limit %s not applied, the cache is unreachable: %s", scopes, outage)
+        return [None] * len(checks)
     return [
         None if _tally.within(key, limit) else max(1, int((window + 1) * limit.seconds - now))
         for key, limit, window in zip(keys, limits, windows, strict=True)
     ]
+
+
+def _ask(keys, limits, asked: list[tuple[int, int, threading.Event | None]], now):
+    """Add the asked amounts to their counters and note the counts read back; return
+    the error when the cache is unreachable, else None. A flush of the same window
+    under way is waited for first, so that the count read back includes it."""
+    for _, _, flushing in asked:
+        if flushing is not None:
+            flushing.wait(timeout=FLUSH_WAIT_SECONDS)
+    try:
+        counts = _count([(keys[i], limits[i].seconds + 1, amount) for i, amount, _ in asked])
+    except CACHE_OUTAGE as exc:
+        _tally.forget([keys[i] for i, _, _ in asked])
+        return exc
+    for (i, _, _), count in zip(asked, counts, strict=True):
+        _tally.read(keys[i], count, now)
+    return None
 
 
 @dataclass
@@ -103,6 +128,15 @@ class _Window:
     read_at: float
     ends: float
     pending: int = 0
+    seen: float = 0.0  # when the latest request counted in `pending` came
+    blind: bool = False  # a request went through blind; its count is not read yet
+    flushing: threading.Event | None = None  # set once the flush under way is read
+
+    def fresh(self, now: float) -> bool:
+        return now - self.read_at < SYNC_SECONDS
+
+    def far_from(self, limit: Rate, sharers: int) -> bool:
+        return self.read + (self.pending + 1) * sharers <= limit.count
 
 
 class _Tally:
@@ -113,38 +147,43 @@ class _Tally:
     def __init__(self):
         self._lock = threading.Lock()
         self._windows: dict[str, _Window] = {}
+        self._blind: set[str] = set()  # keys of the windows the next flush reads
 
-    def count(self, keys, limits, windows, now) -> list[tuple[int, int]]:
-        """Count one request in each key; return (index, amount) of the keys whose
-        counter must be asked now, amount being what to add to it."""
+    def count(self, keys, limits, windows, now) -> list[tuple[int, int, threading.Event | None]]:
+        """Count one request in each key; return (index, amount, flushing) of the keys
+        whose counter must be asked now, amount being what to add to it, flushing the
+        flush of that window to wait for first (or None)."""
         sharers = settings.RATE_LIMIT_SHARERS
-        asked = []
+        asked, blind = [], False
         with self._lock:
             for i, (key, limit) in enumerate(zip(keys, limits, strict=True)):
                 window = self._windows.get(key)
-                if (
-                    window is not None
-                    and now - window.read_at < SYNC_SECONDS
-                    and window.read + (window.pending + 1) * sharers <= limit.count
-                ):
-                    window.pending += 1
-                    continue
-                pending = window.pending if window is not None else 0
-                asked.append((i, pending + 1))
                 if window is None:
                     ends = (windows[i] + 1) * limit.seconds
-                    self._windows[key] = _Window(read=0, read_at=-SYNC_SECONDS, ends=ends)
+                    window = self._windows[key] = _Window(read=0, read_at=-SYNC_SECONDS, ends=ends)
+                if window.fresh(now) and window.far_from(limit, sharers):
+                    pass  # case 1 of the module's doc
+                elif not (window.blind or window.flushing) and window.far_from(limit, sharers):
+                    window.blind = blind = True  # case 2
+                    self._blind.add(key)
                 else:
+                    asked.append((i, window.pending + 1, window.flushing))
                     window.pending = 0
+                    continue
+                window.pending += 1
+                window.seen = max(window.seen, now)
             if len(self._windows) > self.MAX_WINDOWS:
                 self._windows = {k: w for k, w in self._windows.items() if w.ends > now}
+        if blind:
+            _flusher.wake()
         return asked
 
     def read(self, key: str, count: int, now: float) -> None:
         with self._lock:
             window = self._windows.get(key)
-            if window is not None:
-                window.read, window.read_at = count, now
+            if window is not None:  # counts only grow: an answer overtaken is older
+                window.read, window.read_at = max(window.read, count), max(window.read_at, now)
+                window.blind = False  # the amount asked held this window's blind request
 
     def within(self, key: str, limit: Rate) -> bool:
         window = self._windows.get(key)
@@ -154,16 +193,103 @@ class _Tally:
         """The cache could not be asked: start these windows afresh next time."""
         with self._lock:
             for key in keys:
-                self._windows.pop(key, None)
+                window = self._windows.pop(key, None)
+                if window is not None and window.flushing is not None:
+                    window.flushing.set()
 
     def clear(self) -> None:
+        """Forget every window, once a flush under way has reached the cache."""
+        with self._lock:
+            flushes = {w.flushing for w in self._windows.values() if w.flushing is not None}
+        for flushing in flushes:
+            flushing.wait(timeout=FLUSH_WAIT_SECONDS)
         with self._lock:
             self._windows.clear()
+            self._blind.clear()
+
+    def take_pending(self, flushing: threading.Event) -> list[tuple[str, int, float, float]]:
+        """(key, amount, seen, ends) of the windows with a blind request, now marked as
+        flushing, with everything this process counted in them: a window's count must
+        be read once a blind request passed, the others' requests can wait for it (a
+        second at most: a request that finds its read older goes blind)."""
+        taken = []
+        with self._lock:
+            for key in self._blind:
+                window = self._windows.get(key)
+                if window is not None and window.pending and window.flushing is None:
+                    taken.append((key, window.pending, window.seen, window.ends))
+                    window.pending, window.flushing = 0, flushing
+            self._blind.clear()
+        return taken
+
+    def flushed(self, counts: dict[str, tuple[int, float]]) -> None:
+        """Note the counts a flush read back (key -> (count, as of when))."""
+        with self._lock:
+            for key, (count, seen) in counts.items():
+                window = self._windows.get(key)
+                if window is not None:
+                    window.read, window.read_at = max(window.read, count), max(window.read_at, seen)
+                    window.blind, window.flushing = False, None
+
+
+class _Flusher:
+    """One thread per process that reads the counts of the windows where a request went
+    through blind, at most `FLUSH_SECONDS` later, adding what the process decided alone
+    in them, all in one round trip; `flush()` does it at once in the caller's thread."""
+
+    def __init__(self):
+        self._due = threading.Event()
+        self._pid = None  # gunicorn forks after import: a thread per worker process
+        self._start_lock = threading.Lock()
+
+    def wake(self) -> None:
+        if self._pid != os.getpid():
+            with self._start_lock:
+                if self._pid != os.getpid():
+                    self._pid = os.getpid()
+                    threading.Thread(
+                        target=self._run, name="ratelimit-flusher", daemon=True
+                    ).start()
+        self._due.set()
+
+    def _run(self) -> None:
+        while True:
+            self._due.wait()
+            time.sleep(FLUSH_SECONDS)  # gather the blind requests of the next moments
+            self._due.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        flushing = threading.Event()
+        taken = _tally.take_pending(flushing)
+        try:
+            if taken:
+                counts = _count([(key, int(ends - seen) + 1, n) for key, n, seen, ends in taken])
+                read = {key: (c, seen) for (key, _, seen, _), c in zip(taken, counts, strict=True)}
+                _tally.flushed(read)
+        except CACHE_OUTAGE as exc:
+            _tally.forget([key for key, _, _, _ in taken])
+            log.warning("rate limit counts not added, the cache is unreachable: %s", exc)
+        except Exception:  # the thread must go on: these windows start afresh
+            _tally.forget([key for key, _, _, _ in taken])
+            log.exception("rate limit counts not added")
+        finally:
+            flushing.set()
 
 
 # How old a read count may be for a process to decide alone.
 SYNC_SECONDS = 1.0
+# How long a blind request waits at most to be added to the cache's counter.
+FLUSH_SECONDS = 0.05
+# How long a request that must ask waits for a flush of its window under way.
+FLUSH_WAIT_SECONDS = 1.0
 _tally = _Tally()
+_flusher = _Flusher()
+
+
+def rate_limit_flush() -> None:
+    """Add what this process decided alone to the cache's counters now (tests)."""
+    _flusher.flush()
 
 
 def rate_limit_tally_clear() -> None:

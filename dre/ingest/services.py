@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from dre.accounts.models import Project
 from dre.accounts.selectors import project_key_get
-from dre.batching import GroupCommit
+from dre.batching import BatchPublisher, GroupCommit
 from dre.celery import TRANSIENT_ERRORS
 from dre.crashes.models import Coredump
 from dre.crashes.services import NotACoredump, coredump_ingest_bytes
@@ -202,16 +202,19 @@ def unframe(data: bytes) -> list[bytes]:
 def _pending_insert(rows: list[PendingChunks]) -> list[PendingChunks]:
     now = timezone.now()
     for row in rows:
-        row.queued = now  # published once the group committed; see _pending_publish
+        row.queued = now  # published once the group committed; see _pending_publish_ids
     return insert_many(rows)
 
 
 def _pending_publish(rows: list[PendingChunks]) -> None:
-    """One chunks_apply message per committed group; a refused publish leaves the rows
-    unqueued for pending_chunks_requeue_stuck (the sweeper)."""
+    _pending_publish_ids([row.pk for row in rows])
+
+
+def _pending_publish_ids(ids: list[int]) -> None:
+    """One chunks_apply message for `ids`; a refused publish leaves the rows unqueued
+    for pending_chunks_requeue_stuck (the sweeper)."""
     from dre.ingest.tasks import chunks_apply
 
-    ids = [row.pk for row in rows]
     try:
         chunks_apply.delay(ids)
     except Exception as exc:  # kombu and redis-py raise several kinds; all mean "not queued"
@@ -222,7 +225,14 @@ def _pending_publish(rows: list[PendingChunks]) -> None:
             log.warning("pending chunks %s: could not record their outbox state", ids)
 
 
-_pending = GroupCommit(write=_pending_insert, after=_pending_publish)
+# Committed groups of pending chunks are published by the process's publisher thread,
+# a few groups per message (dre/batching.py).
+_pending_publisher = BatchPublisher(publish=_pending_publish_ids)
+_pending = GroupCommit(
+    write=_pending_insert,
+    after=lambda rows: _pending_publisher.add([row.pk for row in rows]),
+    after_inline=_pending_publish,
+)
 
 
 def pending_chunks_requeue_stuck(now=None) -> int:
@@ -237,7 +247,7 @@ def pending_chunks_requeue_stuck(now=None) -> int:
     ids = list(stuck)
     if ids:
         PendingChunks.objects.filter(pk__in=ids).update(queued=now)
-        _pending_publish([PendingChunks(pk=pk) for pk in ids])
+        _pending_publish_ids(ids)
     return len(ids)
 
 

@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from dre.batching import GroupCommit
+from dre import batching
+from dre.batching import BatchPublisher, GroupCommit
 
 
 def test_it_writes_a_lone_item_at_once():
@@ -88,3 +89,35 @@ def test_it_splits_more_items_than_max_group_over_several_writes():
 
     assert sum(sizes) == 7
     assert max(sizes) <= 3
+
+
+def test_a_publisher_sends_what_several_groups_committed_in_one_batch(monkeypatch):
+    monkeypatch.setattr(batching, "_tasks_run_eagerly", lambda: False)  # a broker, as in production
+    batches = []
+    publisher = BatchPublisher(publish=batches.append, interval=0.1, max_batch=3)
+
+    for ids in ([1], [2, 3], [4]):
+        publisher.add(ids)
+    deadline = time.monotonic() + 5
+    while sum(map(len, batches)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    assert batches == [[1, 2, 3], [4]]  # by its thread, max_batch ids at a time
+
+
+def test_a_publisher_that_fails_goes_on_with_the_next_batch():
+    batches = []
+
+    def publish(ids):
+        if ids == [1]:
+            raise ConnectionError("broker down")
+        batches.append(ids)
+
+    publisher = BatchPublisher(publish=publish, max_batch=1)
+    publisher._start = lambda: None  # published by hand here
+    publisher.add([1])
+    publisher.add([2])
+
+    publisher.flush()
+
+    assert batches == [[2]]

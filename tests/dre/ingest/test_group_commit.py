@@ -3,6 +3,7 @@ heartbeat chunks are written by group commit and queued once per group."""
 
 import pytest
 
+from dre.batching import BatchPublisher
 from dre.crashes import services as crash_services
 from dre.crashes.models import Coredump
 from dre.crashes.tasks import symbolicate_batch
@@ -15,6 +16,20 @@ from tests.firmware_fixtures import coredump_path
 
 # No test transaction: the group commit writes on the request's own connection.
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def published_by_hand(monkeypatch):
+    """No publisher threads: each request publishes its group's ids when it returns,
+    as the process's publisher thread would within PUBLISH_INTERVAL."""
+    add = BatchPublisher.add
+
+    def add_and_publish(publisher, ids):
+        add(publisher, ids)
+        publisher.flush()
+
+    monkeypatch.setattr(BatchPublisher, "_start", lambda publisher: None)
+    monkeypatch.setattr(BatchPublisher, "add", add_and_publish)
 
 
 def upload(client, key, body):
@@ -144,3 +159,31 @@ def test_pending_chunks_frame_and_unframe_round_trip():
     chunks = [b"", b"a", bytes(range(256)) * 10]
 
     assert services.unframe(services.frame(chunks)) == chunks
+
+
+def test_rows_a_dead_process_never_published_are_published_by_the_sweeper(
+    client, project_key, monkeypatch, published, settings
+):
+    """kill -9 of a web process between the commit and its publisher's turn."""
+    monkeypatch.setattr(BatchPublisher, "add", lambda publisher, ids: None)  # never published
+    data = coredump_path("an385-O0", "null_write").read_bytes()
+    assert upload(client, project_key, data).status_code == 202
+    assert post_chunk(client, project_key, SINGLE).status_code == 202
+    coredump, pending = Coredump.objects.get(), PendingChunks.objects.get()
+    assert coredump.queued is not None
+    assert pending.queued is not None
+    assert published == []
+    sent = []
+    monkeypatch.setattr(
+        crash_services.outbox, "publish_symbolicate", lambda pk, mark=False: sent.append(pk) or True
+    )
+
+    soon = coredump.queued + services.timedelta(seconds=60)
+    assert crash_services.coredumps_requeue_stuck(soon) == 0  # it may still be on its way
+    assert services.pending_chunks_requeue_stuck(soon) == 0
+    later = coredump.queued + services.timedelta(seconds=settings.STUCK_AFTER_SECONDS + 1)
+    assert crash_services.coredumps_requeue_stuck(later) == 1
+    assert services.pending_chunks_requeue_stuck(later) == 1
+
+    assert sent == [coredump.pk]
+    assert published == [("chunks", [pending.pk])]

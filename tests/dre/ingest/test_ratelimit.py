@@ -1,11 +1,20 @@
 """Fixed-window rate limits."""
 
+import threading
+
 import pytest
 import redis.connection
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCacheClient
 
-from dre.ingest.ratelimit import parse_rate, rate_limit_hit, rate_limits_hit
+from dre.ingest import ratelimit
+from dre.ingest.ratelimit import parse_rate, rate_limit_flush, rate_limit_hit, rate_limits_hit
+
+
+@pytest.fixture(autouse=True)
+def flushed_by_hand(monkeypatch):
+    """No flusher thread: the tests flush when a process's thread would have."""
+    monkeypatch.setattr(ratelimit._flusher, "wake", lambda: None)
 
 
 @pytest.mark.parametrize(
@@ -94,24 +103,44 @@ def redis_round_trips(monkeypatch):
     return _RedisRoundTrips(monkeypatch)
 
 
+def test_a_windows_first_request_goes_through_blind_and_the_flush_counts_it(
+    redis_round_trips, settings
+):
+    settings.RATE_LIMIT_SHARERS = 4
+    now = 1_000_000.0  # window 16666 of a minute
+
+    assert rate_limit_hit("device", "1:a", "100/m", now) is None
+    assert redis_round_trips.sent == 0
+
+    rate_limit_flush()  # what the process's flusher thread does within FLUSH_SECONDS
+
+    assert redis_round_trips.sent == 1
+    assert cache.get("ratelimit:device:1:a:16666") == 1
+
+
 def test_far_from_its_limit_a_process_decides_without_asking_redis(redis_round_trips, settings):
     settings.RATE_LIMIT_SHARERS = 4
     now = 1_000_000.0
+    rate_limit_hit("project", "1", "100/m", now)
+    rate_limit_flush()  # reads the counter
 
-    answers = [rate_limit_hit("project", "1", "100/m", now + i / 100) for i in range(20)]
+    answers = [rate_limit_hit("project", "1", "100/m", now + i / 100) for i in range(1, 20)]
 
-    assert answers == [None] * 20
-    assert redis_round_trips.sent == 1  # the first request reads the counter
+    assert answers == [None] * 19
+    assert redis_round_trips.sent == 1
 
 
-def test_what_it_decided_alone_reaches_redis_with_the_next_question(settings):
+def test_what_it_decided_alone_reaches_redis_with_the_next_flush(settings):
     settings.RATE_LIMIT_SHARERS = 4
     now = 1_000_000.0  # window 16666 of a minute
-    for i in range(10):
+    rate_limit_hit("project", "1", "100/m", now)
+    rate_limit_flush()
+    for i in range(1, 10):
         rate_limit_hit("project", "1", "100/m", now + i / 100)
     assert cache.get("ratelimit:project:1:16666") == 1
 
-    rate_limit_hit("project", "1", "100/m", now + 1.5)  # the read is a second old: ask
+    rate_limit_hit("project", "1", "100/m", now + 1.5)  # the read is a second old: blind
+    rate_limit_flush()
 
     assert cache.get("ratelimit:project:1:16666") == 11
 
@@ -127,11 +156,50 @@ def test_near_its_limit_every_request_asks_and_the_429_comes_exactly_at_the_limi
     assert cache.get("ratelimit:device:1:a:16666") == 21
 
 
-def test_other_processes_counts_are_seen_within_a_second(settings):
+def test_other_processes_counts_are_seen_within_a_second_and_one_blind_request(settings):
     settings.RATE_LIMIT_SHARERS = 4
     now = 1_000_000.0
     assert rate_limit_hit("device", "1:a", "20/m", now) is None
+    rate_limit_flush()
     cache.incr("ratelimit:device:1:a:16666", 19)  # other processes used the rest
 
     assert rate_limit_hit("device", "1:a", "20/m", now + 0.1) is None  # still decided alone
-    assert rate_limit_hit("device", "1:a", "20/m", now + 1.2) is not None  # read again
+    assert rate_limit_hit("device", "1:a", "20/m", now + 1.2) is None  # the read is old: blind
+    rate_limit_flush()  # reads 22
+    assert rate_limit_hit("device", "1:a", "20/m", now + 1.3) is not None
+
+
+def test_a_window_admits_its_limit_and_at_most_one_blind_request_per_process(settings):
+    settings.RATE_LIMIT_SHARERS = 4
+    now = 1_000_000.0
+    cache.set("ratelimit:device:1:a:16666", 20)  # other processes used the window up
+
+    assert rate_limit_hit("device", "1:a", "20/m", now) is None  # blind: nothing known
+    rate_limit_flush()
+
+    later = [rate_limit_hit("device", "1:a", "20/m", now + t) for t in (0.1, 1.5, 15)]
+    assert all(wait is not None for wait in later)  # each asked: the count is near the limit
+    assert cache.get("ratelimit:device:1:a:16666") == 24
+
+
+def test_a_request_that_must_ask_waits_for_its_windows_flush_under_way(settings):
+    settings.RATE_LIMIT_SHARERS = 4
+    now = 1_000_000.0
+    assert rate_limit_hit("device", "1:a", "20/m", now) is None  # blind
+    flushing = threading.Event()
+    taken = ratelimit._tally.take_pending(flushing)  # a flush has taken it, not answered yet
+    answered = []
+    asking = threading.Thread(
+        target=lambda: answered.append(rate_limit_hit("device", "1:a", "20/m", now))
+    )
+
+    asking.start()
+    asking.join(timeout=0.2)
+    assert asking.is_alive()  # its count must include the blind request's
+    cache.set("ratelimit:device:1:a:16666", taken[0][1], timeout=60)  # the flush lands
+    ratelimit._tally.flushed({"ratelimit:device:1:a:16666": (taken[0][1], now)})
+    flushing.set()
+    asking.join(timeout=5)
+
+    assert answered == [None]
+    assert cache.get("ratelimit:device:1:a:16666") == 2
