@@ -142,6 +142,54 @@ def _outcome(slot: _Slot):
     return slot.result
 
 
+class Drainer:
+    """A thread of this process that calls `drain()` `delay` seconds after a `wake()`:
+    what callers queue meanwhile goes out in one go, off their requests' paths.
+
+    The thread starts with the first wake in each process: gunicorn forks its workers
+    after importing the app, and threads do not survive a fork. `drain` handles its
+    own failures; anything it lets escape is logged, and the thread goes on.
+    """
+
+    def __init__(self, drain: Callable[[], None], delay: float, name: str):
+        self._drain, self._delay, self._name = drain, delay, name
+        self._forked()
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        """No thread yet, and new locks: a parent's thread may have held one at the fork."""
+        self._due = threading.Event()
+        self._start_lock = threading.Lock()
+        self._draining = threading.Lock()
+        self._started = False
+
+    def wake(self) -> None:
+        if not self._started:
+            with self._start_lock:
+                if not self._started:
+                    threading.Thread(target=self._run, name=self._name, daemon=True).start()
+                    self._started = True
+        self._due.set()
+
+    def _run(self) -> None:
+        while True:
+            self._due.wait()
+            time.sleep(self._delay)  # gather what the next moments queue
+            with self._draining:
+                self._due.clear()
+                try:
+                    self._drain()
+                except Exception:
+                    log.exception("%s: drain failed; the thread goes on", self._name)
+
+    def settle(self) -> None:
+        """Return once no drain is due or under way (tests that stop waking it)."""
+        while self._due.is_set():
+            time.sleep(0.005)
+        with self._draining:
+            pass
+
+
 # How long ids handed to a BatchPublisher may wait to be published with later ones.
 PUBLISH_INTERVAL = 0.05
 
@@ -164,11 +212,10 @@ class BatchPublisher:
     """
 
     def __init__(self, publish, interval: float = PUBLISH_INTERVAL, max_batch: int = MAX_GROUP):
-        self.publish, self.interval, self.max_batch = publish, interval, max_batch
+        self.publish, self.max_batch = publish, max_batch
         self._ids: list = []
         self._lock = threading.Lock()
-        self._due = threading.Event()
-        self._pid = None  # the process whose thread publishes (gunicorn forks after import)
+        self._drainer = Drainer(self._publish_added, interval, "batch-publisher")
         atexit.register(self.flush)
 
     def add(self, ids: list) -> None:
@@ -177,26 +224,16 @@ class BatchPublisher:
             return
         with self._lock:
             self._ids += ids
-            if self._pid != os.getpid():
-                self._start()
-        self._due.set()
+        self._drainer.wake()
 
     def flush(self) -> None:
         """Publish everything added so far, in this thread (exit, tests)."""
         while batch := self._take():
             self._send(batch)
 
-    def _start(self) -> None:
-        self._pid = os.getpid()
-        threading.Thread(target=self._run, name="batch-publisher", daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            self._due.wait()
-            time.sleep(self.interval)  # gather what the next groups commit meanwhile
-            self._due.clear()
-            self.flush()
-            connections.close_all()  # this thread's, if a refused publish's UPDATE opened one
+    def _publish_added(self) -> None:
+        self.flush()
+        connections.close_all()  # this thread's, if a refused publish's UPDATE opened one
 
     def _take(self) -> list:
         with self._lock:

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 import threading
 import time
@@ -47,7 +46,7 @@ from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import RedisError
 
-from dre.batching import GroupCommit
+from dre.batching import Drainer, GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -232,49 +231,24 @@ class _Tally:
                     window.blind, window.flushing = False, None
 
 
-class _Flusher:
-    """One thread per process that reads the counts of the windows where a request went
-    through blind, at most `FLUSH_SECONDS` later, adding what the process decided alone
-    in them, all in one round trip; `flush()` does it at once in the caller's thread."""
-
-    def __init__(self):
-        self._due = threading.Event()
-        self._pid = None  # gunicorn forks after import: a thread per worker process
-        self._start_lock = threading.Lock()
-
-    def wake(self) -> None:
-        if self._pid != os.getpid():
-            with self._start_lock:
-                if self._pid != os.getpid():
-                    self._pid = os.getpid()
-                    threading.Thread(
-                        target=self._run, name="ratelimit-flusher", daemon=True
-                    ).start()
-        self._due.set()
-
-    def _run(self) -> None:
-        while True:
-            self._due.wait()
-            time.sleep(FLUSH_SECONDS)  # gather the blind requests of the next moments
-            self._due.clear()
-            self.flush()
-
-    def flush(self) -> None:
-        flushing = threading.Event()
-        taken = _tally.take_pending(flushing)
-        try:
-            if taken:
-                counts = _count([(key, int(ends - seen) + 1, n) for key, n, seen, ends in taken])
-                read = {key: (c, seen) for (key, _, seen, _), c in zip(taken, counts, strict=True)}
-                _tally.flushed(read)
-        except CACHE_OUTAGE as exc:
-            _tally.forget([key for key, _, _, _ in taken])
-            log.warning("rate limit counts not added, the cache is unreachable: %s", exc)
-        except Exception:  # the thread must go on: these windows start afresh
-            _tally.forget([key for key, _, _, _ in taken])
-            log.exception("rate limit counts not added")
-        finally:
-            flushing.set()
+def _flush() -> None:
+    """Read the counts of the windows where a request went through blind, adding what
+    the process decided alone in them, all in one round trip."""
+    flushing = threading.Event()
+    taken = _tally.take_pending(flushing)
+    try:
+        if taken:
+            counts = _count([(key, int(ends - seen) + 1, n) for key, n, seen, ends in taken])
+            read = {key: (c, seen) for (key, _, seen, _), c in zip(taken, counts, strict=True)}
+            _tally.flushed(read)
+    except CACHE_OUTAGE as exc:
+        _tally.forget([key for key, _, _, _ in taken])
+        log.warning("rate limit counts not added, the cache is unreachable: %s", exc)
+    except Exception:  # these windows start afresh
+        _tally.forget([key for key, _, _, _ in taken])
+        log.exception("rate limit counts not added")
+    finally:
+        flushing.set()
 
 
 # How old a read count may be for a process to decide alone.
@@ -284,12 +258,13 @@ FLUSH_SECONDS = 0.05
 # How long a request that must ask waits for a flush of its window under way.
 FLUSH_WAIT_SECONDS = 1.0
 _tally = _Tally()
-_flusher = _Flusher()
+# One thread per process flushes, at most FLUSH_SECONDS after a blind request.
+_flusher = Drainer(_flush, FLUSH_SECONDS, "ratelimit-flusher")
 
 
 def rate_limit_flush() -> None:
     """Add what this process decided alone to the cache's counters now (tests)."""
-    _flusher.flush()
+    _flush()
 
 
 def rate_limit_tally_clear() -> None:

@@ -31,7 +31,6 @@ import atexit
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +38,7 @@ from datetime import datetime
 from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
+from dre.batching import Drainer
 from dre.fleet.models import HardwareVersion, SoftwareVersion
 from dre.fleet.services import devices_seen
 from dre.releases.models import UpdateCheck
@@ -135,8 +135,8 @@ def _row(check: UpdateCheckSeen) -> dict:
 
 
 class WriteBehind:
-    """Items appended by a process's threads, handed to `write(items)` every `every`
-    seconds by a thread of the process's own, started with the first item.
+    """Items appended by a process's threads, handed to `write(items)` by a thread of
+    the process's own (dre.batching.Drainer) at most `every` seconds after they came.
 
     A write that fails keeps its items for the next (in front, in order). One that a
     constraint refuses is tried again one item at a time, and only the items refused
@@ -145,36 +145,31 @@ class WriteBehind:
     """
 
     def __init__(self, write: Callable[[list], None], every: float, limit: int):
-        self._write, self._every, self._limit = write, every, limit
+        self._write, self._limit = write, limit
+        self._writer = Drainer(self._write_queued, every, "update-checks")
         self._forked()
         os.register_at_fork(after_in_child=self._forked)
 
     def _forked(self) -> None:
-        """Start empty, with new locks (a parent's thread may have held one at the
-        fork) and no writer yet: threads do not survive a fork."""
+        """Start empty, with new locks (a parent's thread may have held one at the fork)."""
         self._items: list = []
-        self._lock = threading.Lock()  # guards _items and _started
+        self._lock = threading.Lock()  # guards _items
         self._writing = threading.Lock()  # one write at a time, in order
-        self._started = False
 
     def append(self, item) -> bool:
         """Queue the item; False when `limit` items wait already (the caller writes it)."""
         with self._lock:
-            if not self._started:
-                threading.Thread(target=self._run, name="update-checks", daemon=True).start()
-                self._started = True
             if len(self._items) >= self._limit:
                 return False
             self._items.append(item)
+        self._writer.wake()
         return True
 
-    def _run(self) -> None:
-        while True:
-            time.sleep(self._every)
-            try:
-                self.flush()
-            except Exception:  # a bug, not the database: keep the writer alive for the rest
-                log.exception("update checks could not be written, dropped")
+    def _write_queued(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # a bug, not the database: keep the writer alive for the rest
+            log.exception("update checks could not be written, dropped")
 
     def flush(self) -> None:
         with self._writing:
@@ -211,6 +206,7 @@ class WriteBehind:
         connection.close()
         with self._lock:
             self._items[:0] = items
+        self._writer.wake()  # try again after the writer's delay
 
 
 _queue = WriteBehind(update_checks_write, FLUSH_SECONDS, MAX_QUEUED)

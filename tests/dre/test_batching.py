@@ -113,8 +113,7 @@ def test_a_publisher_that_fails_goes_on_with_the_next_batch():
             raise ConnectionError("broker down")
         batches.append(ids)
 
-    publisher = BatchPublisher(publish=publish, max_batch=1)
-    publisher._start = lambda: None  # published by hand here
+    publisher = BatchPublisher(publish=publish, interval=3600, max_batch=1)  # by hand here
     publisher.add([1])
     publisher.add([2])
 

@@ -3,6 +3,7 @@ heartbeat chunks are written by group commit and queued once per group."""
 
 import pytest
 
+from dre import batching
 from dre.batching import BatchPublisher
 from dre.crashes import services as crash_services
 from dre.crashes.models import Coredump
@@ -22,14 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def published_by_hand(monkeypatch):
     """No publisher threads: each request publishes its group's ids when it returns,
     as the process's publisher thread would within PUBLISH_INTERVAL."""
-    add = BatchPublisher.add
-
-    def add_and_publish(publisher, ids):
-        add(publisher, ids)
-        publisher.flush()
-
-    monkeypatch.setattr(BatchPublisher, "_start", lambda publisher: None)
-    monkeypatch.setattr(BatchPublisher, "add", add_and_publish)
+    monkeypatch.setattr(batching, "_tasks_run_eagerly", lambda: True)
 
 
 def upload(client, key, body):
