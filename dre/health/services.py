@@ -154,6 +154,14 @@ class IntervalDraft:
         """The row to store: every column but the id."""
         return {name: getattr(self, name) for name in INTERVAL_COLUMNS}
 
+    def json_row(self) -> dict:
+        """row(), its dates and times as text, as PostgreSQL reads them from JSON
+        (json.dumps's `default` hook per value cost more than the rest of the row)."""
+        row = self.row()
+        for name in ("started", "ended", "day", "received"):
+            row[name] = row[name].isoformat()
+        return row
+
 
 # HeartbeatInterval's columns but the id; an IntervalDraft has each as an attribute.
 INTERVAL_COLUMNS = [f.attname for f in HeartbeatInterval._meta.concrete_fields if not f.primary_key]
@@ -231,13 +239,12 @@ def _insert_new(intervals: list[IntervalDraft]) -> list[IntervalDraft]:
     if connection.vendor != "postgresql":  # SQLite, for development: one by one
         return [i for i in intervals if _draft_insert_one(i)]
     with connection.cursor() as cursor:
-        cursor.execute(INTERVALS_INSERT, [json.dumps([i.row() for i in intervals], default=_iso)])
-        ids = {tuple(row[1:]): row[0] for row in cursor.fetchall()}
+        cursor.execute(INTERVALS_INSERT, [json.dumps([i.json_row() for i in intervals])])
+        ids = {source: pk for pk, source in cursor.fetchall()}
     stored = []
     for interval in intervals:
-        key = (interval.device_id, interval.session_index, interval.ended)
-        if key in ids:
-            interval.pk = ids.pop(key)
+        if interval.source_event_id in ids:
+            interval.pk = ids[interval.source_event_id]
             stored.append(interval)
         else:
             log.info(
@@ -250,22 +257,16 @@ def _insert_new(intervals: list[IntervalDraft]) -> list[IntervalDraft]:
 
 # The rows travel as one JSON document: adapting thousands of parameters one by one
 # cost more than PostgreSQL's insert. In the batch's order, so that of two intervals
-# with the same key the first is stored.
+# with the same key the first is stored; each is told by its event's id (one event,
+# one heartbeat), cheaper to read back than the key.
 INTERVALS_INSERT = f"""
 INSERT INTO health_heartbeatinterval ({", ".join(f'"{c}"' for c in INTERVAL_COLUMNS)})
 SELECT {", ".join(f'"{c}"' for c in INTERVAL_COLUMNS)}
 FROM json_populate_recordset(NULL::health_heartbeatinterval, %s) WITH ORDINALITY
 ORDER BY ordinality
 ON CONFLICT DO NOTHING
-RETURNING id, device_id, session_index, ended
+RETURNING id, source_event_id
 """
-
-
-def _iso(value: date) -> str:
-    """Dates and times in JSON, as PostgreSQL reads them."""
-    if isinstance(value, date):  # datetime too
-        return value.isoformat()
-    raise TypeError(f"no JSON for {type(value).__name__}")
 
 
 def _draft_insert_one(draft: IntervalDraft) -> bool:

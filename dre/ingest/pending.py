@@ -49,9 +49,7 @@ def pending_chunks_apply(ids: list[int]) -> int:
     re-delivered task or a concurrent worker (blocked on the devices' stream locks)
     applies each exactly once."""
     devices: dict[int, set[str]] = {}
-    for project_id, serial in PendingChunks.objects.filter(pk__in=ids).values_list(
-        "project_id", "device_serial"
-    ):
+    for project_id, serial in _pending_devices(ids):
         devices.setdefault(project_id, set()).add(serial)
     return sum(
         _apply_devices(Project.objects.get(pk=project_id), sorted(serials))
@@ -62,17 +60,14 @@ def pending_chunks_apply(ids: list[int]) -> int:
 def _apply_devices(project: Project, serials: list[str]) -> int:
     """1. Mark the devices seen and lock their streams, in id order (as a request
        locks its one device, then its stream: no lock cycle between workers and requests).
-    2. Read their pending rows under those locks: a concurrent apply has committed
-       (and deleted them) or not started.
+    2. Take (read and delete) their pending rows under those locks: a concurrent apply
+       has committed (and deleted them) or not started. The deletion commits with what
+       the rows held, or neither does.
     3. Whole event messages fed to an idle stream are stored in a few statements for
        the whole batch (EventBatch); anything else goes through `_feed`, one by one."""
     with transaction.atomic():
         locked = _locked_streams(project, serials)
-        rows = list(
-            PendingChunks.objects.filter(project=project, device_serial__in=serials)
-            .order_by("pk")
-            .values_list("pk", "device_serial", "chunks")
-        )
+        rows = _pending_take(project, serials)
         by_serial: dict[str, list[bytes]] = {}
         for _, serial, chunks in rows:
             by_serial.setdefault(serial, []).extend(unframe(bytes(chunks)))
@@ -85,16 +80,56 @@ def _apply_devices(project: Project, serials: list[str]) -> int:
             else:
                 batch.add(device, messages)
         batch.store()
-        PendingChunks.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
     return len(rows)
+
+
+# Lists travel as one array parameter (= ANY), not one placeholder per item as `__in`
+# writes them: psycopg splits and quotes a statement of hundreds of placeholders anew
+# at every call.
+KNOWN_SERIALS = """
+SELECT serial FROM fleet_device WHERE project_id = %s AND serial = ANY(%s)
+"""
+STREAMS_LOCKED = """
+SELECT id, device_id, total_length, buffer FROM ingest_chunkstream
+WHERE device_id = ANY(%s) ORDER BY device_id FOR UPDATE
+"""
+PENDING_DEVICES = """
+SELECT DISTINCT project_id, device_serial FROM ingest_pendingchunks WHERE id = ANY(%s)
+"""
+PENDING_TAKE = """
+DELETE FROM ingest_pendingchunks WHERE project_id = %s AND device_serial = ANY(%s)
+RETURNING id, device_serial, chunks
+"""
+
+
+def _pending_devices(ids: list[int]) -> list[tuple[int, str]]:
+    """(project id, device serial) of the pending rows among `ids` (a row applied by an
+    earlier delivery of the task is gone)."""
+    if connection.vendor != "postgresql":  # SQLite, in development, has no arrays
+        rows = PendingChunks.objects.filter(pk__in=ids)
+        return list(rows.values_list("project_id", "device_serial").distinct())
+    with connection.cursor() as cursor:
+        cursor.execute(PENDING_DEVICES, [list(ids)])
+        return cursor.fetchall()
+
+
+def _pending_take(project: Project, serials: list[str]) -> list[tuple[int, str, bytes]]:
+    """Delete the devices' pending rows and return them, (id, serial, chunks), oldest
+    first: one statement where reading and deleting them took two."""
+    if connection.vendor != "postgresql":
+        pending = PendingChunks.objects.filter(project=project, device_serial__in=serials)
+        rows = list(pending.order_by("pk").values_list("pk", "device_serial", "chunks"))
+        pending.filter(pk__in=[pk for pk, _, _ in rows]).delete()
+        return rows
+    with connection.cursor() as cursor:
+        cursor.execute(PENDING_TAKE, [project.pk, list(serials)])
+        return sorted(cursor.fetchall())
 
 
 def _locked_streams(project: Project, serials: list[str]) -> dict[str, tuple[Device, LockedStream]]:
     """{serial: (device, stream)}, the devices marked seen and their streams locked
     until the transaction ends, each in device id order."""
-    for serial in set(serials) - set(
-        Device.objects.filter(project=project, serial__in=serials).values_list("serial", flat=True)
-    ):
+    for serial in set(serials) - _known_serials(project, serials):
         device_seen(project, serial)  # a device's first contact
     devices = devices_seen_locked(project, serials)
     by_device = _streams_locked([device.pk for device in devices])
@@ -105,6 +140,15 @@ def _locked_streams(project: Project, serials: list[str]) -> dict[str, tuple[Dev
         )
         by_device.update(_streams_locked(missing))
     return {device.serial: (device, by_device[device.pk]) for device in devices}
+
+
+def _known_serials(project: Project, serials: list[str]) -> set[str]:
+    if connection.vendor != "postgresql":
+        known = Device.objects.filter(project=project, serial__in=serials)
+        return set(known.values_list("serial", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(KNOWN_SERIALS, [project.pk, list(serials)])
+        return {serial for (serial,) in cursor.fetchall()}
 
 
 @dataclass
@@ -131,15 +175,16 @@ class LockedStream:
 
 
 def _streams_locked(device_ids: list[int]) -> dict[int, LockedStream]:
-    streams = (
-        ChunkStream.objects.select_for_update()
-        .filter(device__in=device_ids)
-        .order_by("device")
-        .values_list("id", "device_id", "total_length", "buffer")
-    )
+    if connection.vendor != "postgresql":
+        streams = ChunkStream.objects.select_for_update().filter(device__in=device_ids)
+        rows = streams.order_by("device").values_list("id", "device_id", "total_length", "buffer")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(STREAMS_LOCKED, [list(device_ids)])
+            rows = cursor.fetchall()
     return {
         device_id: LockedStream(pk, device_id, total_length, bytes(buffer))
-        for pk, device_id, total_length, buffer in streams
+        for pk, device_id, total_length, buffer in rows
     }
 
 
