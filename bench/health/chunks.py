@@ -45,11 +45,18 @@ def main() -> None:
     parser.add_argument("--heartbeats", type=int, default=5_000)
     parser.add_argument("--batch", type=int, default=200, help="pending rows per chunks_apply")
     parser.add_argument("--database", default="dre_health_chunks_bench")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="skip the worker's gc.freeze() at start"
+    )
     args = parser.parse_args()
     server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
     _recreate(server, args.database)
     try:
         _setup_django(urlsplit(server)._replace(path=f"/{args.database}").geturl())
+        if not args.no_freeze:
+            from dre.celery import worker_heap_freeze
+
+            worker_heap_freeze()  # as a worker process does once it is set up
         _run(args)
     finally:
         from django.db import connections
