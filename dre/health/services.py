@@ -122,7 +122,9 @@ class IntervalDraft:
     without Model.__init__'s field loop, which cost more per heartbeat than the naming."""
 
     project: Project
+    project_id: int
     device: Device
+    device_id: int
     cohort_id: int
     software_version_id: int | None
     hardware_version_id: int | None
@@ -141,14 +143,6 @@ class IntervalDraft:
     state: str = HeartbeatInterval.State.RESOLVED
     error: str = ""
     pk: int | None = None
-
-    @property
-    def project_id(self) -> int:
-        return self.project.pk
-
-    @property
-    def device_id(self) -> int:
-        return self.device.pk
 
     def row(self) -> dict:
         """The row to store: every column but the id."""
@@ -192,7 +186,15 @@ def heartbeats_record(
             )
             continue
         fields = _interval_fields(event)
-        draft = IntervalDraft(project=project, received=received, **context, **fields)
+        device = context["device"]
+        draft = IntervalDraft(
+            project=project,
+            project_id=project.id,
+            device_id=device.id,
+            received=received,
+            **context,
+            **fields,
+        )
         pairs.append((draft, event.info.metrics))
     registries = _name_in_memory(pairs)
     stored = _insert_new([interval for interval, _ in pairs])
