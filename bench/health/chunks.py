@@ -1,6 +1,7 @@
 """The whole heartbeat path of one worker process, from pending chunks to named metrics.
 
     .venv/bin/python bench/health/chunks.py [--devices 200] [--heartbeats 5000] [--batch 200]
+        [--no-freeze]
 
 Creates its own database (dre_health_chunks_bench, dropped afterwards), indexes the
 heartbeat-metadata test ELF, and stores positional heartbeats as the chunk endpoint
@@ -11,6 +12,10 @@ this one process: `pending_chunks_apply` over the ids of one group commit at a t
 commit, as with no broker). It checks that every heartbeat came out named, that no
 pending row is left and that every day is marked dirty, and prints heartbeats per
 second, CPU seconds and SQL statements per heartbeat. Figures, not tests.
+
+Once Django is set up it freezes the process's objects out of the garbage collector's
+sight, as a Celery worker process does at start (dre.celery.worker_heap_freeze);
+`--no-freeze` leaves them, as worker processes did before.
 
 With PostgreSQL on this machine it also prints the CPU its backend (the process that
 serves this connection) spent on the timed work, from /proc: with both CPUs shared
