@@ -236,7 +236,7 @@ class EventBatch:
     events go to their apps one by one, as from a request.
 
     Rows are plain dicts, not model instances: for a batch of hundreds of heartbeats,
-    Model.__init__ of a message, an event and an interval each was a fifth of the
+    Model.__init__ of a message, an event and an interval together was a fifth of the
     worker's CPU. They read `.id`, not the `.pk` property (a call through the model's
     meta, a dozen times a heartbeat)."""
 
