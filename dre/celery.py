@@ -1,8 +1,9 @@
 """The Celery application. Tasks live in each app's tasks.py."""
 
+import gc
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dre.settings")
 
@@ -35,3 +36,21 @@ RETRY_ON_TRANSIENT_ERRORS = {
     "max_retries": 8,
     "acks_late": True,
 }
+
+
+@signals.worker_process_init.connect
+def _on_worker_process_init(**kwargs) -> None:
+    worker_heap_freeze()
+
+
+def worker_heap_freeze() -> None:
+    """Move what a worker process holds once set up (Django, the apps, their modules:
+    hundreds of thousands of objects) out of the garbage collector's sight.
+
+    They live as long as the process, yet every full collection walked them all: about
+    80 ms each, every few hundred batches' worth of rows allocated, a tenth of a
+    heartbeat worker's CPU. Frozen objects are never collected; only garbage cycles
+    made of startup objects could leak, once, at most. Python's docs suggest the same
+    for processes that fork without exec (gc.freeze)."""
+    gc.collect()
+    gc.freeze()

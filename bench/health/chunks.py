@@ -1,6 +1,7 @@
 """The whole heartbeat path of one worker process, from pending chunks to named metrics.
 
     .venv/bin/python bench/health/chunks.py [--devices 200] [--heartbeats 5000] [--batch 200]
+        [--no-freeze]
 
 Creates its own database (dre_health_chunks_bench, dropped afterwards), indexes the
 heartbeat-metadata test ELF, and stores positional heartbeats as the chunk endpoint
@@ -11,6 +12,15 @@ this one process: `pending_chunks_apply` over the ids of one group commit at a t
 commit, as with no broker). It checks that every heartbeat came out named, that no
 pending row is left and that every day is marked dirty, and prints heartbeats per
 second, CPU seconds and SQL statements per heartbeat. Figures, not tests.
+
+Once Django is set up it freezes the process's objects out of the garbage collector's
+sight, as a Celery worker process does at start (dre.celery.worker_heap_freeze);
+`--no-freeze` leaves them, as worker processes did before.
+
+With PostgreSQL on this machine it also prints the CPU its backend (the process that
+serves this connection) spent on the timed work, from /proc: with both CPUs shared
+by other work, that and this process's CPU are the steady figures; the wall clock
+rate is not.
 """
 
 from __future__ import annotations
@@ -40,11 +50,18 @@ def main() -> None:
     parser.add_argument("--heartbeats", type=int, default=5_000)
     parser.add_argument("--batch", type=int, default=200, help="pending rows per chunks_apply")
     parser.add_argument("--database", default="dre_health_chunks_bench")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="skip the worker's gc.freeze() at start"
+    )
     args = parser.parse_args()
     server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
     _recreate(server, args.database)
     try:
         _setup_django(urlsplit(server)._replace(path=f"/{args.database}").geturl())
+        if not args.no_freeze:
+            from dre.celery import worker_heap_freeze
+
+            worker_heap_freeze()  # as a worker process does once it is set up
         _run(args)
     finally:
         from django.db import connections
@@ -67,7 +84,8 @@ def _run(args) -> None:
     project = project_create(organization=organization, slug="fleet", name="Fleet")
     prefix = bytes.fromhex(_index_elf(project))
     _known_devices(project, args.devices)
-    statements, elapsed, cpu, count = [], 0.0, 0.0, 0
+    statements, elapsed, cpu, server_cpu, count = [], 0.0, 0.0, 0.0, 0
+    backend = _backend_cpu_reader()
     # Rounds of `batch` requests, as group commits leave them: each round is applied
     # before the next arrives (a device's rows of later rounds would go with the first).
     for first in range(0, args.heartbeats, args.batch):
@@ -75,16 +93,42 @@ def _run(args) -> None:
             project, prefix, args.devices, range(first, min(first + args.batch, args.heartbeats))
         )
         started, cpu_started = time.perf_counter(), time.process_time()
+        server_started = backend()
         with connection.execute_wrapper(lambda execute, *a: statements.append(1) or execute(*a)):
             pending_chunks_apply(ids)
         elapsed += time.perf_counter() - started
         cpu += time.process_time() - cpu_started
+        server_cpu += backend() - server_started
         count += len(ids)
     _check(project, count)
     print(f"{count:,} heartbeats of {args.devices} devices, {args.batch} pending rows per task")
     print(f"whole path      {count / elapsed:8,.0f} heartbeats/s  ({elapsed:.2f} s)")
     print(f"CPU (this process) {cpu / count * 1e6:8,.0f} us per heartbeat ({count / cpu:,.0f}/s)")
     print(f"SQL statements  {len(statements) / count:8.2f} per heartbeat")
+    if server_cpu:
+        print(f"CPU (PostgreSQL backend) {server_cpu / count * 1e6:8,.0f} us per heartbeat")
+
+
+def _backend_cpu_reader():
+    """A function that returns the CPU seconds (user + system) of this connection's
+    PostgreSQL backend so far, or 0.0 when its /proc entry is not readable (a server
+    on another machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    stat = Path(f"/proc/{pid}/stat")
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (proc(5))
+
+    return read
 
 
 def _known_devices(project, devices: int) -> None:

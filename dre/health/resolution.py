@@ -80,7 +80,8 @@ def _resolve_build(intervals: list[HeartbeatInterval]) -> int:
 def intervals_name(intervals: list[HeartbeatInterval]) -> dict | None:
     """Name positional intervals of one build (project, build-id prefix, software version)
     in memory from its ELF, each RESOLVED or UNRESOLVED with a reason; returns the
-    registry used, or None (and leaves them waiting) when that ELF is not indexed yet."""
+    registry used, or None (and leaves them waiting) when that ELF is not indexed yet.
+    Stored intervals or a worker's IntervalDrafts: it reads and sets the same fields."""
     first = intervals[0]
     symbol_file = symbol_file_for(
         first.project_id,

@@ -7,7 +7,9 @@ ELF or touches many rows runs in tasks started on commit.
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -20,7 +22,6 @@ from dre.health.metrics import BUILTIN_METRICS, SDK_INTERVAL_MS
 from dre.health.models import DeviceMetricValue, DirtyDay, HeartbeatInterval, Metric, Reboot
 from dre.health.reboots import reboot_reason
 from dre.ingest import wire
-from dre.sql import insert_json
 
 log = logging.getLogger(__name__)
 METRIC_KEY_LENGTH = 128
@@ -89,35 +90,90 @@ def heartbeat_record(event: wire.Event, context: dict) -> HeartbeatInterval | No
 
 
 def _interval(event: wire.Event, context: dict) -> HeartbeatInterval:
-    """The interval of a heartbeat, positional values awaiting their names.
+    """The interval of a heartbeat, positional values awaiting their names."""
+    return HeartbeatInterval(**context, **_interval_fields(event))
+
+
+def _interval_fields(event: wire.Event) -> dict:
+    """What a heartbeat says of its interval, before naming.
 
     The SDK stamps a heartbeat when the interval closes, so the capture time is its end.
     """
     info: wire.Heartbeat = event.info
     ended, _ = _event_time(event)
-    interval = HeartbeatInterval(
-        **context,
-        session_index=-1 if info.session_index is None else info.session_index,
-        ended=ended,
-        started=ended,
-        day=ended.date(),
-        build_id_prefix=(event.build_id_prefix or b"").hex(),
-        positional=plain(list(info.positional_metrics)),
-    )
+    fields = {
+        "session_index": -1 if info.session_index is None else info.session_index,
+        "ended": ended,
+        "started": ended,
+        "day": ended.date(),
+        "build_id_prefix": (event.build_id_prefix or b"").hex(),
+        "positional": plain(list(info.positional_metrics)),
+    }
     if info.positional_metrics:
-        interval.state = HeartbeatInterval.State.AWAITING_SYMBOLS
-        interval.session = f"session {interval.session_index}"
-    return interval
+        fields["state"] = HeartbeatInterval.State.AWAITING_SYMBOLS
+        fields["session"] = f"session {fields['session_index']}"
+    return fields
 
 
-def heartbeats_record(heartbeats: list[tuple[wire.Event, dict]]) -> list[HeartbeatInterval]:
-    """heartbeat_record for many (event, context) heartbeats of one project, for a worker
-    applying a batch of devices' chunks: one INSERT for all, duplicates (of a stored
-    interval, or within the batch) dropped. They are named before they are stored
-    (_name_in_memory); positional ones whose ELF is not indexed yet wait for it, named
-    by one resolve_heartbeats task for the batch. Returns the intervals stored."""
+@dataclass(eq=False)
+class IntervalDraft:
+    """A heartbeat's interval before it is stored, for a worker's batch: the columns of
+    HeartbeatInterval as plain attributes (what naming reads and writes, as on the model),
+    without Model.__init__'s field loop, which cost more per heartbeat than the naming."""
+
+    project: Project
+    project_id: int
+    device: Device
+    device_id: int
+    cohort_id: int
+    software_version_id: int | None
+    hardware_version_id: int | None
+    source_event_id: int
+    received: datetime
+    session_index: int
+    ended: datetime
+    started: datetime
+    day: date
+    build_id_prefix: str
+    positional: list
+    session: str = "heartbeat"
+    duration_ms: int = 0
+    values: dict = field(default_factory=dict)
+    filtered: dict = field(default_factory=dict)
+    state: str = HeartbeatInterval.State.RESOLVED
+    error: str = ""
+    pk: int | None = None
+
+    def row(self) -> dict:
+        """The row to store: every column but the id."""
+        return {name: getattr(self, name) for name in INTERVAL_COLUMNS}
+
+    def json_row(self) -> dict:
+        """row(), its dates and times as text, as PostgreSQL reads them from JSON
+        (json.dumps's `default` hook per value cost more than the rest of the row)."""
+        row = self.row()
+        for name in ("started", "ended", "day", "received"):
+            row[name] = row[name].isoformat()
+        return row
+
+
+# HeartbeatInterval's columns but the id; an IntervalDraft has each as an attribute.
+INTERVAL_COLUMNS = [f.attname for f in HeartbeatInterval._meta.concrete_fields if not f.primary_key]
+
+
+def heartbeats_record(
+    project: Project, heartbeats: list[tuple[wire.Event, dict]]
+) -> list[IntervalDraft]:
+    """heartbeat_record for many heartbeats of one project, for a worker applying a
+    batch of devices' chunks; each comes with its `device`, `cohort_id`,
+    `software_version_id`, `hardware_version_id` and `source_event_id`. One INSERT for
+    all, duplicates (of a stored interval, or within the batch) dropped. They are named
+    before they are stored (_name_in_memory); positional ones whose ELF is not indexed
+    yet wait for it, named by one resolve_heartbeats task for the batch. Returns the
+    intervals stored."""
     from dre.health.tasks import resolve_heartbeats
 
+    received = timezone.now()
     pairs = []
     for event, context in heartbeats:
         problem = _out_of_range(event.info)
@@ -129,7 +185,17 @@ def heartbeats_record(heartbeats: list[tuple[wire.Event, dict]]) -> list[Heartbe
                 problem,
             )
             continue
-        pairs.append((_interval(event, context), event.info.metrics))
+        fields = _interval_fields(event)
+        device = context["device"]
+        draft = IntervalDraft(
+            project=project,
+            project_id=project.id,
+            device_id=device.id,
+            received=received,
+            **context,
+            **fields,
+        )
+        pairs.append((draft, event.info.metrics))
     registries = _name_in_memory(pairs)
     stored = _insert_new([interval for interval, _ in pairs])
     waiting = [i.pk for i in stored if i.state == HeartbeatInterval.State.AWAITING_SYMBOLS]
@@ -167,25 +233,20 @@ def _name_in_memory(pairs: list[tuple[HeartbeatInterval, dict]]) -> list:
     return groups
 
 
-def _insert_new(intervals: list[HeartbeatInterval]) -> list[HeartbeatInterval]:
+def _insert_new(intervals: list[IntervalDraft]) -> list[IntervalDraft]:
     """INSERT ... ON CONFLICT DO NOTHING in one statement; the intervals it stored, with
     their ids (the first of two with the same device, session and end)."""
     if not intervals:
         return []
     if connection.vendor != "postgresql":  # SQLite, for development: one by one
-        return [i for i in intervals if _insert_one(i)]
-    found = insert_json(
-        intervals,
-        conflict="ON CONFLICT DO NOTHING",
-        returning=("id", "device_id", "session_index", "ended"),
-    )
-    ids = {tuple(row[1:]): row[0] for row in found}
+        return [i for i in intervals if _draft_insert_one(i)]
+    with connection.cursor() as cursor:
+        cursor.execute(INTERVALS_INSERT, [json.dumps([i.json_row() for i in intervals])])
+        ids = {source: pk for pk, source in cursor.fetchall()}
     stored = []
     for interval in intervals:
-        key = (interval.device_id, interval.session_index, interval.ended)
-        if key in ids:
-            interval.pk = ids.pop(key)
-            interval._state.adding = False
+        if interval.source_event_id in ids:
+            interval.pk = ids[interval.source_event_id]
             stored.append(interval)
         else:
             log.info(
@@ -194,6 +255,28 @@ def _insert_new(intervals: list[HeartbeatInterval]) -> list[HeartbeatInterval]:
                 interval.ended,
             )
     return stored
+
+
+# The rows travel as one JSON document: adapting thousands of parameters one by one
+# cost more than PostgreSQL's insert. In the batch's order, so that of two intervals
+# with the same key the first is stored; each is told by its event's id (one event,
+# one heartbeat), cheaper to read back than the key.
+INTERVALS_INSERT = f"""
+INSERT INTO health_heartbeatinterval ({", ".join(f'"{c}"' for c in INTERVAL_COLUMNS)})
+SELECT {", ".join(f'"{c}"' for c in INTERVAL_COLUMNS)}
+FROM json_populate_recordset(NULL::health_heartbeatinterval, %s) WITH ORDINALITY
+ORDER BY ordinality
+ON CONFLICT DO NOTHING
+RETURNING id, source_event_id
+"""
+
+
+def _draft_insert_one(draft: IntervalDraft) -> bool:
+    interval = HeartbeatInterval(**draft.row())
+    if not _insert_one(interval):
+        return False
+    draft.pk = interval.pk
+    return True
 
 
 def _after_save(interval: HeartbeatInterval) -> None:

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 import pytest
 
 from dre.fleet.models import Device
-from dre.health.models import DirtyDay, HeartbeatInterval
+from dre.health.models import DirtyDay, HeartbeatInterval, Reboot
 from dre.ingest import services
 from dre.ingest.models import DeviceMessage, Event, PendingChunks
 from dre.ingest.pending import pending_chunks_apply
-from tests.builders import event_chunks, heartbeat_info, sdk_event
+from tests.builders import event_chunks, heartbeat_info, reboot_info, sdk_event
 from tests.dre.health.conftest import DAY_START
 from tests.dre.health.test_names_from_elf import VALUES, positional, upload_elf
 
@@ -114,3 +114,24 @@ def test_a_device_with_a_partial_message_in_its_stream_is_applied_one_by_one(pro
     assert HeartbeatInterval.objects.count() == 1
     rejected = DeviceMessage.objects.get(status=DeviceMessage.Status.REJECTED)
     assert "abandoned" in rejected.error
+
+
+def test_other_events_of_a_batch_go_to_their_apps_as_from_a_request(project):
+    reboot = sdk_event(2, reboot_info(0x8001), software_version="2.0.0", captured_at=DAY_START)
+
+    pending_chunks_apply([pending(project, "dev-1", heartbeat(), reboot)])
+
+    stored = Reboot.objects.select_related("software_version").get()
+    assert stored.unexpected
+    assert stored.software_version.version == "2.0.0"
+    assert stored.source_event_id == Event.objects.get(kind=Event.Kind.REBOOT).pk
+    assert HeartbeatInterval.objects.count() == 1
+
+
+def test_a_heartbeat_sent_twice_in_one_batch_is_stored_once(project):
+    ids = [pending(project, "dev-1", heartbeat()), pending(project, "dev-1", heartbeat())]
+
+    pending_chunks_apply(ids)
+
+    interval = HeartbeatInterval.objects.get()
+    assert interval.source_event_id == Event.objects.order_by("pk").first().pk
