@@ -28,11 +28,19 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{_int('PORT', 8000)}"
 worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 32)
 # gunicorn's advice: (2 x cores) + 1 workers. Each thread may hold a PostgreSQL
-# connection (DATABASE_CONN_MAX_AGE), so by default the web processes together
-# stay within WEB_DB_CONNECTIONS (96, under a default PostgreSQL's 100).
+# connection (DATABASE_CONN_MAX_AGE), and so does the process's UpdateCheck writer
+# (dre/releases/update_checks.py), so by default the web processes together stay
+# within WEB_DB_CONNECTIONS (96, under a default PostgreSQL's 100).
+CONNECTIONS_PER_WORKER = threads + 1
 workers = _int(
     "WEB_CONCURRENCY",
-    max(1, min(2 * multiprocessing.cpu_count() + 1, _int("WEB_DB_CONNECTIONS", 96) // threads)),
+    max(
+        1,
+        min(
+            2 * multiprocessing.cpu_count() + 1,
+            _int("WEB_DB_CONNECTIONS", 96) // CONNECTIONS_PER_WORKER,
+        ),
+    ),
 )
 # A request that takes longer than this is stuck: the worker is killed and replaced.
 # The largest upload (a symbol file, MAX_SYMBOL_FILE_BYTES) streams to storage
