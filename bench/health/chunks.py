@@ -30,15 +30,12 @@ import os
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench" / "pages"))
 
-from run import _drop, _recreate, _setup_django  # noqa: E402  (bench/pages/run.py)
+from bench.django_bench import scratch_database  # noqa: E402
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 VALUES = [3_600_000, 0, 1, 1, 87, 4250, -5]
 SESSION = 1  # kMfltMetricsSessionKey_heartbeat in the fixture's metrics.c
 START = 1_767_225_600  # 2026-01-01 00:00 UTC
@@ -54,20 +51,12 @@ def main() -> None:
         "--no-freeze", action="store_true", help="skip the worker's gc.freeze() at start"
     )
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    _recreate(server, args.database)
-    try:
-        _setup_django(urlsplit(server)._replace(path=f"/{args.database}").geturl())
+    with scratch_database(args.database):
         if not args.no_freeze:
             from dre.celery import worker_heap_freeze
 
             worker_heap_freeze()  # as a worker process does once it is set up
         _run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _drop(server, args.database)
 
 
 def _run(args) -> None:

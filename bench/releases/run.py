@@ -19,35 +19,24 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench" / "pages"))
-from run import _drop, _recreate, _setup_django  # noqa: E402 (bench/pages/run.py)
+from bench.django_bench import scratch_database  # noqa: E402
 
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 urlpatterns: list = []  # this module is the URLconf while measuring: dre's paths + /noop
 
 
 def main() -> None:
     args = _arguments()
-    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
     # Measure dre's answer, not the rate limiter's refusals.
     os.environ["DEVICE_RATE_LIMIT"] = os.environ["PROJECT_RATE_LIMIT"] = "100000000/m"
-    _recreate(server, args.database)
-    try:
-        _setup_django(urlsplit(server)._replace(path=f"/{args.database}").geturl())
+    with scratch_database(args.database):
         key, serials = _build(args.devices, args.releases)
         _route_noop()
         latest = _measure(_latest_requests(key, serials), args.requests)
         noop = _measure(lambda n: ("/noop", {}), args.requests)
         _report(latest, noop)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _drop(server, args.database)
 
 
 def _arguments():
