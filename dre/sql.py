@@ -200,22 +200,26 @@ def insert_json(objects: list, *, conflict: str = "", returning: tuple = ("id",)
     Every concrete field but the primary key is written as the instance holds it.
     """
     model = type(objects[0])
-    meta = model._meta
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    rows = [{f.column: getattr(obj, f.attname) for f in fields} for obj in objects]
+    return insert_json_rows(model, rows, conflict=conflict, returning=returning)
+
+
+def insert_json_rows(
+    model, rows: list[dict], *, conflict: str = "", returning: tuple = ("id",)
+) -> list[tuple]:
+    """insert_json for rows already built as dicts of column -> value (the same columns
+    in each), where building model instances would cost more than the insert."""
     connection = connections[router_db(model)]
     quote = connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    table, columns = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
-    rows = json.dumps(
-        [{f.column: getattr(obj, f.attname) for f in fields} for obj in objects],
-        default=_json_value,
-    )
+    table, columns = quote(model._meta.db_table), ", ".join(quote(c) for c in rows[0])
     statement = (
         f"INSERT INTO {table} ({columns}) SELECT {columns} "
         f"FROM json_populate_recordset(NULL::{table}, %s) WITH ORDINALITY ORDER BY ordinality "
         f"{conflict} RETURNING {', '.join(quote(c) for c in returning)}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, [rows])
+        cursor.execute(statement, [json.dumps(rows, default=_json_value)])
         return cursor.fetchall()
 
 

@@ -21,7 +21,6 @@ import argparse
 import itertools
 import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -57,21 +56,9 @@ def main() -> None:
 
 
 def _environment(database_url: str) -> dict[str, str]:
-    files = Path(tempfile.mkdtemp(prefix="dre-bench-threads-"))
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0",
-        "CACHE_URL": os.environ.get("CACHE_URL") or "redis://127.0.0.1:6379/1",
-        "BLOB_ROOT": str(files / "blobs"),
-        "STATIC_ROOT": str(files / "static"),
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "testserver",
-        "PROJECT_RATE_LIMIT": "100000000/m",
-        "LOG_LEVEL": "WARNING",
-        "DATABASE_CONN_MAX_AGE": "60",
-        "DJANGO_SETTINGS_MODULE": "bench_settings",
-    }
+    """run.py's settings, for Django's test client instead of gunicorn."""
+    env = run._environment(argparse.Namespace(workers=1), database_url)
+    return {**env, "ALLOWED_HOSTS": "testserver"}
 
 
 def _measure(key: str, args) -> None:

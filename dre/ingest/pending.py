@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -40,6 +39,7 @@ from dre.ingest.services import (
     to_json,
     unframe,
 )
+from dre.sql import insert_json_rows
 
 
 def pending_chunks_apply(ids: list[int]) -> int:
@@ -368,26 +368,7 @@ class BatchEvent:
 def _insert_rows(model, rows: list[dict]) -> list[int]:
     """INSERT `rows` (dicts of every column but the id) in one statement; their ids,
     in their order. On PostgreSQL the rows travel as one JSON parameter
-    (json_populate_recordset, as dre.sql.insert_json sends model instances); elsewhere
-    (SQLite, in development) one by one."""
+    (dre.sql.insert_json_rows); elsewhere (SQLite, in development) one by one."""
     if connection.vendor != "postgresql":
         return [model.objects.create(**row).pk for row in rows]
-    quote = connection.ops.quote_name
-    table, columns = quote(model._meta.db_table), ", ".join(quote(c) for c in rows[0])
-    statement = (
-        f"INSERT INTO {table} ({columns}) SELECT {columns} "
-        f"FROM json_populate_recordset(NULL::{table}, %s) WITH ORDINALITY ORDER BY ordinality "
-        f"RETURNING {quote(model._meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [json.dumps(rows, default=_json_value)])
-        return [pk for (pk,) in cursor.fetchall()]
-
-
-def _json_value(value):
-    """JSON for what json.dumps does not know, as PostgreSQL's input functions read it."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return "\\x" + bytes(value).hex()
-    raise TypeError(f"no JSON for {type(value).__name__}")
+    return [pk for (pk,) in insert_json_rows(model, rows, returning=(model._meta.pk.column,))]
