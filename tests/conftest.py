@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -32,6 +33,22 @@ def pytest_configure(config):
         from tests.services import require_services
 
         require_services()
+    _cache_database_per_worker()
+
+
+def _cache_database_per_worker():
+    """Each test empties the cache, and on Redis that empties its whole database: so
+    that one pytest-xdist worker never empties it under another's test, worker gwN
+    uses the Redis database of CACHE_URL plus N."""
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    cache_settings = settings.CACHES["default"]
+    if not worker.startswith("gw") or not cache_settings["BACKEND"].endswith("RedisCache"):
+        return
+    location = urlsplit(cache_settings["LOCATION"])
+    database = int(location.path.strip("/") or 0) + int(worker[2:])
+    cache_settings["LOCATION"] = location._replace(path=f"/{database}").geturl()
 
 
 @pytest.fixture(scope="session")
