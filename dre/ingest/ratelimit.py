@@ -137,6 +137,12 @@ class _Window:
     def far_from(self, limit: Rate, sharers: int) -> bool:
         return self.read + (self.pending + 1) * sharers <= limit.count
 
+    def note(self, count: int, at: float) -> None:
+        """A count read back as of `at`, which also holds this window's blind request.
+        Counts only grow: an answer overtaken by a newer one is older."""
+        self.read, self.read_at = max(self.read, count), max(self.read_at, at)
+        self.blind = False
+
 
 class _Tally:
     """This process's view of the counters of current windows (see the module doc)."""
@@ -180,9 +186,8 @@ class _Tally:
     def read(self, key: str, count: int, now: float) -> None:
         with self._lock:
             window = self._windows.get(key)
-            if window is not None:  # counts only grow: an answer overtaken is older
-                window.read, window.read_at = max(window.read, count), max(window.read_at, now)
-                window.blind = False  # the amount asked held this window's blind request
+            if window is not None:
+                window.note(count, now)
 
     def within(self, key: str, limit: Rate) -> bool:
         window = self._windows.get(key)
@@ -227,8 +232,8 @@ class _Tally:
             for key, (count, seen) in counts.items():
                 window = self._windows.get(key)
                 if window is not None:
-                    window.read, window.read_at = max(window.read, count), max(window.read_at, seen)
-                    window.blind, window.flushing = False, None
+                    window.note(count, seen)
+                    window.flushing = None
 
 
 def _flush() -> None:
