@@ -223,20 +223,6 @@ def insert_json_rows(
         return cursor.fetchall()
 
 
-def insert_many_json(objects: list) -> list:
-    """insert_many through insert_json (PostgreSQL; elsewhere insert_many)."""
-    model = type(objects[0])
-    connection = connections[router_db(model)]
-    if connection.vendor != "postgresql":
-        return insert_many(objects)
-    ids = insert_json(objects, returning=(model._meta.pk.column,))
-    for obj, (pk,) in zip(objects, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objects
-
-
 def _json_value(value):
     """JSON for what json.dumps does not know, as PostgreSQL's input functions read it."""
     if isinstance(value, datetime | date):

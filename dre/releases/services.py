@@ -17,7 +17,7 @@ from dre import blobs
 from dre.accounts.models import Project
 from dre.events import Event, EventType, publish
 from dre.fleet import services as fleet_services
-from dre.fleet.models import Cohort, Device, HardwareVersion, SoftwareType
+from dre.fleet.models import Cohort
 from dre.fleet.services import hardware_version_get, software_version_get
 from dre.fleet.versions import version_key
 from dre.releases.models import (
@@ -26,7 +26,6 @@ from dre.releases.models import (
     Deployment,
     DeploymentLog,
     Release,
-    UpdateCheck,
 )
 
 FIRMWARE_TYPES = ("standalone", "zchunk_header_swu", "zchunk_image")
@@ -409,25 +408,3 @@ def deployment_halt(
 
 
 RULE_ACTOR = "rollout rule"
-
-
-# -- update checks ----------------------------------------------------------------
-
-
-def update_check_record(
-    device: Device,
-    software_type: SoftwareType,
-    hardware_version: HardwareVersion,
-    current_version: str | None,
-    release: Release | None,
-) -> UpdateCheck:
-    return UpdateCheck.objects.create(
-        project_id=device.project_id,
-        device=device,
-        cohort_id=device.cohort_id,
-        software_type=software_type,
-        hardware_version=hardware_version,
-        current_version=current_version or "",
-        outcome=UpdateCheck.Outcome.OFFERED if release else UpdateCheck.Outcome.UP_TO_DATE,
-        release=release,
-    )
