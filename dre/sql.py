@@ -130,63 +130,88 @@ def update_rows(objects: list, fields: list[str]) -> None:
         cursor.execute(statement, params)
 
 
-def insert_many(objects: list) -> list:
-    """INSERT unsaved instances of one model in one statement and set their primary
-    keys from its RETURNING clause; return them.
+class ArrayInsert:
+    """`insert(rows) -> ids`: many new rows of one model in one INSERT whose text is
+    the same for any number of rows, for group commit (dre/batching.py).
 
-    What `bulk_create` does without its per-call compiler and transaction: in
-    autocommit the one statement is its own transaction (no BEGIN and COMMIT round
-    trips). Group commit (dre/batching.py) writes each group with it, so its cost
-    per row is a few adapted values. Every concrete field but the primary key is
-    written as the instance holds it: defaults must be set, as Model() sets them.
+    Each row is a tuple of the values of `columns` (attnames, values as the database
+    takes them: ints, str, bytes, datetimes, None). Each of those columns travels as
+    one array parameter (`unnest`); every other column takes one value for all the
+    rows: `constants[name]` if given, else the field's default, a callable being
+    called once per statement. One text means psycopg and PostgreSQL prepare it once
+    per connection, and no model instance is built per row: building and adapting
+    instances (what `bulk_create` and a VALUES list of one placeholder per value do)
+    cost more CPU than PostgreSQL's insert. The ids come back in the rows' order.
     """
-    model = type(objects[0])
-    meta = model._meta
-    connection = connections[router_db(model)]
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    width = len(fields)
-    rows = ", ".join(
-        "(" + ", ".join(f"${n * width + i + 1}" for i in range(width)) + ")"
-        for n in range(len(objects))
-    )
-    statement = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {rows} RETURNING {quote(meta.pk.column)}"
-    )
-    params = [
-        field.get_db_prep_save(getattr(obj, field.attname), connection)
-        for obj in objects
-        for field in fields
-    ]
-    with _raw_cursor(connection) as cursor:
-        cursor.execute(statement, params)
-        ids = [found for (found,) in cursor.fetchall()]
-    for obj, pk in zip(objects, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-    return objects
+
+    def __init__(self, model, columns: list[str], **constants):
+        self.model, self.columns = model, columns
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        by_attname = {f.attname: f for f in fields}
+        self._given = [by_attname[name] for name in columns]
+        self._rest = [f for f in fields if f.attname not in columns]
+        self._constants = {
+            f.attname: constants[f.attname] if f.attname in constants else _default(f)
+            for f in self._rest
+        }
+        self._statement = None
+
+    def __call__(self, rows: list[tuple]) -> list[int]:
+        connection = connections[router_db(self.model)]
+        constants = {k: v() if callable(v) else v for k, v in self._constants.items()}
+        if connection.vendor != "postgresql":  # SQLite, for development
+            objects = [
+                self.model(**dict(zip(self.columns, row, strict=True)), **constants) for row in rows
+            ]
+            return [created.pk for created in self.model.objects.bulk_create(objects)]
+        # In the statement's order: the constants (SELECT's list), then the arrays.
+        params = [f.get_db_prep_save(constants[f.attname], connection) for f in self._rest]
+        params += [list(values) for values in zip(*rows, strict=True)]
+        with _binary_cursor(connection) as cursor:
+            cursor.execute(self._statement or self._build(connection), params)
+            # ids grow in the order the rows were inserted, which is the arrays' order
+            return sorted(found for (found,) in cursor.fetchall())
+
+    def _build(self, connection) -> str:
+        quote = connection.ops.quote_name
+        given = len(self._given)
+        arrays = ", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in self._given)
+        names = [f"v{i}" for i in range(given)]
+        scalars = [f"%b::{f.cast_db_type(connection)}" for f in self._rest]
+        columns = ", ".join(quote(f.column) for f in [*self._given, *self._rest])
+        self._statement = (
+            f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) "
+            f"SELECT {', '.join([*names, *scalars])} "
+            f"FROM unnest({arrays}) WITH ORDINALITY AS rows ({', '.join(names)}, n) "
+            f"ORDER BY n RETURNING {quote(self.model._meta.pk.column)}"
+        )
+        return self._statement
 
 
-def _raw_cursor(connection):
-    """A cursor with PostgreSQL's own `$n` placeholders and values sent apart from
-    the statement (psycopg's RawCursor), wrapped as Django wraps its cursors (so
-    tests and the debug toolbar see its statements).
+def _default(field):
+    """A field's default as Model() sets it: a callable one is called per statement."""
+    if field.has_default():
+        return field.default
+    return field.get_default()
 
-    insert_many's statements have a placeholder per value: psycopg's `%s` cursor
-    parses such a statement at every call (it caches only up to 50 placeholders)
-    and quotes every value into it, bytes as hex; that cost more CPU than the rest
-    of a group's write. Other backends (SQLite in development) keep Django's."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+
+def _binary_cursor(connection):
+    """A PostgreSQL cursor that sends values apart from the statement, in binary where
+    its placeholder is `%b` (psycopg's server-side binding), wrapped as Django wraps
+    its cursors (so tests and the debug toolbar see its statements).
+
+    Django's cursor binds on the client: it quotes every value into the statement,
+    bytes as hex, and PostgreSQL parses that text at every call. And `%b`, not `%s`:
+    psycopg sends a list of bytes in text unless told otherwise, 8 kB of coredump
+    escaped in 100 us instead of copied in 1 us. Such statements are prepared once
+    run a few times (settings: DATABASE_PREPARE_THRESHOLD)."""
     import psycopg
 
     connection.ensure_connection()
-    raw = psycopg.RawCursor(connection.connection)
+    cursor = psycopg.Cursor(connection.connection)
     if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
 
 
 def insert_json(objects: list, *, conflict: str = "", returning: tuple = ("id",)) -> list[tuple]:
@@ -194,9 +219,10 @@ def insert_json(objects: list, *, conflict: str = "", returning: tuple = ("id",)
     JSON parameter (`json_populate_recordset`), in their order; `conflict` is an
     optional `ON CONFLICT ...` clause. Returns the `returning` columns of each stored row.
 
-    What insert_many does, for the worker's batches of hundreds of rows: there, adapting
-    every value through its field and psycopg splitting a statement of thousands of
-    placeholders cost more than PostgreSQL's insert; one json.dumps costs a fraction.
+    For the worker's batches of hundreds of rows built as model instances: there,
+    adapting every value through its field and psycopg splitting a statement of
+    thousands of placeholders cost more than PostgreSQL's insert; one json.dumps costs
+    a fraction.
     Every concrete field but the primary key is written as the instance holds it.
     """
     model = type(objects[0])

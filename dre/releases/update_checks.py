@@ -42,7 +42,7 @@ from dre.batching import Drainer
 from dre.fleet.models import HardwareVersion, SoftwareVersion
 from dre.fleet.services import devices_seen
 from dre.releases.models import UpdateCheck
-from dre.sql import insert_many
+from dre.sql import ArrayInsert
 
 log = logging.getLogger(__name__)
 
@@ -98,40 +98,34 @@ def update_checks_write(checks: list[UpdateCheckSeen]) -> None:
         _insert(checks)
 
 
-# One column per array, the same text for any number of rows: psycopg parses the
-# statement once per process, and no model instance is built per row.
-UPDATE_CHECKS_INSERT = (
-    f"INSERT INTO {UpdateCheck._meta.db_table} (project_id, device_id, cohort_id, "
-    "software_type_id, hardware_version_id, current_version, outcome, release_id, at) "
-    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
-    "%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[])"
-)
+_checks_insert = ArrayInsert(
+    UpdateCheck,
+    [
+        "project_id", "device_id", "cohort_id", "software_type_id", "hardware_version_id",
+        "current_version", "outcome", "release_id", "at",
+    ],
+)  # fmt: skip
 
 
 def _insert(checks: list[UpdateCheckSeen]) -> None:
-    if connection.vendor != "postgresql":  # SQLite, for development
-        insert_many([UpdateCheck(**_row(check)) for check in checks])
-        return
-    columns = zip(*(_row(check).values() for check in checks), strict=True)
-    with connection.cursor() as cursor:
-        cursor.execute(UPDATE_CHECKS_INSERT, list(map(list, columns)))
+    _checks_insert([_row(check) for check in checks])
 
 
-def _row(check: UpdateCheckSeen) -> dict:
-    """The UpdateCheck's columns, in UPDATE_CHECKS_INSERT's order."""
+def _row(check: UpdateCheckSeen) -> tuple:
+    """An UpdateCheck's row, in _checks_insert's columns."""
     offered = check.release_id is not None
     outcome = UpdateCheck.Outcome.OFFERED if offered else UpdateCheck.Outcome.UP_TO_DATE
-    return {
-        "project_id": check.project_id,
-        "device_id": check.device_id,
-        "cohort_id": check.cohort_id,
-        "software_type_id": check.software_type_id,
-        "hardware_version_id": check.hardware_version.pk,
-        "current_version": check.current_version or "",
-        "outcome": outcome.value,
-        "release_id": check.release_id,
-        "at": check.at,
-    }
+    return (
+        check.project_id,
+        check.device_id,
+        check.cohort_id,
+        check.software_type_id,
+        check.hardware_version.pk,
+        check.current_version or "",
+        outcome.value,
+        check.release_id,
+        check.at,
+    )
 
 
 class WriteBehind:
