@@ -57,9 +57,9 @@ class _Slot:
 class GroupCommit:
     """`write(items) -> results` (same order, one statement, committed when it
     returns) shared by the threads of a process; `submit(item)` is one request's
-    part in it. `after(results)` runs once per committed group, after its requests
-    were released (it hands the group's ids to a BatchPublisher). A request inside
-    a transaction runs `after_inline(results)` at its commit instead, in its own
+    part in it. With a `publisher` (BatchPublisher), each committed group's results,
+    the ids of its rows, are handed to it once its requests were released; a request
+    inside a transaction publishes its own at that transaction's commit, in its own
     thread (a test's eager task must see the rows on its connection).
 
     Each waiting request sleeps on its own lock and is woken once: by the leader
@@ -69,8 +69,7 @@ class GroupCommit:
     """
 
     write: Callable[[list], list]
-    after: Callable[[list], None] | None = None
-    after_inline: Callable[[list], None] | None = None
+    publisher: BatchPublisher | None = None
     max_group: int = MAX_GROUP
     _waiting: list[_Slot] = field(default_factory=list)
     _writing: bool = False
@@ -81,9 +80,8 @@ class GroupCommit:
     def submit(self, item):
         if connection.in_atomic_block:
             results = self.write([item])
-            after = self.after_inline or self.after
-            if after is not None:
-                transaction.on_commit(lambda: after(results))
+            if self.publisher is not None:
+                transaction.on_commit(lambda: self.publisher.publish(results))
             return results[0]
         slot = _Slot(item)
         with self._lock:
@@ -117,8 +115,8 @@ class GroupCommit:
                 slot.result = result
         finally:
             self._release(group)
-        if results is not None and self.after is not None:
-            self.after(results)
+        if results is not None and self.publisher is not None:
+            self.publisher.add(results)
 
     def _release(self, group: list[_Slot]) -> None:
         """Wake the group's requests, and the first request still waiting to lead the

@@ -54,13 +54,13 @@ class Coredump(models.Model):
         RLE = "rle", "Memfault RLE"  # as the device sent it; expanded by the worker
 
     blob = models.CharField(max_length=255, blank=True)
-    # A small coredump written by group commit (coredump_ingest_bytes) keeps its bytes
+    # A small coredump written by group commit (coredump_receive) keeps its bytes
     # here instead of in a blob: durable with the row's commit, no file per request.
     raw = models.BinaryField(null=True, blank=True, editable=False)
     size = models.BigIntegerField(help_text="Bytes stored, as sent.")
     md5 = models.CharField(max_length=32)
     # SHA-256 of the stored bytes: a re-sent coredump is recognized by it (see
-    # coredump_ingest_bytes), per project and device, within DEDUP_WINDOW_SECONDS.
+    # coredump_receive), per project and device, within DEDUP_WINDOW_SECONDS.
     content_hash = models.CharField(max_length=64, blank=True)
     encoding = models.CharField(max_length=8, choices=Encoding.choices, blank=True, default="")
     expanded_size = models.BigIntegerField(null=True, blank=True, help_text="Bytes once expanded.")

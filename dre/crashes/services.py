@@ -37,7 +37,7 @@ from dre.crashes.symbolicate import (
 )
 from dre.crashes.titles import trace_title
 from dre.fleet.models import Device, SoftwareVersion
-from dre.sql import insert_many
+from dre.sql import ArrayInsert
 from dre.symbols.models import SymbolFile
 
 # The stages live in their own modules; these names are the pipeline's public API.
@@ -101,7 +101,12 @@ def coredump_create(
     return coredump
 
 
-def coredump_ingest_bytes(
+def coredump_ingest_bytes(project: Project, data: bytes, **kwargs) -> Coredump:
+    """coredump_receive, for callers that answer with the row (the REST API)."""
+    return Coredump.objects.get(pk=coredump_receive(project, data, **kwargs))
+
+
+def coredump_receive(
     project: Project,
     data: bytes,
     *,
@@ -109,8 +114,9 @@ def coredump_ingest_bytes(
     device: Device | None = None,
     software_version: SoftwareVersion | None = None,
     sent: bytes | None = None,
-) -> Coredump:
-    """Store coredump bytes that arrived in a request body or a chunk message.
+) -> int:
+    """Store coredump bytes that arrived in a request body or a chunk message; return
+    the stored coredump's id (a device's answer names no more).
 
     `sent` is the coredump as the device sent it, RLE-encoded (memfault-formats.md
     2.1), when `data` is its expansion: the compact form is what gets stored, and
@@ -128,7 +134,7 @@ def coredump_ingest_bytes(
     with _dedup_scope(device):
         if duplicate := _resent(project, device, content_hash):
             log.info("coredump %s re-sent; not stored again", duplicate.pk)
-            return duplicate
+            return duplicate.pk
         fields = {
             "format": format_name,
             "content_hash": content_hash,
@@ -147,30 +153,35 @@ def coredump_ingest_bytes(
         return coredump_create(
             project, stored, source=source, device=device, software_version=software_version,
             **fields,
-        )  # fmt: skip
+        ).pk  # fmt: skip
 
 
-def _received_row(project, stored_bytes: bytes, source, software_version, fields) -> Coredump:
-    return Coredump(
-        project=project,
-        software_version=software_version,
-        raw=stored_bytes,
-        size=len(stored_bytes),
-        md5=hashlib.md5(stored_bytes, usedforsecurity=False).hexdigest(),
-        source=source,
-        queued=timezone.now(),  # published once its group committed; see _publish_ids
-        **fields,
+def _received_row(project, stored_bytes: bytes, source, software_version, fields) -> tuple:
+    """A received coredump's row, in _received_insert's columns."""
+    return (
+        project.pk,
+        software_version.pk if software_version is not None else None,
+        stored_bytes,
+        len(stored_bytes),
+        hashlib.md5(stored_bytes, usedforsecurity=False).hexdigest(),
+        source,
+        fields["format"],
+        fields["content_hash"],
+        fields["encoding"],
+        fields["expanded_size"],
     )
 
 
-def _coredumps_insert(coredumps: list[Coredump]) -> list[Coredump]:
-    """One multi-row INSERT ... RETURNING id for a group of received coredumps."""
-    return insert_many(coredumps)
-
-
-def _publish_batch(coredumps: list[Coredump]) -> None:
-    """Queue a transaction's coredumps at its commit, as one message."""
-    _publish_ids([coredump.pk for coredump in coredumps])
+# The columns a received coredump's row gives; `queued` is set by the statement
+# (published once its group committed; see _publish_ids), the rest are defaults.
+_received_insert = ArrayInsert(
+    Coredump,
+    [
+        "project_id", "software_version_id", "raw", "size", "md5", "source", "format",
+        "content_hash", "encoding", "expanded_size",
+    ],
+    queued=timezone.now,
+)  # fmt: skip
 
 
 def _publish_ids(ids: list[int]) -> None:
@@ -198,11 +209,7 @@ def _mark_queued_many(coredump_ids: list[int]) -> None:
 # Received coredumps that name no device are written by group commit and published by
 # the process's publisher thread in batches (dre/batching.py).
 _publisher = BatchPublisher(publish=_publish_ids, max_batch=SYMBOLICATE_BATCH)
-_received = GroupCommit(
-    write=_coredumps_insert,
-    after=lambda coredumps: _publisher.add([coredump.pk for coredump in coredumps]),
-    after_inline=_publish_batch,
-)
+_received = GroupCommit(write=_received_insert, publisher=_publisher)
 
 
 def _dedup_scope(device: Device | None):

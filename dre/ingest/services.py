@@ -21,7 +21,7 @@ from dre.accounts.selectors import project_key_get
 from dre.batching import BatchPublisher, GroupCommit
 from dre.celery import TRANSIENT_ERRORS
 from dre.crashes.models import Coredump
-from dre.crashes.services import NotACoredump, coredump_ingest_bytes
+from dre.crashes.services import NotACoredump, coredump_receive
 from dre.diagnostics.services import diagnostics_event_record
 from dre.fleet.models import Device
 from dre.fleet.services import (
@@ -33,7 +33,7 @@ from dre.fleet.services import (
 from dre.health.services import health_event_record
 from dre.ingest import wire
 from dre.ingest.models import ChunkStream, DeviceMessage, Event, PendingChunks
-from dre.sql import insert_many
+from dre.sql import ArrayInsert
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def chunks_accept(project: Project, serial: str, chunks: list[bytes]) -> ChunksR
     # applied now, as the worker would.
     if connection.in_atomic_block or not chunks_deferrable(chunks):
         return chunks_ingest(project, serial, chunks)
-    _pending.submit(PendingChunks(project=project, device_serial=serial, chunks=frame(chunks)))
+    _pending.submit((project.pk, serial, frame(chunks)))
     return ChunksReport()
 
 
@@ -199,17 +199,6 @@ def unframe(data: bytes) -> list[bytes]:
     return chunks
 
 
-def _pending_insert(rows: list[PendingChunks]) -> list[PendingChunks]:
-    now = timezone.now()
-    for row in rows:
-        row.queued = now  # published once the group committed; see _pending_publish_ids
-    return insert_many(rows)
-
-
-def _pending_publish(rows: list[PendingChunks]) -> None:
-    _pending_publish_ids([row.pk for row in rows])
-
-
 def _pending_publish_ids(ids: list[int]) -> None:
     """One chunks_apply message for `ids`; a refused publish leaves the rows unqueued
     for pending_chunks_requeue_stuck (the sweeper)."""
@@ -228,11 +217,11 @@ def _pending_publish_ids(ids: list[int]) -> None:
 # Committed groups of pending chunks are published by the process's publisher thread,
 # a few groups per message (dre/batching.py).
 _pending_publisher = BatchPublisher(publish=_pending_publish_ids)
-_pending = GroupCommit(
-    write=_pending_insert,
-    after=lambda rows: _pending_publisher.add([row.pk for row in rows]),
-    after_inline=_pending_publish,
+# `queued` is set by the statement: published once the group committed.
+_pending_insert = ArrayInsert(
+    PendingChunks, ["project_id", "device_serial", "chunks"], queued=timezone.now
 )
+_pending = GroupCommit(write=_pending_insert, publisher=_pending_publisher)
 
 
 def pending_chunks_requeue_stuck(now=None) -> int:
@@ -366,7 +355,7 @@ def _message_project(project: Project, message: wire.Message) -> Project | None:
 
 def _coredump_message(project, device, data: bytes, message: wire.Message) -> DeviceMessage:
     try:
-        coredump = coredump_ingest_bytes(
+        coredump_id = coredump_receive(
             project,
             message.payload,
             source=Coredump.Source.CHUNKS,
@@ -381,7 +370,7 @@ def _coredump_message(project, device, data: bytes, message: wire.Message) -> De
         device=device,
         kind=DeviceMessage.Kind.COREDUMP,
         status=DeviceMessage.Status.ACCEPTED,
-        coredump=coredump,
+        coredump_id=coredump_id,
     )
 
 

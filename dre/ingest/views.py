@@ -27,7 +27,7 @@ from requests_toolbelt.multipart.decoder import (
 
 from dre.accounts.models import Project
 from dre.crashes.models import Coredump
-from dre.crashes.services import NotACoredump, coredump_create, coredump_ingest_bytes
+from dre.crashes.services import NotACoredump, coredump_create, coredump_receive
 from dre.fleet.services import (
     InvalidDeviceSerial,
     device_seen,
@@ -272,7 +272,7 @@ def upload_coredump(request):
         device_validate_serial(serial)
     body = read_body(request, size)
     try:
-        coredump = coredump_ingest_bytes(
+        coredump_id = coredump_receive(
             project,
             body,
             source=Coredump.Source.UPLOAD,
@@ -283,7 +283,7 @@ def upload_coredump(request):
         )
     except NotACoredump as exc:
         raise RequestRejected(400, str(exc)) from None
-    return accepted_coredump(coredump.pk)
+    return accepted_coredump(coredump_id)
 
 
 def accepted_coredump(coredump_id: int) -> HttpResponse:

@@ -59,14 +59,24 @@ def test_a_failed_write_fails_every_request_of_its_group_and_the_next_group_goes
     assert group.submit("b") == "b"
 
 
-def test_after_runs_once_per_committed_group_with_its_results():
-    seen = []
-    group = GroupCommit(write=lambda items: [i + 1 for i in items], after=seen.append)
+class AddedIds:
+    """A BatchPublisher's `add`, recorded."""
+
+    def __init__(self):
+        self.added = []
+
+    def add(self, ids):
+        self.added.append(ids)
+
+
+def test_each_committed_group_hands_its_results_to_its_publisher_once():
+    publisher = AddedIds()
+    group = GroupCommit(write=lambda items: [i + 1 for i in items], publisher=publisher)
 
     group.submit(1)
     group.submit(2)
 
-    assert seen == [[2], [3]]
+    assert publisher.added == [[2], [3]]
 
 
 def test_it_splits_more_items_than_max_group_over_several_writes():
