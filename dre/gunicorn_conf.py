@@ -58,3 +58,11 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Headers a proxy on another machine sets; gunicorn trusts only these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def post_fork(server, worker):
+    """Each worker moves what the preloaded app holds out of the garbage collector's
+    sight, as Celery workers do (dre.celery.worker_heap_freeze, which says why)."""
+    from dre.celery import worker_heap_freeze
+
+    worker_heap_freeze()
