@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from dre.accounts.models import Project
@@ -16,6 +17,13 @@ class CoredumpManager(models.Manager):
         # A row's bytes (`raw`) are read only by coredump_bytes: lists and lookups of
         # coredumps never carry up to INLINE_COREDUMP_BYTES each.
         return super().get_queryset().defer("raw")
+
+
+def _found_later(model):
+    """A coredump's link that the worker fills in: indexed where set (Coredump.Meta)."""
+    return models.ForeignKey(
+        model, models.SET_NULL, null=True, blank=True, related_name="coredumps", db_index=False
+    )
 
 
 class Coredump(models.Model):
@@ -36,18 +44,10 @@ class Coredump(models.Model):
         API = "api"
 
     project = models.ForeignKey(Project, models.CASCADE, related_name="coredumps")
-    device = models.ForeignKey(
-        Device, models.SET_NULL, null=True, blank=True, related_name="coredumps"
-    )
-    software_version = models.ForeignKey(
-        SoftwareVersion, models.SET_NULL, null=True, blank=True, related_name="coredumps"
-    )
-    hardware_version = models.ForeignKey(
-        HardwareVersion, models.SET_NULL, null=True, blank=True, related_name="coredumps"
-    )
-    symbol_file = models.ForeignKey(
-        SymbolFile, models.SET_NULL, null=True, blank=True, related_name="coredumps"
-    )
+    device = _found_later(Device)
+    software_version = _found_later(SoftwareVersion)
+    hardware_version = _found_later(HardwareVersion)
+    symbol_file = _found_later(SymbolFile)
 
     class Encoding(models.TextChoices):
         RAW = "", "raw"
@@ -66,7 +66,7 @@ class Coredump(models.Model):
     expanded_size = models.BigIntegerField(null=True, blank=True, help_text="Bytes once expanded.")
     source = models.CharField(max_length=32, choices=Source.choices)
     format = models.CharField(max_length=32, blank=True)
-    build_id = models.CharField(max_length=64, blank=True, db_index=True)
+    build_id = models.CharField(max_length=64, blank=True)
     trace_reason = models.PositiveIntegerField(null=True, blank=True)
     received = models.DateTimeField(default=timezone.now, db_index=True)
     captured = models.DateTimeField(null=True, blank=True)
@@ -83,9 +83,25 @@ class Coredump(models.Model):
     objects = CoredumpManager()
 
     class Meta:
+        # A row as ingest writes it names no device, version or symbol file yet (the
+        # worker reads them from the coredump): partial indexes spare every upload
+        # five index entries of NULL. Lookups by a value still use them.
         indexes = [
             models.Index(fields=["state", "state_changed"]),
-            models.Index(fields=["project", "device", "content_hash", "-received"]),
+            models.Index(fields=["build_id"], name="coredump_build_id"),
+            models.Index(
+                fields=["project", "device", "content_hash", "-received"],
+                name="coredump_resent",
+                condition=Q(device__isnull=False),
+            ),
+            *(
+                models.Index(
+                    fields=[name],
+                    name=f"coredump_{name}_set",
+                    condition=Q(**{f"{name}__isnull": False}),
+                )
+                for name in ("device", "software_version", "hardware_version", "symbol_file")
+            ),
         ]
 
     def __str__(self):
