@@ -24,9 +24,12 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{_int('PORT', 8000)}"
 # PostgreSQL commits and Redis: ingest is mostly waiting, not computing. The
 # device endpoints share one commit among the requests waiting at the same time
 # (dre/batching.py), so the more threads wait together, the fewer commits: 32
-# threads per process gave 2 to 3 times the ingest rate of 8 (bench/results).
+# threads per process gave 2 to 3 times the ingest rate of 8 (bench/results). But
+# they contend for one GIL, and every hand-off is a context switch: on 2 CPUs, 3
+# processes of 24 threads served a no-op 15 % faster than 2 of 32, and ingest
+# requests at a higher share of that (bench/results, "Group commit without models").
 worker_class = "gthread"
-threads = _int("GUNICORN_THREADS", 32)
+threads = _int("GUNICORN_THREADS", 24)
 # gunicorn's advice: (2 x cores) + 1 workers. Each thread may hold a PostgreSQL
 # connection (DATABASE_CONN_MAX_AGE), and so does the process's UpdateCheck writer
 # (dre/releases/update_checks.py), so by default the web processes together stay

@@ -1,6 +1,6 @@
 """Ingest under the production server, and worker throughput: figures and ratios.
 
-    .venv/bin/python bench/ingest/run.py [--requests 1500] [--clients 32] [--workers 2]
+    .venv/bin/python bench/ingest/run.py [--requests 1500] [--clients 64] [--workers N]
                                          [--only ingest|worker] [--coredumps 200] [--profile]
                                          [--batch 50] [--database dre_bench_ingest]
 
@@ -82,7 +82,9 @@ def _arguments():
     parser.add_argument("--requests", type=int, default=1500, help="per endpoint")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=64, help="client threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn worker processes (default: dre.gunicorn_conf's)"
+    )
     parser.add_argument("--time-limit", type=float, default=120, help="seconds per phase")
     parser.add_argument("--coredumps", type=int, default=200, help="per worker data set")
     parser.add_argument("--only", choices=["ingest", "worker"])
@@ -108,7 +110,7 @@ def _environment(args, database_url: str) -> dict[str, str]:
         "PROJECT_RATE_LIMIT": "100000000/m",
         "LOG_LEVEL": "WARNING",
         "DATABASE_CONN_MAX_AGE": "60",  # as the README's deployment guide says
-        "WEB_CONCURRENCY": str(args.workers),
+        **({"WEB_CONCURRENCY": str(args.workers)} if args.workers else {}),
         "GUNICORN_ACCESS_LOG": "",
         # No recycling mid-run: a replaced worker's CPU would vanish from the meter
         # (cpu.py reads live processes) and its restart would land in one phase only.
@@ -183,7 +185,17 @@ def _deploy_release(project) -> None:
 def _print_machine(args) -> None:
     load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{os.cpu_count()} CPUs, load average {load_average} at the start; "
-          f"gunicorn workers {args.workers}, client threads {args.clients}")  # fmt: skip
+          f"gunicorn {_gunicorn_size()}, client threads {args.clients}")  # fmt: skip
+
+
+def _gunicorn_size() -> str:
+    """The workers and threads dre.gunicorn_conf gives under this run's environment."""
+    import importlib
+
+    import dre.gunicorn_conf
+
+    conf = importlib.reload(dre.gunicorn_conf)  # it reads the environment at import
+    return f"workers {conf.workers} x {conf.threads} threads"
 
 
 def _ingest(env: dict[str, str], project_key: str, args) -> None:

@@ -1,6 +1,6 @@
 """CPU per request of the device endpoints with many threads in one process, no server.
 
-    .venv/bin/python bench/ingest/threads.py [--threads 32] [--requests 3000]
+    .venv/bin/python bench/ingest/threads.py [--threads 24] [--requests 3000]
                                              [--database dre_bench_threads]
 
 What run.py's ingest part measures, without gunicorn's own work: --threads threads
@@ -40,7 +40,7 @@ ENDPOINTS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=24)
     parser.add_argument("--requests", type=int, default=3000, help="per endpoint")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database", default="dre_bench_threads")
