@@ -190,8 +190,9 @@ def _streams_locked(device_ids: list[int]) -> dict[int, LockedStream]:
 
 def _plain_messages(stream: LockedStream, chunks: list[bytes]) -> list | None:
     """The decoded messages when the chunks, fed to the idle stream, are only whole,
-    well-formed event messages that name no other project, hold no RLE and no NUL:
-    what a request defers (chunks_deferrable). None means: apply them one by one."""
+    well-formed event messages that name no other project, hold no RLE and no NUL.
+    None means: apply them one by one, which records what does not decode as a request
+    would have (chunks_deferrable defers such messages too)."""
     if not stream.idle:
         return None
     state, messages = wire.IDLE, []

@@ -158,32 +158,31 @@ def chunks_accept(project: Project, serial: str, chunks: list[bytes]) -> ChunksR
 
 
 def chunks_deferrable(chunks: list[bytes]) -> bool:
-    """Whether the chunks are whole, well-formed event messages that applying can
-    only store: fed to an idle stream they end idle, and each message parses, is not
-    RLE, names no other project and decodes to events without a NUL. (A device's
-    stream that holds a partial message only adds a recorded rejection of it.)"""
+    """Whether applying the chunks later cannot change the request's answer: fed to
+    an idle stream they are whole chunks that end idle (else a 400 or a partial
+    message), and each message is one that applying only records, neither RLE nor a
+    coredump (their expansion budget can answer 413) nor naming a project by its own
+    key. Whether its events decode is the worker's to find: a message that does not
+    is recorded as rejected there exactly as it would be here, and answered 202 alike."""
     state = wire.IDLE
     for raw in chunks:
         result = wire.feed_chunk(state, raw, max_message_length=settings.MAX_COREDUMP_BYTES)
         state = result.state
-        if not all(outcome.ok and _plain_events(outcome.message) for outcome in result.outcomes):
+        if not all(outcome.ok and _recorded_only(outcome.message) for outcome in result.outcomes):
             return False
     return state.idle
 
 
-def _plain_events(data: bytes) -> bool:
+def _recorded_only(data: bytes) -> bool:
     try:
         message = wire.parse_message(data, max_payload_size=settings.MAX_COREDUMP_BYTES)
-        if message.rle or message.project_key is not None:
-            return False
-        if message.type == wire.MessageType.COREDUMP:
-            return False
-        events = wire.decode_events(message.payload)
-        # A NUL in a decoded text is a zero byte in the payload's UTF-8: a payload
-        # without one needs no walk over its events.
-        return b"\0" not in message.payload or not any(map(_contains_nul, events))
     except wire.WireError:
         return False
+    return (
+        not message.rle
+        and message.project_key is None
+        and message.type != wire.MessageType.COREDUMP
+    )
 
 
 def frame(chunks: list[bytes]) -> bytes:

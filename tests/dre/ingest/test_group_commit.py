@@ -8,7 +8,7 @@ from dre.batching import BatchPublisher
 from dre.crashes import services as crash_services
 from dre.crashes.models import Coredump
 from dre.crashes.tasks import symbolicate_batch
-from dre.ingest import services
+from dre.ingest import services, wire
 from dre.ingest.models import DeviceMessage, Event, PendingChunks
 from dre.ingest.pending import pending_chunks_apply
 from dre.ingest.tasks import chunks_apply
@@ -123,6 +123,22 @@ def test_chunks_the_request_may_have_to_refuse_are_applied_at_once(client, proje
 
     assert not PendingChunks.objects.exists()
     assert published == []
+
+
+def test_events_that_do_not_decode_are_deferred_and_rejected_by_the_worker_as_at_once(
+    client, project_key, published
+):
+    message = wire.encode_message(wire.MessageType.EVENT, b"\xff\xff not CBOR")
+    (chunk,) = wire.encode_chunks(message, chunk_size=64)
+
+    assert post_chunk(client, project_key, chunk).status_code == 202
+    pending = PendingChunks.objects.get()
+    assert pending_chunks_apply([pending.pk]) == 1
+
+    rejected = DeviceMessage.objects.get()
+    assert rejected.status == DeviceMessage.Status.REJECTED
+    assert bytes(rejected.raw) == message
+    assert not Event.objects.exists()
 
 
 def test_the_sweeper_publishes_pending_chunks_the_broker_refused(
