@@ -147,7 +147,7 @@ def _upload_elf(project, elf: Path, version: str) -> None:
 
 
 def _store_coredump(project, path: Path) -> int:
-    """What coredump_ingest_bytes stores, minus queueing it: the bench runs it itself."""
+    """What coredump_receive stores, minus queueing it: the bench runs it itself."""
     import symbolicator
     from dre import blobs
     from dre.crashes.models import Coredump
