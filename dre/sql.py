@@ -214,28 +214,17 @@ def _binary_cursor(connection):
     return connection.make_cursor(cursor)
 
 
-def insert_json(objects: list, *, conflict: str = "", returning: tuple = ("id",)) -> list[tuple]:
-    """INSERT unsaved instances of one model (PostgreSQL) with their rows sent as one
-    JSON parameter (`json_populate_recordset`), in their order; `conflict` is an
-    optional `ON CONFLICT ...` clause. Returns the `returning` columns of each stored row.
-
-    For the worker's batches of hundreds of rows built as model instances: there,
-    adapting every value through its field and psycopg splitting a statement of
-    thousands of placeholders cost more than PostgreSQL's insert; one json.dumps costs
-    a fraction.
-    Every concrete field but the primary key is written as the instance holds it.
-    """
-    model = type(objects[0])
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    rows = [{f.column: getattr(obj, f.attname) for f in fields} for obj in objects]
-    return insert_json_rows(model, rows, conflict=conflict, returning=returning)
-
-
 def insert_json_rows(
     model, rows: list[dict], *, conflict: str = "", returning: tuple = ("id",)
 ) -> list[tuple]:
-    """insert_json for rows already built as dicts of column -> value (the same columns
-    in each), where building model instances would cost more than the insert."""
+    """INSERT rows of one model (PostgreSQL), given as dicts of column -> value (the
+    same columns in each), sent as one JSON parameter (`json_populate_recordset`) and
+    inserted in their order; `conflict` is an optional `ON CONFLICT ...` clause.
+    Returns the `returning` columns of each stored row.
+
+    For the worker's batches of hundreds of rows: there, adapting every value as a
+    parameter and psycopg splitting a statement of thousands of placeholders cost more
+    than PostgreSQL's insert; one json.dumps costs a fraction."""
     connection = connections[router_db(model)]
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(c) for c in rows[0])

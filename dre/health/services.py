@@ -7,7 +7,6 @@ ELF or touches many rows runs in tasks started on commit.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +21,7 @@ from dre.health.metrics import BUILTIN_METRICS, SDK_INTERVAL_MS
 from dre.health.models import DeviceMetricValue, DirtyDay, HeartbeatInterval, Metric, Reboot
 from dre.health.reboots import reboot_reason
 from dre.ingest import wire
+from dre.sql import insert_json_rows
 
 log = logging.getLogger(__name__)
 METRIC_KEY_LENGTH = 128
@@ -240,9 +240,16 @@ def _insert_new(intervals: list[IntervalDraft]) -> list[IntervalDraft]:
         return []
     if connection.vendor != "postgresql":  # SQLite, for development: one by one
         return [i for i in intervals if _draft_insert_one(i)]
-    with connection.cursor() as cursor:
-        cursor.execute(INTERVALS_INSERT, [json.dumps([i.json_row() for i in intervals])])
-        ids = {source: pk for pk, source in cursor.fetchall()}
+    # One JSON document for the rows, in the batch's order: of two intervals with the
+    # same key the first is stored. Each is told by its event's id (one event, one
+    # heartbeat), cheaper to read back than the key.
+    found = insert_json_rows(
+        HeartbeatInterval,
+        [i.json_row() for i in intervals],
+        conflict="ON CONFLICT DO NOTHING",
+        returning=("id", "source_event_id"),
+    )
+    ids = {source: pk for pk, source in found}
     stored = []
     for interval in intervals:
         if interval.source_event_id in ids:
@@ -255,20 +262,6 @@ def _insert_new(intervals: list[IntervalDraft]) -> list[IntervalDraft]:
                 interval.ended,
             )
     return stored
-
-
-# The rows travel as one JSON document: adapting thousands of parameters one by one
-# cost more than PostgreSQL's insert. In the batch's order, so that of two intervals
-# with the same key the first is stored; each is told by its event's id (one event,
-# one heartbeat), cheaper to read back than the key.
-INTERVALS_INSERT = f"""
-INSERT INTO health_heartbeatinterval ({", ".join(f'"{c}"' for c in INTERVAL_COLUMNS)})
-SELECT {", ".join(f'"{c}"' for c in INTERVAL_COLUMNS)}
-FROM json_populate_recordset(NULL::health_heartbeatinterval, %s) WITH ORDINALITY
-ORDER BY ordinality
-ON CONFLICT DO NOTHING
-RETURNING id, source_event_id
-"""
 
 
 def _draft_insert_one(draft: IntervalDraft) -> bool:
