@@ -17,6 +17,10 @@ answers as it would have answered its own failure.
 
 A caller inside a transaction (a test's, or a chunk request's) writes inline:
 its row must commit, or roll back, with that transaction.
+
+What need not wait for its commit goes behind the request instead: a WriteBehind
+queues items for a thread of the process (a Drainer) to write in batches; a
+BatchPublisher is one for the ids group commit hands to the broker.
 """
 
 from __future__ import annotations
@@ -30,7 +34,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, connections, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connection,
+    connections,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -195,58 +206,128 @@ class Drainer:
 PUBLISH_INTERVAL = 0.2
 
 
-class BatchPublisher:
+class WriteBehind:
+    """Items appended by a process's threads, handed to `write(batch)` off their
+    requests' paths by a thread of the process (a Drainer) `every` seconds after the
+    first came, in order, `max_batch` at a time (all that wait, by default).
+
+    - A write that fails on the database keeps its batch, in front, for the next.
+    - One that a constraint refuses is tried again one item at a time, and only the
+      items refused alone are dropped, logged.
+    - Any other failure drops its batch, logged, and the next batch goes on.
+    - Past `limit` items waiting, `append` refuses one (False): its caller writes it.
+    - At exit what waits is written; a forked child starts empty, what the parent
+      queued being the parent's to write.
+    """
+
+    def __init__(self, write, every: float, limit: int | None = None, *, max_batch=None):
+        self._write, self._limit, self._max_batch = write, limit, max_batch
+        self._name = getattr(write, "__name__", "write")
+        self._drainer = Drainer(self._write_waiting, every, f"write-behind {self._name}")
+        self._forked()
+        os.register_at_fork(after_in_child=self._forked)
+        atexit.register(self.flush)
+
+    def _forked(self) -> None:
+        """Start empty, with new locks (a parent's thread may have held one at the fork)."""
+        self._items: list = []
+        self._lock = threading.Lock()  # guards _items
+        self._writing = threading.Lock()  # one write at a time, in order
+
+    def append(self, item) -> bool:
+        return self.extend([item])
+
+    def extend(self, items: list) -> bool:
+        """Queue the items; False when `limit` items wait already (the caller writes them)."""
+        with self._lock:
+            if self._limit is not None and len(self._items) >= self._limit:
+                return False
+            self._items += items
+        self._drainer.wake()
+        return True
+
+    def flush(self) -> None:
+        """Write everything queued so far, in this thread (the drainer, exit, tests)."""
+        with self._writing:
+            while batch := self._take():
+                self._write_or_keep(batch)
+
+    def _write_waiting(self) -> None:
+        # The drainer thread's connection is reused, or closed, by DATABASE_CONN_MAX_AGE,
+        # as a request's would be at its start and end.
+        close_old_connections()
+        self.flush()
+        self.after_flush()
+
+    def after_flush(self) -> None:
+        close_old_connections()
+
+    def _take(self) -> list:
+        with self._lock:
+            size = self._max_batch or len(self._items)
+            batch = self._items[:size]
+            del self._items[:size]
+        return batch
+
+    def _write_or_keep(self, batch: list) -> None:
+        try:
+            self._write(batch)
+        except IntegrityError:
+            self._write_one_by_one(batch)
+        except DatabaseError as exc:
+            self._keep(batch, exc)
+        except Exception:  # a bug, or a broker that refused: the rest go on
+            log.exception("%s dropped %d items", self._name, len(batch))
+
+    def _write_one_by_one(self, batch: list) -> None:
+        for index, item in enumerate(batch):
+            try:
+                self._write([item])
+            except IntegrityError as exc:  # what it names was deleted meanwhile
+                log.error("%s dropped an item a constraint refused: %s", self._name, exc)
+            except DatabaseError as exc:
+                self._keep(batch[index:], exc)
+                return
+
+    def _keep(self, batch: list, exc: DatabaseError) -> None:
+        """Put the batch back in front, for the next write after the drainer's delay."""
+        log.warning("%d items not written yet, retrying: %s", len(batch), exc)
+        connection.close()
+        with self._lock:
+            self._items[:0] = batch
+        self._drainer.wake()
+
+
+class BatchPublisher(WriteBehind):
     """Ids of committed rows, published in batches off the request path.
 
     A committed group used to publish its own message: a broker round trip and
     kombu's work per group, in the leader's request. `add(ids)` only appends;
-    one thread per process publishes what was added in the last `interval`
-    seconds, `max_batch` ids per `publish(ids)` call. The outbox is unchanged:
-    the rows were committed with `queued` set, `publish` records a refused
-    publish itself, and a process that dies before publishing leaves rows the
-    sweeper publishes STUCK_AFTER_SECONDS later, as it did for the moment
-    between a commit and its publish. At exit (a recycled gunicorn worker)
-    what is left is published at once.
+    the process's thread publishes what was added in the last `interval` seconds,
+    `max_batch` ids per `publish(ids)` call. The outbox is unchanged: the rows were
+    committed with `queued` set, `publish` records a refused publish itself, and a
+    process that dies before publishing leaves rows the sweeper publishes
+    STUCK_AFTER_SECONDS later, as it did for the moment between a commit and its
+    publish. At exit (a recycled gunicorn worker) what is left is published at once.
 
     Where tasks run eagerly (no broker: development, tests) a publish runs the
     task itself, so it stays in the request that committed the rows.
     """
 
     def __init__(self, publish, interval: float = PUBLISH_INTERVAL, max_batch: int = MAX_GROUP):
-        self.publish, self.max_batch = publish, max_batch
-        self._ids: list = []
-        self._lock = threading.Lock()
-        self._drainer = Drainer(self._publish_added, interval, "batch-publisher")
-        atexit.register(self.flush)
+        super().__init__(publish, interval, max_batch=max_batch)
+        self.publish = publish
 
     def add(self, ids: list) -> None:
         if _tasks_run_eagerly():
-            self._send(ids)
-            return
-        with self._lock:
-            self._ids += ids
-        self._drainer.wake()
+            self._write_or_keep(ids)
+        else:
+            self.extend(ids)
 
-    def flush(self) -> None:
-        """Publish everything added so far, in this thread (exit, tests)."""
-        while batch := self._take():
-            self._send(batch)
-
-    def _publish_added(self) -> None:
-        self.flush()
-        connections.close_all()  # this thread's, if a refused publish's UPDATE opened one
-
-    def _take(self) -> list:
-        with self._lock:
-            batch = self._ids[: self.max_batch]
-            del self._ids[: self.max_batch]
-        return batch
-
-    def _send(self, batch: list) -> None:
-        try:
-            self.publish(batch)
-        except Exception:  # the thread must go on; the rows wait for the sweeper
-            log.exception("publishing %s failed; the sweeper will", batch)
+    def after_flush(self) -> None:
+        """Close what a refused publish's UPDATE opened: the connection budget of a web
+        process counts one writer thread (dre.gunicorn_conf), not its publishers."""
+        connections.close_all()
 
 
 def _tasks_run_eagerly() -> bool:

@@ -4,8 +4,9 @@ device marked seen with the versions it reported.
 A question is not data a device sent: it asks again in minutes or hours whatever it
 was told, and nothing it holds waits on the row. So the answer does not wait for the
 row's commit. Each web process queues its answers in memory and one thread of the
-process writes what is queued every FLUSH_SECONDS, in one transaction (`at` is the
-moment each answer was made, not the moment of the write). Waiting for the commit,
+process writes what is queued every FLUSH_SECONDS, in one transaction
+(dre.batching.WriteBehind; `at` is the moment each answer was made, not the moment of
+the write). Waiting for the commit,
 even a shared one (dre/batching.py), cost each answer two thread wake-ups and was a
 third of its CPU.
 
@@ -27,24 +28,17 @@ written at once, with that transaction.
 
 from __future__ import annotations
 
-import atexit
-import logging
-import os
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from dre.batching import Drainer
+from dre.batching import WriteBehind
 from dre.fleet.models import HardwareVersion, SoftwareVersion
 from dre.fleet.services import devices_seen
 from dre.releases.models import UpdateCheck
 from dre.sql import ArrayInsert
-
-log = logging.getLogger(__name__)
 
 # How long an answer waits in its process's queue at most (plus one write).
 FLUSH_SECONDS = 0.05
@@ -128,80 +122,4 @@ def _row(check: UpdateCheckSeen) -> tuple:
     )
 
 
-class WriteBehind:
-    """Items appended by a process's threads, handed to `write(items)` by a thread of
-    the process's own (dre.batching.Drainer) at most `every` seconds after they came.
-
-    A write that fails keeps its items for the next (in front, in order). One that a
-    constraint refuses is tried again one item at a time, and only the items refused
-    alone are dropped, logged. A forked child starts empty: what the parent queued is
-    the parent's to write.
-    """
-
-    def __init__(self, write: Callable[[list], None], every: float, limit: int):
-        self._write, self._limit = write, limit
-        self._writer = Drainer(self._write_queued, every, "update-checks")
-        self._forked()
-        os.register_at_fork(after_in_child=self._forked)
-
-    def _forked(self) -> None:
-        """Start empty, with new locks (a parent's thread may have held one at the fork)."""
-        self._items: list = []
-        self._lock = threading.Lock()  # guards _items
-        self._writing = threading.Lock()  # one write at a time, in order
-
-    def append(self, item) -> bool:
-        """Queue the item; False when `limit` items wait already (the caller writes it)."""
-        with self._lock:
-            if len(self._items) >= self._limit:
-                return False
-            self._items.append(item)
-        self._writer.wake()
-        return True
-
-    def _write_queued(self) -> None:
-        try:
-            self.flush()
-        except Exception:  # a bug, not the database: keep the writer alive for the rest
-            log.exception("update checks could not be written, dropped")
-
-    def flush(self) -> None:
-        with self._writing:
-            with self._lock:
-                items, self._items = self._items, []
-            if items:
-                self._write_or_keep(items)
-
-    def _write_or_keep(self, items: list) -> None:
-        # This thread's connection is reused, or closed, by DATABASE_CONN_MAX_AGE as a
-        # request's would be at its start and end.
-        close_old_connections()
-        try:
-            self._write(items)
-        except IntegrityError:
-            self._write_one_by_one(items)
-        except DatabaseError as exc:
-            self._keep(items, exc)
-        close_old_connections()
-
-    def _write_one_by_one(self, items: list) -> None:
-        for index, item in enumerate(items):
-            try:
-                self._write([item])
-            except IntegrityError as exc:  # its device, cohort or release is gone
-                log.error("an update check was dropped, what it names was deleted: %s", exc)
-            except DatabaseError as exc:
-                self._keep(items[index:], exc)
-                return
-
-    def _keep(self, items: list, exc: DatabaseError) -> None:
-        """Put the items back in front, for the next write."""
-        log.warning("%d update checks not written yet, retrying: %s", len(items), exc)
-        connection.close()
-        with self._lock:
-            self._items[:0] = items
-        self._writer.wake()  # try again after the writer's delay
-
-
 _queue = WriteBehind(update_checks_write, FLUSH_SECONDS, MAX_QUEUED)
-atexit.register(update_checks_flush)

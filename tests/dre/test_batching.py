@@ -4,9 +4,10 @@ import threading
 import time
 
 import pytest
+from django.db import IntegrityError, OperationalError
 
 from dre import batching
-from dre.batching import BatchPublisher, GroupCommit
+from dre.batching import BatchPublisher, GroupCommit, WriteBehind
 
 
 def test_it_writes_a_lone_item_at_once():
@@ -130,3 +131,57 @@ def test_a_publisher_that_fails_goes_on_with_the_next_batch():
     publisher.flush()
 
     assert batches == [[2]]
+
+
+NEVER = 3600.0  # seconds between a WriteBehind thread's own writes: the tests flush
+
+
+def test_a_failed_write_keeps_its_items_in_order_for_the_next():
+    written, failures = [], [OperationalError("the server closed the connection")]
+
+    def write(items):
+        if failures:
+            raise failures.pop()
+        written.extend(items)
+
+    queue = WriteBehind(write, NEVER, 100)
+    queue.append(1)
+    queue.flush()
+    queue.append(2)
+    queue.flush()
+
+    assert written == [1, 2]
+
+
+def test_only_the_items_a_constraint_refuses_are_dropped():
+    written = []
+
+    def write(items):
+        if "gone" in items:
+            raise IntegrityError("violates foreign key constraint")
+        written.extend(items)
+
+    queue = WriteBehind(write, NEVER, 100)
+    for item in ("a", "gone", "b"):
+        queue.append(item)
+    queue.flush()
+
+    assert written == ["a", "b"]
+
+
+def test_a_full_queue_refuses_an_item_so_that_its_request_writes_it():
+    queue = WriteBehind(lambda items: None, NEVER, 2)
+
+    assert [queue.append(item) for item in range(3)] == [True, True, False]
+
+
+def test_a_forked_child_writes_only_what_it_queued():
+    written = []
+    queue = WriteBehind(written.extend, NEVER, 100)
+    queue.append("parent's")
+
+    queue._forked()  # what os.fork runs in the child
+    queue.append("child's")
+    queue.flush()
+
+    assert written == ["child's"]

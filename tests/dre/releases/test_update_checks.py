@@ -4,15 +4,15 @@ device waits (dre/releases/update_checks.py)."""
 from urllib.parse import urlencode
 
 import pytest
-from django.db import IntegrityError, OperationalError
 from django.utils import timezone
 
+from dre.batching import WriteBehind
 from dre.fleet.models import Device
 from dre.fleet.services import cohort_get_default
 from dre.releases import update_checks
 from dre.releases.models import UpdateCheck
 from dre.releases.services import deployment_activate
-from dre.releases.update_checks import WriteBehind, update_checks_flush
+from dre.releases.update_checks import update_checks_flush
 from tests.dre.releases.test_device_api import QUERY
 
 NEVER = 3600.0  # seconds between the writer thread's own writes: the test flushes
@@ -83,54 +83,3 @@ def test_inside_a_transaction_the_check_is_written_with_it(ask, queue):
     ask()
 
     assert UpdateCheck.objects.count() == 1
-
-
-def test_a_failed_write_keeps_its_items_in_order_for_the_next():
-    written, failures = [], [OperationalError("the server closed the connection")]
-
-    def write(items):
-        if failures:
-            raise failures.pop()
-        written.extend(items)
-
-    queue = WriteBehind(write, NEVER, 100)
-    queue.append(1)
-    queue.flush()
-    queue.append(2)
-    queue.flush()
-
-    assert written == [1, 2]
-
-
-def test_only_the_items_a_constraint_refuses_are_dropped():
-    written = []
-
-    def write(items):
-        if "gone" in items:
-            raise IntegrityError("violates foreign key constraint")
-        written.extend(items)
-
-    queue = WriteBehind(write, NEVER, 100)
-    for item in ("a", "gone", "b"):
-        queue.append(item)
-    queue.flush()
-
-    assert written == ["a", "b"]
-
-
-def test_a_full_queue_refuses_an_item_so_that_its_request_writes_it():
-    queue = WriteBehind(lambda items: None, NEVER, 2)
-
-    assert [queue.append(item) for item in range(3)] == [True, True, False]
-
-
-def test_a_forked_child_writes_only_what_it_queued():
-    written = []
-    queue = WriteBehind(written.extend, NEVER, 100)
-    queue.append("parent's")
-
-    queue._forked()  # what os.fork runs in the child
-    queue.append("child's")
-    queue.flush()
-
-    assert written == ["child's"]
