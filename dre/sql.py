@@ -9,10 +9,13 @@ it). PostgreSQL and SQLite 3.35+ both support RETURNING.
 from __future__ import annotations
 
 import json
+import weakref
 from datetime import date, datetime
 
 from django.db import connections
 from django.db.models import sql
+
+from dre import pg_arrays
 
 
 def update_returning(queryset, returning: list[str], **changes) -> list[tuple]:
@@ -158,21 +161,35 @@ class ArrayInsert:
 
     def __call__(self, rows: list[tuple]) -> list[int]:
         connection = connections[router_db(self.model)]
-        constants = {k: v() if callable(v) else v for k, v in self._constants.items()}
         if connection.vendor != "postgresql":  # SQLite, for development
+            constants = {k: v() if callable(v) else v for k, v in self._constants.items()}
             objects = [
                 self.model(**dict(zip(self.columns, row, strict=True)), **constants) for row in rows
             ]
             return [created.pk for created in self.model.objects.bulk_create(objects)]
+        statement = self._statement or self._build(connection)
         # In the statement's order: the constants (SELECT's list), then the arrays.
-        params = [f.get_db_prep_save(constants[f.attname], connection) for f in self._rest]
-        params += [list(values) for values in zip(*rows, strict=True)]
+        params = [
+            f.get_db_prep_save(value(), connection) if callable(value) else value
+            for f, value in self._scalars
+        ]
+        params += [
+            element.array_of(values) if element else list(values)
+            for element, values in zip(self._elements, zip(*rows, strict=True), strict=True)
+        ]
         with _binary_cursor(connection) as cursor:
-            cursor.execute(self._statement or self._build(connection), params)
+            cursor.execute(statement, params)
             # ids grow in the order the rows were inserted, which is the arrays' order
             return sorted(found for (found,) in cursor.fetchall())
 
     def _build(self, connection) -> str:
+        """The statement, and what each call binds: the constants adapted once (a
+        callable's value is adapted per call), and how each column's array is encoded."""
+        self._scalars = [
+            (f, value if callable(value) else f.get_db_prep_save(value, connection))
+            for f, value in ((f, self._constants[f.attname]) for f in self._rest)
+        ]
+        self._elements = [pg_arrays.element_type(f.db_type(connection)) for f in self._given]
         quote = connection.ops.quote_name
         given = len(self._given)
         arrays = ", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in self._given)
@@ -195,6 +212,10 @@ def _default(field):
     return field.get_default()
 
 
+# The psycopg connections that know pg_arrays' values (weakly: Django replaces them).
+_arrays_registered: weakref.WeakSet = weakref.WeakSet()
+
+
 def _binary_cursor(connection):
     """A PostgreSQL cursor that sends values apart from the statement, in binary where
     its placeholder is `%b` (psycopg's server-side binding), wrapped as Django wraps
@@ -208,6 +229,9 @@ def _binary_cursor(connection):
     import psycopg
 
     connection.ensure_connection()
+    if connection.connection not in _arrays_registered:
+        pg_arrays.arrays_register(connection.connection)
+        _arrays_registered.add(connection.connection)
     cursor = psycopg.Cursor(connection.connection)
     if connection.queries_logged:
         return connection.make_debug_cursor(cursor)
