@@ -138,7 +138,9 @@ class PendingChunks(models.Model):
     length (4 bytes, big-endian).
     """
 
-    project = models.ForeignKey(Project, models.CASCADE, related_name="+")
+    # No index of its own: (project, device_serial, id) below serves it, and each
+    # index is one more entry every heartbeat request writes.
+    project = models.ForeignKey(Project, models.CASCADE, related_name="+", db_index=False)
     device_serial = models.CharField(max_length=128)
     chunks = models.BinaryField()
     received = models.DateTimeField(default=timezone.now)
