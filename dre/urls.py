@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dre.releases.urls import device_urlpatterns
+from dre.ingest.urls import device_urlpatterns as ingest_device_urlpatterns
+from dre.releases.urls import device_urlpatterns as releases_device_urlpatterns
 
 urlpatterns = [
-    path("api/v0/releases/", include(device_urlpatterns)),  # first: see dre/releases/urls.py
+    # First, what devices ask (dre/ingest/urls.py, dre/releases/urls.py say why).
+    *ingest_device_urlpatterns,
+    *releases_device_urlpatterns,
     path("admin/", admin.site.urls),
     path("api/v0/", include("dre.ingest.urls")),
     path("api/v0/", include("dre.releases.urls")),

@@ -6,9 +6,14 @@ from dre.ingest import views
 
 PROJECT = "organizations/<slug:org>/projects/<slug:project>"
 
+# What devices send, at the top of dre.urls (full paths, no include): every request
+# of a fleet comes here, and each include or failed pattern before a match costs it.
+device_urlpatterns = [
+    path("api/v0/chunks/<str:device_serial>", views.chunks, name="memfault-chunks"),
+    path("api/v0/upload/coredump", views.upload_coredump, name="memfault-upload-coredump"),
+]
+
 urlpatterns = [
-    path("chunks/<str:device_serial>", views.chunks, name="memfault-chunks"),
-    path("upload/coredump", views.upload_coredump, name="memfault-upload-coredump"),
     path("upload", views.prepare_with_key, name="memfault-prepare"),
     path("uploads/<str:token>", views.upload_put, name="memfault-upload-put"),
     path(
