@@ -52,6 +52,8 @@ class Coredump(models.Model):
     class Encoding(models.TextChoices):
         RAW = "", "raw"
         RLE = "rle", "Memfault RLE"  # as the device sent it; expanded by the worker
+        # Raw bytes kept in the row (`raw`), compressed by dre (see _received_row)
+        LZ4 = "lz4", "LZ4 frame"
 
     blob = models.CharField(max_length=255, blank=True)
     # A small coredump written by group commit (coredump_receive) keeps its bytes

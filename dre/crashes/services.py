@@ -16,6 +16,7 @@ import logging
 from contextlib import nullcontext
 from datetime import timedelta
 
+import lz4.frame
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -30,6 +31,7 @@ from dre.crashes import outbox
 from dre.crashes.group import trace_group, traces_group
 from dre.crashes.models import Coredump
 from dre.crashes.symbolicate import (
+    CoredumpUnreadable,
     LeaseLost,
     coredump_bytes,
     coredump_symbolicate,
@@ -42,6 +44,7 @@ from dre.symbols.models import SymbolFile
 
 # The stages live in their own modules; these names are the pipeline's public API.
 __all__ = [
+    "CoredumpUnreadable",
     "LeaseLost",
     "coredump_bytes",
     "coredump_symbolicate",
@@ -157,17 +160,27 @@ def coredump_receive(
 
 
 def _received_row(project, stored_bytes: bytes, source, software_version, fields) -> tuple:
-    """A received coredump's row, in _received_insert's columns."""
+    """A received coredump's row, in _received_insert's columns.
+
+    Raw bytes go in compressed (LZ4 frame, a few microseconds for 8 kB): PostgreSQL
+    would compress them too, but only after receiving, copying and unnesting them
+    whole, and the request's thread would send them whole. Sending an eighth of the
+    bytes cost an upload a tenth less CPU, web and database together (bench/results,
+    "Coredumps compressed before the INSERT"). Size, hashes and dedup stay those of
+    the bytes as sent."""
+    raw, encoding = stored_bytes, fields["encoding"]
+    if encoding == Coredump.Encoding.RAW:
+        raw, encoding = lz4.frame.compress(stored_bytes), Coredump.Encoding.LZ4
     return (
         project.pk,
         software_version.pk if software_version is not None else None,
-        stored_bytes,
+        raw,
         len(stored_bytes),
         hashlib.md5(stored_bytes, usedforsecurity=False).hexdigest(),
         source,
         fields["format"],
         fields["content_hash"],
-        fields["encoding"],
+        encoding,
         fields["expanded_size"],
     )
 

@@ -14,8 +14,7 @@ from typing import NamedTuple
 
 import symbolicator
 from dre.crashes.models import Trace
-from dre.crashes.symbolicate import coredump_bytes
-from dre.ingest.wire import RleError
+from dre.crashes.symbolicate import CoredumpUnreadable, coredump_bytes
 from dre.symbols.cache import symbol_index_load
 
 
@@ -37,5 +36,5 @@ def trace_sources_load(trace: Trace) -> TraceSources:
     try:
         parsed = symbolicator.parse_coredump(coredump_bytes(coredump))
         return TraceSources(parsed, symbol_index_load(coredump.symbol_file))
-    except (OSError, RleError, symbolicator.SymbolicatorError) as exc:
+    except (OSError, CoredumpUnreadable, symbolicator.SymbolicatorError) as exc:
         raise SourcesUnavailable(f"the coredump or its symbols cannot be read: {exc}") from exc

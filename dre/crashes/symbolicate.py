@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import lz4.frame
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -127,19 +128,44 @@ def _symbolicate_each(coredumps: list[Coredump]) -> list[Symbolicated]:
     return done
 
 
+class CoredumpUnreadable(Exception):
+    """A coredump's stored form does not expand: damaged RLE or LZ4, or over the limit."""
+
+
 def coredump_bytes(coredump: Coredump) -> bytes:
     """The coredump itself, expanded from the stored form within MAX_COREDUMP_BYTES: from
-    its row (small uploads kept there by group commit) or its blob."""
+    its row (small uploads kept there by group commit) or its blob. Raises
+    CoredumpUnreadable, or OSError for a blob that cannot be read."""
     data = bytes(coredump.raw) if coredump.raw is not None else blobs.blob_read(coredump.blob)
     if coredump.encoding == Coredump.Encoding.RLE:
-        return rle_decode(data, max_output=settings.MAX_COREDUMP_BYTES)
+        try:
+            return rle_decode(data, max_output=settings.MAX_COREDUMP_BYTES)
+        except RleError as exc:
+            raise CoredumpUnreadable(str(exc)) from exc
+    if coredump.encoding == Coredump.Encoding.LZ4:
+        return _lz4_decode(data, max_output=settings.MAX_COREDUMP_BYTES)
     return data
+
+
+def _lz4_decode(data: bytes, max_output: int) -> bytes:
+    """An LZ4 frame as _received_row writes it (it records the content size), within
+    max_output bytes: a damaged row fails its coredump instead of filling memory."""
+    try:
+        size = lz4.frame.get_frame_info(data)["content_size"]
+    except RuntimeError as exc:  # python-lz4's error for a damaged frame
+        raise CoredumpUnreadable(f"its LZ4 frame is damaged: {exc}") from None
+    if not 0 < size <= max_output:
+        raise CoredumpUnreadable(f"its LZ4 frame holds {size} bytes; at most {max_output}")
+    try:
+        return lz4.frame.decompress(data)
+    except RuntimeError as exc:
+        raise CoredumpUnreadable(f"its LZ4 frame does not decode: {exc}") from None
 
 
 def _symbolicate(coredump: Coredump, ready: dict) -> Symbolicated | None:
     try:
         parsed = symbolicator.parse_coredump(coredump_bytes(coredump))
-    except (symbolicator.SymbolicatorError, RleError) as exc:
+    except (symbolicator.SymbolicatorError, CoredumpUnreadable) as exc:
         _fail(coredump, f"could not parse the coredump: {exc}", metadata=False)
         return None
     _read_metadata(coredump, parsed)

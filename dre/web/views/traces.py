@@ -10,10 +10,9 @@ from django.views.decorators.http import require_http_methods
 
 from dre.crashes import selectors
 from dre.crashes.models import Issue
-from dre.crashes.services import coredump_bytes
+from dre.crashes.services import CoredumpUnreadable, coredump_bytes
 from dre.diagnostics.selectors import coredump_log_lines
 from dre.fleet.models import Device
-from dre.ingest.wire import RleError
 from dre.web import inspection
 from dre.web.access import project_access
 from dre.web.views.common import int_param, query_with, render_page
@@ -90,7 +89,7 @@ def trace_coredump(request, org, project, trace_id):
     trace = _trace(request, org, project, trace_id)
     try:
         data = coredump_bytes(trace.coredump)
-    except (OSError, RleError) as exc:
+    except (OSError, CoredumpUnreadable) as exc:
         raise Http404("the coredump's bytes are gone") from exc
     return _attachment(data, f"trace-{trace.pk}-coredump.bin")
 

@@ -2,11 +2,18 @@
 
 from datetime import timedelta
 
+import lz4.frame
 import pytest
 from django.utils import timezone
 
 from dre.crashes.models import Coredump, Issue, Trace
-from dre.crashes.services import coredump_bytes, coredumps_requeue_stuck, trace_group
+from dre.crashes.services import (
+    CoredumpUnreadable,
+    coredump_bytes,
+    coredump_symbolicate,
+    coredumps_requeue_stuck,
+    trace_group,
+)
 from dre.fleet.services import device_seen
 from tests.dre.conftest import send_coredump, store_elf
 
@@ -147,3 +154,30 @@ def test_the_sweeper_leaves_recent_work_alone(project, symbol_file):
     Coredump.objects.filter(pk=coredump.pk).update(state=Coredump.State.PROCESSING)
 
     assert coredumps_requeue_stuck() == 0
+
+
+def lz4_row(project, raw: bytes) -> Coredump:
+    return Coredump.objects.create(
+        project=project, raw=raw, encoding=Coredump.Encoding.LZ4, size=len(raw), md5="",
+        source=Coredump.Source.UPLOAD,
+    )  # fmt: skip
+
+
+def test_a_row_whose_lz4_frame_is_damaged_fails_with_the_reason_and_keeps_its_bytes(project):
+    damaged = lz4.frame.compress(b"CORE" * 100)[:-20]
+    coredump = lz4_row(project, damaged)
+
+    coredump_symbolicate(coredump.pk)
+
+    coredump.refresh_from_db()
+    assert coredump.state == Coredump.State.FAILED
+    assert "LZ4 frame" in coredump.error
+    assert bytes(Coredump.objects.values_list("raw", flat=True).get()) == damaged
+
+
+def test_an_lz4_row_never_expands_past_the_coredump_limit(project, settings):
+    settings.MAX_COREDUMP_BYTES = 1000
+    coredump = lz4_row(project, lz4.frame.compress(bytes(1001)))
+
+    with pytest.raises(CoredumpUnreadable, match="holds 1001 bytes; at most 1000"):
+        coredump_bytes(coredump)

@@ -1,6 +1,9 @@
 """Device requests outside a transaction, as under gunicorn: raw coredumps and
 heartbeat chunks are written by group commit and queued once per group."""
 
+import hashlib
+
+import lz4.frame
 import pytest
 
 from dre import batching
@@ -62,6 +65,19 @@ def test_it_stores_a_small_raw_coredump_in_its_row_and_queues_it_as_a_batch(
     assert coredump.state == Coredump.State.RECEIVED
     assert coredump.queued is not None
     assert published == [("coredumps", [coredump.pk])]
+
+
+def test_the_row_holds_the_bytes_lz4_compressed_and_their_size_and_md5_as_sent(
+    client, project_key, published
+):
+    data = coredump_path("an385-O0", "null_write").read_bytes()
+
+    coredump_id = upload(client, project_key, data).json()["data"]["id"]
+
+    coredump = Coredump.objects.get(pk=coredump_id)
+    assert coredump.encoding == Coredump.Encoding.LZ4
+    assert lz4.frame.decompress(Coredump.objects.values_list("raw", flat=True).get()) == data
+    assert (coredump.size, coredump.md5) == (len(data), hashlib.md5(data).hexdigest())
 
 
 def test_a_large_coredump_is_still_stored_as_a_blob(client, project_key, published, settings):
