@@ -157,7 +157,9 @@ class ArrayInsert:
             f.attname: constants[f.attname] if f.attname in constants else _default(f)
             for f in self._rest
         }
-        self._statement = None
+        self._statement = None  # and what _build sets with it, on the first call:
+        self._scalars: list[tuple] = []
+        self._elements: list[pg_arrays.ElementType | None] = []
 
     def __call__(self, rows: list[tuple]) -> list[int]:
         connection = connections[router_db(self.model)]
