@@ -316,7 +316,10 @@ class BatchPublisher(WriteBehind):
 
     def __init__(self, publish, interval: float = PUBLISH_INTERVAL, max_batch: int = MAX_GROUP):
         super().__init__(publish, interval, max_batch=max_batch)
-        self.publish = publish
+
+    def publish(self, ids: list) -> None:
+        """Publish these ids now, in this thread (a transaction's own, at its commit)."""
+        self._write(ids)
 
     def add(self, ids: list) -> None:
         if _tasks_run_eagerly():

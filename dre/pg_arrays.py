@@ -97,9 +97,12 @@ ELEMENT_TYPES = {
 }
 
 
-def element_type(db_type: str) -> ElementType | None:
-    """The ElementType of a column of this db_type, or None (psycopg adapts its lists)."""
-    return ELEMENT_TYPES.get(db_type.split("(")[0])
+def element_type(db_type: str) -> ElementType:
+    """The ElementType of a column of this db_type (Django's name for it)."""
+    try:
+        return ELEMENT_TYPES[db_type.split("(")[0]]
+    except KeyError:
+        raise ValueError(f"no binary array encoding for a column of type {db_type}") from None
 
 
 def arrays_register(psycopg_connection) -> None:

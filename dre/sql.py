@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import weakref
 from datetime import date, datetime
+from typing import NamedTuple
 
 from django.db import connections
 from django.db.models import sql
@@ -139,7 +140,8 @@ class ArrayInsert:
 
     Each row is a tuple of the values of `columns` (attnames, values as the database
     takes them: ints, str, bytes, datetimes, None). Each of those columns travels as
-    one array parameter (`unnest`); every other column takes one value for all the
+    one array parameter (`unnest`) in PostgreSQL's binary format (dre.pg_arrays, which
+    names the column types it encodes); every other column takes one value for all the
     rows: `constants[name]` if given, else the field's default, a callable being
     called once per statement. One text means psycopg and PostgreSQL prepare it once
     per connection, and no model instance is built per row: building and adapting
@@ -153,58 +155,64 @@ class ArrayInsert:
         by_attname = {f.attname: f for f in fields}
         self._given = [by_attname[name] for name in columns]
         self._rest = [f for f in fields if f.attname not in columns]
-        self._constants = {
-            f.attname: constants[f.attname] if f.attname in constants else _default(f)
-            for f in self._rest
-        }
-        self._statement = None  # and what _build sets with it, on the first call:
-        self._scalars: list[tuple] = []
-        self._elements: list[pg_arrays.ElementType | None] = []
+        self._constants = [  # (field, value or callable), in self._rest's order
+            (f, constants[f.attname] if f.attname in constants else _default(f)) for f in self._rest
+        ]
+        self._plan: _InsertPlan | None = None  # made on the first call (a connection's)
 
     def __call__(self, rows: list[tuple]) -> list[int]:
         connection = connections[router_db(self.model)]
         if connection.vendor != "postgresql":  # SQLite, for development
-            constants = {k: v() if callable(v) else v for k, v in self._constants.items()}
+            constants = {f.attname: v() if callable(v) else v for f, v in self._constants}
             objects = [
                 self.model(**dict(zip(self.columns, row, strict=True)), **constants) for row in rows
             ]
             return [created.pk for created in self.model.objects.bulk_create(objects)]
-        statement = self._statement or self._build(connection)
+        plan = self._plan or self._plan_for(connection)
         # In the statement's order: the constants (SELECT's list), then the arrays.
         params = [
             f.get_db_prep_save(value(), connection) if callable(value) else value
-            for f, value in self._scalars
+            for f, value in plan.scalars
         ]
         params += [
-            element.array_of(values) if element else list(values)
-            for element, values in zip(self._elements, zip(*rows, strict=True), strict=True)
+            element.array_of(values)
+            for element, values in zip(plan.elements, zip(*rows, strict=True), strict=True)
         ]
         with _binary_cursor(connection) as cursor:
-            cursor.execute(statement, params)
+            cursor.execute(plan.statement, params)
             # ids grow in the order the rows were inserted, which is the arrays' order
             return sorted(found for (found,) in cursor.fetchall())
 
-    def _build(self, connection) -> str:
-        """The statement, and what each call binds: the constants adapted once (a
-        callable's value is adapted per call), and how each column's array is encoded."""
-        self._scalars = [
-            (f, value if callable(value) else f.get_db_prep_save(value, connection))
-            for f, value in ((f, self._constants[f.attname]) for f in self._rest)
-        ]
-        self._elements = [pg_arrays.element_type(f.db_type(connection)) for f in self._given]
+    def _plan_for(self, connection) -> _InsertPlan:
         quote = connection.ops.quote_name
         given = len(self._given)
         arrays = ", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in self._given)
         names = [f"v{i}" for i in range(given)]
         scalars = [f"%b::{f.cast_db_type(connection)}" for f in self._rest]
         columns = ", ".join(quote(f.column) for f in [*self._given, *self._rest])
-        self._statement = (
+        statement = (
             f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) "
             f"SELECT {', '.join([*names, *scalars])} "
             f"FROM unnest({arrays}) WITH ORDINALITY AS rows ({', '.join(names)}, n) "
             f"ORDER BY n RETURNING {quote(self.model._meta.pk.column)}"
         )
-        return self._statement
+        self._plan = _InsertPlan(
+            statement,
+            [
+                (f, v if callable(v) else f.get_db_prep_save(v, connection))
+                for f, v in self._constants
+            ],
+            [pg_arrays.element_type(f.db_type(connection)) for f in self._given],
+        )
+        return self._plan
+
+
+class _InsertPlan(NamedTuple):
+    """What every call of one ArrayInsert binds the same way."""
+
+    statement: str
+    scalars: list[tuple]  # (field, its constant adapted once, or a callable to adapt per call)
+    elements: list[pg_arrays.ElementType]  # how each given column's array is encoded
 
 
 def _default(field):
@@ -224,10 +232,9 @@ def _binary_cursor(connection):
     its cursors (so tests and the debug toolbar see its statements).
 
     Django's cursor binds on the client: it quotes every value into the statement,
-    bytes as hex, and PostgreSQL parses that text at every call. And `%b`, not `%s`:
-    psycopg sends a list of bytes in text unless told otherwise, 8 kB of coredump
-    escaped in 100 us instead of copied in 1 us. Such statements are prepared once
-    run a few times (settings: DATABASE_PREPARE_THRESHOLD)."""
+    bytes as hex, and PostgreSQL parses that text at every call. `%b` asks for binary
+    (dre.pg_arrays' arrays are binary only). Such statements are prepared once run a
+    few times (settings: DATABASE_PREPARE_THRESHOLD)."""
     import psycopg
 
     connection.ensure_connection()

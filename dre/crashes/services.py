@@ -166,8 +166,8 @@ def _received_row(project, stored_bytes: bytes, source, software_version, fields
     would compress them too, but only after receiving, copying and unnesting them
     whole, and the request's thread would send them whole. Sending an eighth of the
     bytes cost an upload a tenth less CPU, web and database together (bench/results,
-    "Coredumps compressed before the INSERT"). Size, hashes and dedup stay those of
-    the bytes as sent."""
+    "Coredumps compressed before the INSERT, arrays encoded once, device paths first").
+    Size, hashes and dedup stay those of the bytes as sent."""
     raw, encoding = stored_bytes, fields["encoding"]
     if encoding == Coredump.Encoding.RAW:
         raw, encoding = lz4.frame.compress(stored_bytes), Coredump.Encoding.LZ4

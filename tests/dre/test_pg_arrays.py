@@ -51,6 +51,6 @@ def test_a_timestamp_without_a_time_zone_is_refused():
         pg_arrays.element_type("timestamp with time zone").array_of([datetime(2026, 1, 1)])
 
 
-def test_a_type_it_does_not_encode_is_left_to_psycopg():
-    assert pg_arrays.element_type("uuid") is None
-    assert pg_arrays.element_type("jsonb") is None
+def test_a_type_it_does_not_encode_is_refused_by_name():
+    with pytest.raises(ValueError, match="no binary array encoding for a column of type jsonb"):
+        pg_arrays.element_type("jsonb")

@@ -40,6 +40,20 @@ def test_the_other_columns_take_the_constants_given_else_the_fields_defaults(pro
     assert coredump.received is not None
 
 
+def test_a_callable_constant_is_called_for_each_statement_the_others_adapted_once(project):
+    moments = iter([QUEUED, QUEUED.replace(hour=10)])
+    insert = ArrayInsert(PendingChunks, ["device_serial", "chunks"], project_id=project.pk,
+                         queued=lambda: next(moments))  # fmt: skip
+
+    first, second = insert([("DEV", b"x")]), insert([("DEV", b"y")])
+
+    stored = PendingChunks.objects.filter(pk__in=first + second).order_by("pk")
+    assert [(row.project_id, row.queued.hour) for row in stored] == [
+        (project.pk, 9),
+        (project.pk, 10),
+    ]
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite (development) takes bulk_create's"
 )
