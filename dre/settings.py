@@ -63,6 +63,13 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "dre.urls"
+# What devices ask is answered with only these (dre/device_handler.py says why): what
+# applies to any request, not what serves a browser.
+DEVICE_URLCONF = "dre.device_urls"
+DEVICE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
 WSGI_APPLICATION = "dre.wsgi.application"
 
 TEMPLATES = [

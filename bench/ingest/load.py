@@ -52,6 +52,7 @@ def endpoints(project_key: str) -> dict[str, callable]:
     get = {"Memfault-Project-Key": project_key}
     return {
         "no-op view (baseline)": lambda i: ("/bench/noop", COREDUMP, key),
+        "POST no-op, device handler": lambda i: ("/bench/device-noop", COREDUMP, key),
         "POST /api/v0/upload/coredump": lambda i: ("/api/v0/upload/coredump", COREDUMP, key),
         "POST /api/v0/chunks/<serial>": lambda i: (
             f"/api/v0/chunks/BENCH{i % DEVICES:04d}",

@@ -135,10 +135,24 @@ def test_a_device_uploads_a_raw_coredump_through_it(gunicorn, production_env, pr
     )
 
     assert response.status_code == 202, response.text
+    assert response.headers["Strict-Transport-Security"] == "max-age=3600"
     coredump = Coredump.objects.get(pk=response.json()["data"]["id"])
     assert coredump.size == len(data)
     # Small and naming no device: its bytes are in its row, committed with it.
     assert coredump_bytes(coredump) == data
+
+
+def test_it_redirects_a_device_on_plain_http_to_https(gunicorn, project_key):
+    response = requests.post(
+        f"{gunicorn}/api/v0/chunks/TESTSERIAL",
+        data=CHUNK.read_bytes(),
+        headers={"Memfault-Project-Key": project_key},
+        allow_redirects=False,
+        timeout=10,
+    )
+
+    assert response.status_code == 301
+    assert response.headers["Location"].startswith("https://")
 
 
 def test_a_device_posts_a_chunk_through_it(gunicorn, project_key):
