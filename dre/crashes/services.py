@@ -133,7 +133,7 @@ def coredump_receive(
             f"not a coredump format dre knows (first bytes: {data[:8].hex(' ') or 'none'})"
         )
     stored_bytes = data if sent is None else sent
-    content_hash = hashlib.sha256(stored_bytes).hexdigest()
+    content_hash = _hexdigest(hashlib.sha256(), stored_bytes)
     with _dedup_scope(device):
         if duplicate := _resent(project, device, content_hash):
             log.info("coredump %s re-sent; not stored again", duplicate.pk)
@@ -176,13 +176,33 @@ def _received_row(project, stored_bytes: bytes, source, software_version, fields
         software_version.pk if software_version is not None else None,
         raw,
         len(stored_bytes),
-        hashlib.md5(stored_bytes, usedforsecurity=False).hexdigest(),
+        _hexdigest(hashlib.md5(usedforsecurity=False), stored_bytes),
         source,
         fields["format"],
         fields["content_hash"],
         encoding,
         fields["expanded_size"],
     )
+
+
+# hashlib lets go of the GIL to hash 2,048 bytes or more. Under gunicorn's threads another
+# request takes it, and getting it back costs this thread a context switch or two, which
+# on a VM is more CPU than hashing a coredump of tens of kB: an upload fed its two hashes
+# in slices just under that size took a twentieth less CPU in the web process (bench/results,
+# "Device requests without the site's middleware"). Larger bytes are hashed in one go:
+# there letting other threads run while hashing is worth the switch.
+_GIL_HELD_SLICE = 2047
+_GIL_HELD_UP_TO = 64 * 1024
+
+
+def _hexdigest(digest, data: bytes) -> str:
+    if len(data) > _GIL_HELD_UP_TO:
+        digest.update(data)
+    else:
+        view = memoryview(data)
+        for start in range(0, len(view), _GIL_HELD_SLICE):
+            digest.update(view[start : start + _GIL_HELD_SLICE])
+    return digest.hexdigest()
 
 
 # The columns a received coredump's row gives; `queued` is set by the statement

@@ -1,5 +1,7 @@
 """ingest -> symbolicate -> group, with tasks run as a committed request would run them."""
 
+import hashlib
+import os
 from datetime import timedelta
 
 import lz4.frame
@@ -10,12 +12,14 @@ from dre.crashes.models import Coredump, Issue, Trace
 from dre.crashes.services import (
     CoredumpUnreadable,
     coredump_bytes,
+    coredump_receive,
     coredump_symbolicate,
     coredumps_requeue_stuck,
     trace_group,
 )
 from dre.fleet.services import device_seen
 from tests.dre.conftest import send_coredump, store_elf
+from tests.firmware_fixtures import coredump_path
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +185,18 @@ def test_an_lz4_row_never_expands_past_the_coredump_limit(project, settings):
 
     with pytest.raises(CoredumpUnreadable, match="holds 1001 bytes; at most 1000"):
         coredump_bytes(coredump)
+
+
+# Hashed in slices below 2,048 bytes up to 64 kB, in one go above (_hexdigest says why).
+@pytest.mark.parametrize("size", [2047, 2048, 8084, 64 * 1024, 64 * 1024 + 1, 300_000])
+def test_a_received_coredump_records_the_hashes_of_the_bytes_as_sent(project, size):
+    data = (coredump_path().read_bytes() + os.urandom(size))[:size]
+
+    coredump = Coredump.objects.get(
+        pk=coredump_receive(project, data, source=Coredump.Source.UPLOAD)
+    )
+
+    assert coredump.size == size
+    assert coredump.md5 == hashlib.md5(data).hexdigest()
+    assert coredump.content_hash == hashlib.sha256(data).hexdigest()
+    assert coredump_bytes(coredump) == data
