@@ -12,12 +12,13 @@ Ingest (what devices wait for):
    CELERY_BROKER_URL and CACHE_URL as set (default Redis 0 and 1 on 127.0.0.1), so each
    upload publishes its task and counts its rate limits as in production; the project
    rate limit is raised so that it never answers 429 here;
-3. in rounds, sends the same number of requests to the no-op view, to
-   POST /api/v0/upload/coredump (a fixture coredump) and to POST /api/v0/chunks/<serial>
-   (Memfault's single-chunk heartbeat, 200 device serials in turn), then to the no-op
-   view by GET and to GET /api/v0/releases/latest[/url] (200 devices on 1.0.0 offered
-   a deployed 2.0.0) from --clients threads on keep-alive connections, bounded by
-   --requests and a time limit;
+3. in rounds, sends the same number of requests to the no-op view, to the same no-op
+   served as a device path (bench_device_urls.py: through dre.wsgi's device handler,
+   without the site's middleware), to POST /api/v0/upload/coredump (a fixture
+   coredump) and to POST /api/v0/chunks/<serial> (Memfault's single-chunk heartbeat,
+   200 device serials in turn), then to the no-op view by GET and to GET
+   /api/v0/releases/latest[/url] (200 devices on 1.0.0 offered a deployed 2.0.0) from
+   --clients threads on keep-alive connections, bounded by --requests and a time limit;
 4. prints requests per second, median and p95 latency, and each endpoint's rate as a
    share of the no-op's (POSTs of the POST no-op, GETs of the GET no-op), all from
    this run; then the CPU milliseconds per request of gunicorn, of the database's
