@@ -41,8 +41,13 @@ class DeviceHandler(WSGIHandler):
         self._exception_middleware = []
         handler = convert_exception_to_response(self._get_response)
         for path in reversed(settings.DEVICE_MIDDLEWARE):
+            factory = import_string(path)
+            # Django's own loader would adapt an async-only middleware; this one
+            # chains plain calls, so it refuses one instead of running it wrongly.
+            if not getattr(factory, "sync_capable", True):
+                raise ImproperlyConfigured(f"device middleware {path} cannot run synchronously")
             try:
-                middleware = import_string(path)(handler)
+                middleware = factory(handler)
             except MiddlewareNotUsed:
                 continue
             self._add_hooks(middleware)

@@ -17,6 +17,7 @@ from django.db import close_old_connections
 from django.http import HttpResponse
 from django.urls import include, path, re_path
 
+import dre.urls
 from dre.crashes.models import Coredump
 from dre.device_handler import DeviceRouting, device_paths
 from tests.firmware_fixtures import coredump_path
@@ -110,10 +111,40 @@ def test_it_still_sends_a_device_on_plain_http_to_https(settings, project_key):
     assert headers["Location"] == "https://testserver/api/v0/chunks/dev-1"
 
 
-def test_a_path_under_a_device_prefix_that_no_device_route_names_is_not_found(application):
-    status, _, _ = call(application, "POST", "/api/v0/chunks/dev-1/extra")
+def page(request):
+    return HttpResponse("a page")
 
-    assert status.startswith("404")
+
+# This module as the site's URLconf in the next test: dre's routes plus a page that
+# lies under a device prefix.
+urlpatterns = [path("api/v0/chunks/dev-1/page", page), *dre.urls.urlpatterns]
+
+
+def test_a_page_under_a_device_prefix_is_not_served_without_the_sites_middleware(settings):
+    from dre.wsgi import site
+
+    settings.ROOT_URLCONF = __name__
+
+    status, _, _ = call(DeviceRouting(site), "GET", "/api/v0/chunks/dev-1/page")
+
+    assert status.startswith("404")  # the device handler knows only the device routes
+    assert call(site, "GET", "/api/v0/chunks/dev-1/page")[0].startswith("200")
+
+
+class AsyncOnlyMiddleware:
+    sync_capable, async_capable = False, True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+
+def test_it_refuses_device_middleware_that_cannot_run_synchronously(settings):
+    from dre.wsgi import site
+
+    settings.DEVICE_MIDDLEWARE = [f"{__name__}.AsyncOnlyMiddleware"]
+
+    with pytest.raises(ImproperlyConfigured, match="cannot run synchronously"):
+        DeviceRouting(site)
 
 
 class StampingMiddleware:
